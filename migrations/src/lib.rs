@@ -1,0 +1,17 @@
+//! Database schema for wristband, shared by SQLite and PostgreSQL.
+//!
+//! Migrations declare their own identifiers and never import the entities, so a shipped
+//! migration keeps meaning the same thing when the entities move on. A migration that has
+//! shipped is never edited; change the schema with a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial_schema;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial_schema::Migration)]
+    }
+}

@@ -1,0 +1,102 @@
+//! Start-up: connect and migrate the store, load or create the master key, make sure
+//! signing keys exist, bootstrap the first administrator, then serve. Shared by `main`
+//! and the integration tests (which bind port 0).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
+use crate::flows::keys::{KeyContext, ensure_signing_keys, refresh_keystore};
+use crate::http::{self, AppState};
+use crate::keys::Keystore;
+use crate::security::master_key::MasterKey;
+use crate::security::password::PasswordHasher;
+use crate::store::Store;
+
+/// How often an instance re-reads the signing keys, so that a rotation or revocation made
+/// by another instance or the CLI takes effect here within this time.
+pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// The administrator created by this start, if it created one.
+    pub bootstrapped_admin: Option<BootstrappedAdmin>,
+}
+
+impl Application {
+    /// Binds `config.bind` and prepares everything; `run_until_stopped` serves.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        Self::with_listener(config, listener, clock).await
+    }
+
+    /// Like `build`, on a listener the caller bound (tests bind port 0 and derive the
+    /// issuer from the port they got).
+    pub async fn with_listener(config: Config, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let store = open_store(&config).await?;
+        let master_key = MasterKey::load_or_create(&config.master_key)?;
+        let key_context = KeyContext {
+            store: &store,
+            master_key: &master_key,
+            clock: clock.as_ref(),
+            rsa_bits: config.keys.rsa_bits,
+        };
+        ensure_signing_keys(&key_context).await.context("cannot prepare signing keys")?;
+        let keystore = Arc::new(Keystore::new(&store.list_signing_keys().await?)?);
+        let hasher = PasswordHasher::new(&config.password)?;
+        let bootstrapped_admin =
+            bootstrap_admin(&store, clock.as_ref(), &hasher, config.bootstrap_admin_password.as_ref())
+                .await
+                .context("cannot create the first administrator")?;
+        let discovery = http::discovery_document(&config.issuer)?;
+
+        spawn_key_refresh(store.clone(), Arc::clone(&keystore));
+        let state = web::Data::new(AppState { config: Arc::new(config), store, keystore, discovery: discovery.into() });
+        let server = HttpServer::new(move || {
+            App::new().wrap(TracingLogger::default()).app_data(state.clone()).configure(http::configure)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server, bootstrapped_admin })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects to the configured database and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url).await.context("cannot open the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+fn spawn_key_refresh(store: Store, keystore: Arc<Keystore>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(KEY_REFRESH_INTERVAL);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            match refresh_keystore(&store, &keystore).await {
+                Ok(true) => tracing::info!("signing keys changed; keystore reloaded"),
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, "cannot refresh signing keys; serving the last known set"),
+            }
+        }
+    });
+}

@@ -1,0 +1,139 @@
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::print_json;
+use crate::app::open_store;
+use crate::clock::{SystemClock, format_rfc3339};
+use crate::config::Config;
+use crate::flows::Actor;
+use crate::flows::admin::{self, ClientInput};
+use crate::model::Client;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its generated client_secret once (confidential clients)
+    Add(ClientAdd),
+    /// List clients
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client with its codes, consents and refresh tokens
+    Remove { client_id: String },
+    /// Replace a confidential client's secret; prints the new one once
+    RotateSecret { client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAdd {
+    client_id: String,
+    /// A redirect URI, matched exactly (repeatable)
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// A public client (no secret; PKCE only), e.g. a single-page or native app
+    #[arg(long)]
+    public: bool,
+    /// Display name shown on the login and consent pages
+    #[arg(long)]
+    name: Option<String>,
+    /// authorization_code, refresh_token or client_credentials (repeatable)
+    /// [default: authorization_code and refresh_token]
+    #[arg(long = "grant", value_name = "GRANT")]
+    grants: Vec<String>,
+    /// A first-party client: no consent page
+    #[arg(long)]
+    first_party: bool,
+    /// A URI to return to after logout, matched exactly (repeatable)
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct ClientView<'a> {
+    client_id: &'a str,
+    name: &'a str,
+    public: bool,
+    redirect_uris: Vec<&'a str>,
+    post_logout_redirect_uris: Vec<&'a str>,
+    grant_types: Vec<&'static str>,
+    first_party: bool,
+    created_at: String,
+}
+
+impl<'a> From<&'a Client> for ClientView<'a> {
+    fn from(client: &'a Client) -> Self {
+        Self {
+            client_id: client.id.as_str(),
+            name: &client.name,
+            public: client.is_public(),
+            redirect_uris: client.redirect_uris.iter().map(|u| u.as_str()).collect(),
+            post_logout_redirect_uris: client.post_logout_redirect_uris.iter().map(|u| u.as_str()).collect(),
+            grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
+            first_party: client.first_party,
+            created_at: format_rfc3339(client.created_at),
+        }
+    }
+}
+
+pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let clock = SystemClock;
+    match command {
+        ClientCommand::Add(add) => {
+            let input = ClientInput {
+                client_id: add.client_id,
+                name: add.name,
+                redirect_uris: add.redirect_uris,
+                post_logout_redirect_uris: add.post_logout_redirect_uris,
+                grant_types: add.grants,
+                public: add.public,
+                first_party: add.first_party,
+            };
+            let created = admin::add_client(&store, &clock, input, Actor::Cli).await?;
+            let secret = created.secret.as_ref().map(|s| s.expose());
+            if add.json {
+                let mut view = serde_json::to_value(ClientView::from(&created.client))?;
+                if let Some(object) = view.as_object_mut() {
+                    object.insert("client_secret".to_owned(), secret.into());
+                }
+                return print_json(&view);
+            }
+            let kind = if created.client.is_public() { "public" } else { "confidential" };
+            println!("created {kind} client {}", created.client.id);
+            if let Some(secret) = secret {
+                println!("client_secret: {secret}");
+                println!("Store the secret now: it is shown once and kept only as a hash.");
+            }
+        }
+        ClientCommand::List { json } => {
+            let clients = admin::list_clients(&store).await?;
+            if json {
+                return print_json(&clients.iter().map(ClientView::from).collect::<Vec<_>>());
+            }
+            println!("{:<24} {:<12} {:<48} REDIRECT_URIS", "CLIENT_ID", "TYPE", "GRANTS");
+            for client in &clients {
+                let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+                let uris: Vec<&str> = client.redirect_uris.iter().map(|u| u.as_str()).collect();
+                println!(
+                    "{:<24} {:<12} {:<48} {}",
+                    client.id,
+                    if client.is_public() { "public" } else { "confidential" },
+                    grants.join(","),
+                    if uris.is_empty() { "-".to_owned() } else { uris.join(" ") },
+                );
+            }
+        }
+        ClientCommand::Remove { client_id } => {
+            admin::remove_client(&store, &clock, &client_id, Actor::Cli).await?;
+            println!("removed client {client_id}");
+        }
+        ClientCommand::RotateSecret { client_id } => {
+            let secret = admin::rotate_client_secret(&store, &clock, &client_id, Actor::Cli).await?;
+            println!("client_secret: {}", secret.expose());
+            println!("The previous secret no longer works. Store this one now: it is shown once.");
+        }
+    }
+    Ok(())
+}

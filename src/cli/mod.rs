@@ -1,0 +1,95 @@
+//! The `wristband` command line: `serve`, `migrate`, and the administration commands.
+//! Every command reads the same configuration as `serve`, and works while servers run
+//! on the same database.
+
+mod clients;
+mod keys;
+mod users;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::{Application, open_store};
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::security::secret::SecretString;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(name = "wristband", version, about = "An OAuth 2.0 / OpenID Connect identity provider")]
+pub struct Cli {
+    /// Configuration file [default: ./wristband.toml when it exists]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the identity provider
+    Serve,
+    /// Create or update the database schema, then exit
+    Migrate,
+    /// Manage users
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Manage clients (relying parties)
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
+    /// Manage signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    let level = if matches!(cli.command, Command::Serve) { "info" } else { "warn" };
+    telemetry::init(config.log_format, level);
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("database schema is up to date");
+            Ok(())
+        }
+        Command::User(command) => users::run(&config, command).await,
+        Command::Client(command) => clients::run(&config, command).await,
+        Command::Keys(command) => keys::run(&config, command).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let (bind, issuer) = (config.bind, config.issuer.clone());
+    let app = Application::build(config, Arc::new(SystemClock)).await?;
+    if let Some(admin) = &app.bootstrapped_admin {
+        println!("Created the first administrator.");
+        println!("  username: {}", admin.username);
+        match &admin.password {
+            Some(password) => println!("  password: {}   (shown once: sign in and change it)", password.expose()),
+            None => println!("  password: the one set in WRISTBAND_BOOTSTRAP_ADMIN_PASSWORD"),
+        }
+        println!("  sign in:  {issuer}/admin");
+    }
+    tracing::info!(%bind, %issuer, "wristband listening on {bind}, issuer {issuer}");
+    app.run_until_stopped().await.context("server stopped with an error")
+}
+
+/// Reads a password from one line of standard input, with or without its newline.
+fn read_password_stdin() -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    Ok(SecretString::new(password))
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

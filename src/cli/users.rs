@@ -1,0 +1,152 @@
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{print_json, read_password_stdin};
+use crate::app::open_store;
+use crate::clock::{SystemClock, format_rfc3339};
+use crate::config::Config;
+use crate::flows::Actor;
+use crate::flows::admin::{self, UserInput};
+use crate::model::User;
+use crate::security::password::PasswordHasher;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints a generated password unless --password-stdin is given
+    Add(UserAdd),
+    /// List users
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: ends their sessions and revokes their refresh tokens
+    Disable { username: String },
+    /// Enable a disabled user
+    Enable { username: String },
+    /// Set a user's password (generated unless --password-stdin); ends their sessions
+    SetPassword {
+        username: String,
+        /// Read the password from one line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    username: String,
+    #[arg(long)]
+    email: Option<String>,
+    /// Display name
+    #[arg(long)]
+    name: Option<String>,
+    /// An application role carried in tokens (repeatable)
+    #[arg(long = "role", value_name = "ROLE")]
+    roles: Vec<String>,
+    /// Make the user a wristband administrator
+    #[arg(long)]
+    admin: bool,
+    /// Read the password from one line of standard input
+    #[arg(long)]
+    password_stdin: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct UserView<'a> {
+    sub: String,
+    username: &'a str,
+    email: Option<&'a str>,
+    name: Option<&'a str>,
+    roles: Vec<&'a str>,
+    admin: bool,
+    disabled: bool,
+    created_at: String,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(user: &'a User) -> Self {
+        Self {
+            sub: user.id.to_string(),
+            username: user.username.as_str(),
+            email: user.email.as_ref().map(|e| e.as_str()),
+            name: user.name.as_ref().map(|n| n.as_str()),
+            roles: user.roles.iter().map(|r| r.as_str()).collect(),
+            admin: user.is_admin,
+            disabled: user.disabled,
+            created_at: format_rfc3339(user.created_at),
+        }
+    }
+}
+
+pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let clock = SystemClock;
+    match command {
+        UserCommand::Add(add) => {
+            let password = if add.password_stdin { Some(read_password_stdin()?) } else { None };
+            let hasher = PasswordHasher::new(&config.password)?;
+            let input = UserInput {
+                username: add.username,
+                email: add.email,
+                name: add.name,
+                roles: add.roles,
+                is_admin: add.admin,
+                password,
+            };
+            let (user, generated) = admin::add_user(&store, &clock, &hasher, input, Actor::Cli).await?;
+            if add.json {
+                let mut view = serde_json::to_value(UserView::from(&user))?;
+                if let (Some(object), Some(password)) = (view.as_object_mut(), &generated) {
+                    object.insert("password".to_owned(), password.expose().into());
+                }
+                return print_json(&view);
+            }
+            println!("created user {} (sub {})", user.username, user.id);
+            if let Some(password) = generated {
+                println!("password: {}   (shown once)", password.expose());
+            }
+        }
+        UserCommand::List { json } => {
+            let users = admin::list_users(&store).await?;
+            if json {
+                return print_json(&users.iter().map(UserView::from).collect::<Vec<_>>());
+            }
+            println!("{:<24} {:<36} {:<5} {:<8} {:<20} EMAIL", "USERNAME", "SUB", "ADMIN", "DISABLED", "ROLES");
+            for user in &users {
+                let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{:<24} {:<36} {:<5} {:<8} {:<20} {}",
+                    user.username,
+                    user.id,
+                    if user.is_admin { "yes" } else { "no" },
+                    if user.disabled { "yes" } else { "no" },
+                    if roles.is_empty() { "-".to_owned() } else { roles.join(",") },
+                    user.email.as_ref().map_or("-", |e| e.as_str()),
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let ended = admin::set_user_disabled(&store, &clock, &username, true, Actor::Cli).await?;
+            println!(
+                "disabled {username}: ended {} session(s), revoked {} refresh-token family(ies)",
+                ended.sessions, ended.families
+            );
+        }
+        UserCommand::Enable { username } => {
+            admin::set_user_disabled(&store, &clock, &username, false, Actor::Cli).await?;
+            println!("enabled {username}");
+        }
+        UserCommand::SetPassword { username, password_stdin } => {
+            let password = if password_stdin { Some(read_password_stdin()?) } else { None };
+            let hasher = PasswordHasher::new(&config.password)?;
+            let generated = admin::set_user_password(&store, &clock, &hasher, &username, password, Actor::Cli).await?;
+            println!("password of {username} changed; their sessions and refresh tokens were ended");
+            if let Some(password) = generated {
+                println!("password: {}   (shown once)", password.expose());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+use crate::clock::Clock;
+use crate::flows::Actor;
+use crate::flows::admin::AdminError;
+use crate::model::{Client, ClientId, DisplayName, GrantType, RedirectUri};
+use crate::security::random::{opaque_secret, sha256_hex};
+use crate::security::secret::SecretString;
+use crate::store::{AuditEvent, NewClient, Store, StoreError};
+
+const CLIENT_SECRET_PREFIX: &str = "wbs_";
+
+/// A new client as an administrator describes it; parsed and checked here.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInput {
+    pub client_id: String,
+    pub name: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Empty: `authorization_code` and `refresh_token`.
+    pub grant_types: Vec<String>,
+    pub public: bool,
+    pub first_party: bool,
+}
+
+/// A registered client and, for confidential clients, its secret (shown once, stored hashed).
+#[derive(Debug)]
+pub struct CreatedClient {
+    pub client: Client,
+    pub secret: Option<SecretString>,
+}
+
+pub async fn add_client(
+    store: &Store,
+    clock: &dyn Clock,
+    input: ClientInput,
+    actor: Actor,
+) -> Result<CreatedClient, AdminError> {
+    let secret = if input.public { None } else { Some(SecretString::new(opaque_secret(CLIENT_SECRET_PREFIX)?)) };
+    let new = parse_client(input, secret.as_ref().map(|s| sha256_hex(s.expose())))?;
+    let id = new.id.to_string();
+    let client = match store.insert_client(new, clock.now()).await {
+        Err(StoreError::Conflict(_)) => return Err(AdminError::ClientExists(id)),
+        other => other?,
+    };
+    let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    let event = AuditEvent::new("client_created")
+        .client(client.id.as_str())
+        .details(serde_json::json!({ "public": client.is_public(), "grant_types": grants }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(CreatedClient { client, secret })
+}
+
+pub async fn list_clients(store: &Store) -> Result<Vec<Client>, AdminError> {
+    Ok(store.list_clients().await?)
+}
+
+/// Deletes a client together with its codes, consents and refresh-token families.
+pub async fn remove_client(store: &Store, clock: &dyn Clock, client_id: &str, actor: Actor) -> Result<(), AdminError> {
+    let id = known_id(client_id)?;
+    match store.delete_client(&id).await {
+        Err(StoreError::NotFound) => return Err(AdminError::UnknownClient(client_id.to_owned())),
+        other => other?,
+    }
+    store.record_audit(actor.stamp(AuditEvent::new("client_removed").client(id.as_str())), clock.now()).await?;
+    Ok(())
+}
+
+/// Replaces a confidential client's secret; the old one stops working at once.
+pub async fn rotate_client_secret(
+    store: &Store,
+    clock: &dyn Clock,
+    client_id: &str,
+    actor: Actor,
+) -> Result<SecretString, AdminError> {
+    let id = known_id(client_id)?;
+    let client = store.find_client(&id).await?.ok_or_else(|| AdminError::UnknownClient(client_id.to_owned()))?;
+    if client.is_public() {
+        return Err(AdminError::Rejected(format!("client `{client_id}` is public: it has no secret to rotate")));
+    }
+    let secret = SecretString::new(opaque_secret(CLIENT_SECRET_PREFIX)?);
+    store.set_client_secret_hash(&id, sha256_hex(secret.expose()), clock.now()).await?;
+    store.record_audit(actor.stamp(AuditEvent::new("client_secret_rotated").client(id.as_str())), clock.now()).await?;
+    Ok(secret)
+}
+
+fn known_id(client_id: &str) -> Result<ClientId, AdminError> {
+    ClientId::parse(client_id).map_err(|_| AdminError::UnknownClient(client_id.to_owned()))
+}
+
+/// Parses and checks the combination of settings; `secret_hash` is `None` for public clients.
+fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewClient, AdminError> {
+    let id = ClientId::parse(&input.client_id)?;
+    let name = match input.name.as_deref() {
+        Some(name) => DisplayName::parse(name)?.to_string(),
+        None => id.to_string(),
+    };
+    let parse_uris = |uris: &[String]| uris.iter().map(|u| RedirectUri::parse(u)).collect::<Result<Vec<_>, _>>();
+    let redirect_uris = parse_uris(&input.redirect_uris)?;
+    let post_logout_redirect_uris = parse_uris(&input.post_logout_redirect_uris)?;
+    let mut grant_types = if input.grant_types.is_empty() {
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+    } else {
+        input.grant_types.iter().map(|g| GrantType::parse(g)).collect::<Result<Vec<_>, _>>()?
+    };
+    grant_types.sort();
+    grant_types.dedup();
+    let has = |grant| grant_types.contains(&grant);
+    let rejected = |reason: &str| Err(AdminError::Rejected(reason.to_owned()));
+    if input.public && has(GrantType::ClientCredentials) {
+        return rejected("a public client cannot use client_credentials: it has no secret to authenticate with");
+    }
+    if has(GrantType::RefreshToken) && !has(GrantType::AuthorizationCode) {
+        return rejected("refresh_token needs authorization_code: refresh tokens are issued at the code exchange");
+    }
+    if has(GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return rejected("authorization_code needs at least one --redirect-uri");
+    }
+    let has_uris = !redirect_uris.is_empty() || !post_logout_redirect_uris.is_empty();
+    if has_uris && !has(GrantType::AuthorizationCode) {
+        return rejected("redirect URIs are only used with the authorization_code grant");
+    }
+    Ok(NewClient {
+        id,
+        name,
+        secret_hash,
+        redirect_uris,
+        post_logout_redirect_uris,
+        grant_types,
+        first_party: input.first_party,
+        require_mfa: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(grants: &[&str], redirects: &[&str], public: bool) -> ClientInput {
+        ClientInput {
+            client_id: "demo".into(),
+            redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),
+            grant_types: grants.iter().map(|s| s.to_string()).collect(),
+            public,
+            ..ClientInput::default()
+        }
+    }
+
+    fn reason(input: ClientInput) -> String {
+        let secret_hash = (!input.public).then(|| "hash".to_owned());
+        parse_client(input, secret_hash).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_to_the_code_flow_with_refresh() {
+        let client = parse_client(input(&[], &["https://app.example.com/cb"], false), Some("hash".into())).unwrap();
+        assert_eq!(client.grant_types, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+        assert_eq!(client.name, "demo");
+    }
+
+    #[test]
+    fn inconsistent_combinations_are_refused_with_a_reason() {
+        assert!(reason(input(&["client_credentials"], &[], true)).contains("public client"));
+        assert!(reason(input(&["refresh_token"], &[], false)).contains("needs authorization_code"));
+        assert!(reason(input(&["authorization_code"], &[], false)).contains("--redirect-uri"));
+        assert!(reason(input(&["client_credentials"], &["https://a.example/cb"], false)).contains("only used"));
+        assert!(reason(input(&["implicit"], &[], false)).contains("implicit"));
+        assert!(reason(input(&[], &["https://a.example/cb#x"], false)).contains("fragment"));
+    }
+}

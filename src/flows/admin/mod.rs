@@ -1,0 +1,38 @@
+//! Administrative actions on users and clients, shared by the CLI and the admin UI.
+//! Every change is audited with its actor.
+
+mod clients;
+mod users;
+
+pub use clients::{ClientInput, CreatedClient, add_client, list_clients, remove_client, rotate_client_secret};
+pub use users::{UserInput, add_user, list_users, set_user_disabled, set_user_password};
+
+use crate::model::InvalidValue;
+use crate::security::password::{PasswordError, PasswordPolicyError};
+use crate::security::random::RandomError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("user `{0}` already exists")]
+    UserExists(String),
+    #[error("no user `{0}`")]
+    UnknownUser(String),
+    #[error("client `{0}` already exists")]
+    ClientExists(String),
+    #[error("no client `{0}`")]
+    UnknownClient(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+    #[error(transparent)]
+    PasswordPolicy(#[from] PasswordPolicyError),
+    /// A request that is well-formed but makes no sense, with the reason.
+    #[error("{0}")]
+    Rejected(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}

@@ -1,0 +1,106 @@
+use crate::clock::Clock;
+use crate::flows::Actor;
+use crate::flows::admin::AdminError;
+use crate::model::{DisplayName, Email, Role, User, Username};
+use crate::security::password::{PasswordHasher, check_policy};
+use crate::security::random::generated_password;
+use crate::security::secret::SecretString;
+use crate::store::{AuditEvent, NewUser, SessionsEnded, Store, StoreError};
+
+/// A new user as an administrator describes it; parsed here.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    pub username: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+    pub is_admin: bool,
+    /// `None`: generate one, to be shown once.
+    pub password: Option<SecretString>,
+}
+
+/// Creates a user; returns it with the generated password when none was given.
+pub async fn add_user(
+    store: &Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    input: UserInput,
+    actor: Actor,
+) -> Result<(User, Option<SecretString>), AdminError> {
+    let username = Username::parse(&input.username)?;
+    let email = input.email.as_deref().map(Email::parse).transpose()?;
+    let name = input.name.as_deref().map(DisplayName::parse).transpose()?;
+    let mut roles = input.roles.iter().map(|r| Role::parse(r)).collect::<Result<Vec<_>, _>>()?;
+    roles.sort();
+    roles.dedup();
+    let (password, generated) = new_password(input.password)?;
+    let password_hash = hasher.hash(&password).await?;
+    let new = NewUser { username: username.clone(), email, name, password_hash, roles, is_admin: input.is_admin };
+    let user = match store.insert_user(new, clock.now()).await {
+        Err(StoreError::Conflict(_)) => return Err(AdminError::UserExists(username.to_string())),
+        other => other?,
+    };
+    let event = AuditEvent::new("user_created")
+        .user(user.id)
+        .details(serde_json::json!({ "username": user.username, "admin": user.is_admin }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok((user, generated.then_some(password)))
+}
+
+pub async fn list_users(store: &Store) -> Result<Vec<User>, AdminError> {
+    Ok(store.list_users().await?)
+}
+
+/// Disables (ending all sessions and refresh-token families) or enables a user.
+pub async fn set_user_disabled(
+    store: &Store,
+    clock: &dyn Clock,
+    username: &str,
+    disabled: bool,
+    actor: Actor,
+) -> Result<SessionsEnded, AdminError> {
+    let user = find(store, username).await?;
+    let ended = store.set_user_disabled(user.id, disabled, clock.now()).await?;
+    let event = AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" })
+        .user(user.id)
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(ended)
+}
+
+/// Sets a new password (generated when `None`), ending every session and refresh-token
+/// family of the user; returns the generated password.
+pub async fn set_user_password(
+    store: &Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    username: &str,
+    password: Option<SecretString>,
+    actor: Actor,
+) -> Result<Option<SecretString>, AdminError> {
+    let user = find(store, username).await?;
+    let (password, generated) = new_password(password)?;
+    let hash = hasher.hash(&password).await?;
+    let ended = store.set_user_password_hash(user.id, hash, clock.now()).await?;
+    let event = AuditEvent::new("user_password_set")
+        .user(user.id)
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(generated.then_some(password))
+}
+
+async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
+    let unknown = || AdminError::UnknownUser(username.to_owned());
+    let parsed = Username::parse(username).map_err(|_| unknown())?;
+    store.find_user_by_username(&parsed).await?.ok_or_else(unknown)
+}
+
+fn new_password(given: Option<SecretString>) -> Result<(SecretString, bool), AdminError> {
+    match given {
+        Some(password) => {
+            check_policy(password.expose())?;
+            Ok((password, false))
+        }
+        None => Ok((SecretString::new(generated_password()?), true)),
+    }
+}

@@ -1,0 +1,102 @@
+use super::{InvalidValue, RedirectUri, string_newtype};
+use crate::clock::UnixTime;
+
+/// A client identifier: 1–128 of the URI-unreserved characters, so it needs no escaping in
+/// URLs and cannot contain the `:` that separates it from the secret in Basic auth.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+string_newtype!(ClientId);
+
+impl ClientId {
+    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+        let ok = !input.is_empty()
+            && input.len() <= 128
+            && input.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'));
+        if !ok {
+            return Err(InvalidValue::new("client_id", "must be 1 to 128 of letters, digits and - . _ ~"));
+        }
+        Ok(Self(input.to_owned()))
+    }
+}
+
+/// The grant types a client may use at the token endpoint (RFC 6749 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 3] = [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+        Self::ALL.into_iter().find(|g| g.as_str() == input).ok_or_else(|| {
+            InvalidValue::new(
+                "grant type",
+                format!("`{input}` is not authorization_code, refresh_token or client_credentials"),
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for GrantType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A registered relying party. A client without `secret_hash` is public (RFC 6749 §2.1).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub first_party: bool,
+    pub require_pkce: bool,
+    pub require_mfa: bool,
+    pub access_token_seconds: Option<i64>,
+    pub created_at: UnixTime,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_url_safe() {
+        assert!(ClientId::parse("demo-app_1.0~x").is_ok());
+        for bad in ["", "has space", "colon:id", "slash/id", &"c".repeat(129)] {
+            assert!(ClientId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn grant_types_round_trip_their_wire_names() {
+        for grant in GrantType::ALL {
+            assert_eq!(GrantType::parse(grant.as_str()).unwrap(), grant);
+        }
+        assert!(GrantType::parse("password").is_err());
+    }
+}

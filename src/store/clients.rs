@@ -1,0 +1,102 @@
+//! Clients: registered relying parties.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::entities::client;
+use super::{Store, StoreError, from_json_list, to_json_list};
+use crate::clock::UnixTime;
+use crate::model::{Client, ClientId, GrantType, RedirectUri};
+
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub id: ClientId,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub first_party: bool,
+    pub require_mfa: bool,
+}
+
+impl TryFrom<client::Model> for Client {
+    type Error = StoreError;
+
+    fn try_from(row: client::Model) -> Result<Self, StoreError> {
+        Ok(Client {
+            id: ClientId::parse(&row.id)?,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            redirect_uris: from_json_list(&row.redirect_uris, RedirectUri::parse)?,
+            post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris, RedirectUri::parse)?,
+            grant_types: from_json_list(&row.grant_types, GrantType::parse)?,
+            first_party: row.first_party,
+            require_pkce: row.require_pkce,
+            require_mfa: row.require_mfa,
+            access_token_seconds: row.access_token_seconds,
+            created_at: row.created_at,
+        })
+    }
+}
+
+impl Store {
+    /// Inserts a client; `Conflict` when the client_id is taken.
+    pub async fn insert_client(&self, new: NewClient, now: UnixTime) -> Result<Client, StoreError> {
+        let grant_names: Vec<&str> = new.grant_types.iter().map(|g| g.as_str()).collect();
+        let row = client::ActiveModel {
+            id: Set(new.id.as_str().to_owned()),
+            name: Set(new.name),
+            secret_hash: Set(new.secret_hash),
+            redirect_uris: Set(to_json_list(&new.redirect_uris)),
+            post_logout_redirect_uris: Set(to_json_list(&new.post_logout_redirect_uris)),
+            grant_types: Set(to_json_list(&grant_names)),
+            audiences: Set("[]".to_owned()),
+            first_party: Set(new.first_party),
+            require_pkce: Set(true),
+            require_mfa: Set(new.require_mfa),
+            access_token_seconds: Set(None),
+            refresh_idle_seconds: Set(None),
+            refresh_absolute_seconds: Set(None),
+            reuse_grace_seconds: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await?;
+        Client::try_from(row)
+    }
+
+    pub async fn find_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        let row = client::Entity::find_by_id(id.as_str().to_owned()).one(&self.db).await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        let rows = client::Entity::find().order_by_asc(client::Column::Id).all(&self.db).await?;
+        rows.into_iter().map(Client::try_from).collect()
+    }
+
+    /// Deletes a client with its codes, consents and refresh-token families (cascade).
+    pub async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError> {
+        let deleted = client::Entity::delete_by_id(id.as_str().to_owned()).exec(&self.db).await?;
+        if deleted.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn set_client_secret_hash(&self, id: &ClientId, hash: String, now: UnixTime) -> Result<(), StoreError> {
+        let updated = client::Entity::update_many()
+            .col_expr(client::Column::SecretHash, Expr::value(hash))
+            .col_expr(client::Column::UpdatedAt, Expr::value(now))
+            .filter(client::Column::Id.eq(id.as_str()))
+            .filter(client::Column::SecretHash.is_not_null())
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

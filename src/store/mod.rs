@@ -1,0 +1,159 @@
+//! Persistence: one `Store` over SQLite or PostgreSQL, with repository functions that take
+//! and return `model` types. SQL details (pool sizes, SQLite pragmas, unique-violation
+//! mapping) live here and nowhere else.
+
+mod audit;
+mod clients;
+mod entities;
+mod keys;
+mod sessions;
+mod users;
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+
+pub use audit::{AuditEvent, AuditRecord};
+pub use clients::NewClient;
+pub use sessions::SessionsEnded;
+pub use users::NewUser;
+
+use crate::model::InvalidValue;
+use crate::security::secret::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write: the thing exists already, or a concurrent
+    /// writer won (e.g. two instances rotating keys at once).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A stored value no longer parses: the database was edited by hand or is damaged.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(message)) => Self::Conflict(message),
+            _ => Self::Db(err),
+        }
+    }
+}
+
+impl From<InvalidValue> for StoreError {
+    fn from(err: InvalidValue) -> Self {
+        Self::Corrupt(err.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(err: serde_json::Error) -> Self {
+        Self::Corrupt(err.to_string())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `sqlite://…` (creating the file and its folder) or `postgres://…`.
+    pub async fn connect(url: &SecretString) -> Result<Self, StoreError> {
+        let url = url.expose();
+        let mut options = ConnectOptions::new(url);
+        options.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
+        if let Some(path) = sqlite_path(url) {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                // The database holds password hashes and sealed keys: private to its owner.
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| StoreError::Db(DbErr::Custom(format!("cannot create {}: {e}", dir.display()))))?;
+            }
+            // WAL lets readers run beside the one writer; NORMAL is durable across process
+            // crashes in WAL mode; the busy timeout makes concurrent writers queue instead of
+            // failing at once.
+            options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+        } else {
+            options.max_connections(16);
+        }
+        let db = Database::connect(options).await.map_err(StoreError::Db)?;
+        Ok(Self { db })
+    }
+
+    /// Runs pending migrations. Two processes starting at once may race on the same
+    /// migration; each migration is one transaction, so the loser rolls back and its retry
+    /// finds the schema in place.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            match Migrator::up(&self.db, None).await {
+                Ok(()) => return Ok(()),
+                Err(err) if attempt < 3 => {
+                    attempt += 1;
+                    tracing::warn!(error = %err, attempt, "migration failed; retrying in case another instance is migrating");
+                    tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+                }
+                Err(err) => return Err(StoreError::Db(err)),
+            }
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::Db)
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Encodes a list column (JSON array of strings).
+fn to_json_list<T: AsRef<str>>(items: &[T]) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    serde_json::Value::from(items).to_string()
+}
+
+/// Decodes a list column, parsing every item into its model type.
+fn from_json_list<T>(text: &str, parse: impl Fn(&str) -> Result<T, InvalidValue>) -> Result<Vec<T>, StoreError> {
+    let items: Vec<String> = serde_json::from_str(text)?;
+    items.iter().map(|item| parse(item).map_err(StoreError::from)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(sqlite_path("sqlite://data/wristband.db?mode=rwc"), Some("data/wristband.db"));
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some("/tmp/x.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u@h/db"), None);
+    }
+
+    #[test]
+    fn list_columns_round_trip() {
+        let text = to_json_list(&["a", "b\"c"]);
+        let back = from_json_list(&text, |s| Ok(s.to_owned())).unwrap();
+        assert_eq!(back, vec!["a".to_owned(), "b\"c".to_owned()]);
+    }
+}

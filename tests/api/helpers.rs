@@ -1,0 +1,110 @@
+//! `spawn_app`: the real server on a random port with a fresh database, and a client
+//! that talks HTTP to it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use sea_orm::{ConnectionTrait, Database};
+use tempfile::TempDir;
+use wristband::app::Application;
+use wristband::clock::FixedClock;
+use wristband::config::Config;
+use wristband::flows::bootstrap::BootstrappedAdmin;
+use wristband::security::secret::SecretString;
+use wristband::store::Store;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        wristband::telemetry::init(wristband::config::LogFormat::Text, "debug");
+    }
+});
+
+/// A place for one wristband deployment: a temp dir (keys, SQLite file) and a database.
+/// Several apps spawned in one environment share its database and master key, like
+/// restarts or replicas.
+pub struct TestEnv {
+    pub dir: TempDir,
+    pub database_url: String,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        Self { dir, database_url }
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.dir.path().join("keys/master.key")
+    }
+
+    /// The configuration an app in this environment starts with (issuer set at spawn).
+    pub fn config(&self) -> Config {
+        Config::for_tests(self.dir.path(), &self.database_url)
+    }
+
+    pub async fn spawn(&self) -> TestApp {
+        self.spawn_with(self.config()).await
+    }
+
+    pub async fn spawn_with(&self, mut config: Config) -> TestApp {
+        LazyLock::force(&TRACING);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+        let port = listener.local_addr().expect("local address").port();
+        config.issuer = format!("http://127.0.0.1:{port}");
+        let clock = FixedClock::new(1_800_000_000);
+        let app = Application::with_listener(config.clone(), listener, Arc::new(clock)).await.expect("the app starts");
+        let bootstrapped_admin = app.bootstrapped_admin.clone();
+        tokio::spawn(app.run_until_stopped());
+        let store = Store::connect(&SecretString::new(self.database_url.clone())).await.expect("store");
+        TestApp {
+            address: config.issuer.clone(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            store,
+            bootstrapped_admin,
+        }
+    }
+}
+
+pub struct TestApp {
+    /// The issuer, which is also the base URL tests call.
+    pub address: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub bootstrapped_admin: Option<BootstrappedAdmin>,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.address)).send().await.expect("request sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("a JSON body")
+    }
+}
+
+/// Spawns an app in an environment of its own; keep the environment alive as long as the app.
+pub async fn spawn_app() -> (TestEnv, TestApp) {
+    let env = TestEnv::new().await;
+    let app = env.spawn().await;
+    (env, app)
+}
+
+/// A SQLite file in `dir`, or, when `WRISTBAND_TEST_DATABASE_URL` names a PostgreSQL
+/// server, a new database on it named by a UUID.
+pub async fn fresh_database_url(dir: &Path) -> String {
+    let Ok(admin_url) = std::env::var("WRISTBAND_TEST_DATABASE_URL") else {
+        return format!("sqlite://{}/wristband.db?mode=rwc", dir.display());
+    };
+    let name = format!("wristband_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(admin_url.as_str()).await.expect("connect to WRISTBAND_TEST_DATABASE_URL");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let mut url = url::Url::parse(&admin_url).expect("WRISTBAND_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
