@@ -52,7 +52,7 @@ impl Application {
             rsa_bits: config.keys.rsa_bits,
         };
         ensure_signing_keys(&key_context).await.context("cannot prepare signing keys")?;
-        let keystore = Arc::new(Keystore::new(&store.list_signing_keys().await?)?);
+        let keystore = Arc::new(Keystore::new(&store.list_signing_keys().await?, master_key.clone())?);
         let hasher = PasswordHasher::new(&config.password)?;
         let bootstrapped_admin =
             bootstrap_admin(&store, clock.as_ref(), &hasher, config.bootstrap_admin_password.as_ref())
@@ -61,7 +61,14 @@ impl Application {
         let discovery = http::discovery_document(&config.issuer)?;
 
         spawn_key_refresh(store.clone(), Arc::clone(&keystore));
-        let state = web::Data::new(AppState { config: Arc::new(config), store, keystore, discovery: discovery.into() });
+        let state = web::Data::new(AppState {
+            config: Arc::new(config),
+            store,
+            keystore,
+            clock,
+            hasher,
+            discovery: discovery.into(),
+        });
         let server = HttpServer::new(move || {
             App::new().wrap(TracingLogger::default()).app_data(state.clone()).configure(http::configure)
         })

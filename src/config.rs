@@ -77,6 +77,20 @@ pub struct TokenSettings {
 }
 
 #[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// How long a browser session lasts from login (single sign-on window).
+    pub lifetime_seconds: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshSettings {
+    /// A family dies when unused this long.
+    pub idle_seconds: i64,
+    /// A family dies this long after the login, used or not.
+    pub absolute_seconds: i64,
+}
+
+#[derive(Debug, Clone)]
 pub struct KeySettings {
     pub rsa_bits: u32,
     pub jwks_max_age_seconds: u32,
@@ -100,6 +114,8 @@ pub struct Config {
     pub bootstrap_admin_password: Option<SecretString>,
     pub log_format: LogFormat,
     pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub refresh: RefreshSettings,
     pub keys: KeySettings,
     pub password: PasswordSettings,
 }
@@ -118,6 +134,10 @@ struct RawConfig {
     #[serde(default)]
     tokens: RawTokens,
     #[serde(default)]
+    sessions: RawSessions,
+    #[serde(default)]
+    refresh: RawRefresh,
+    #[serde(default)]
     keys: RawKeys,
     #[serde(default)]
     password: RawPassword,
@@ -129,6 +149,19 @@ struct RawTokens {
     access_token_seconds: Option<i64>,
     id_token_seconds: Option<i64>,
     authorization_code_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSessions {
+    lifetime_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRefresh {
+    idle_seconds: Option<i64>,
+    absolute_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +216,8 @@ impl Config {
             bootstrap_admin_password: None,
             log_format: LogFormat::Text,
             tokens: TokenSettings { access_token_seconds: 900, id_token_seconds: 3600, authorization_code_seconds: 60 },
+            sessions: SessionSettings { lifetime_seconds: 43_200 },
+            refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000 },
             keys: KeySettings { rsa_bits: 2048, jwks_max_age_seconds: 300 },
             password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
         }
@@ -212,6 +247,9 @@ impl RawConfig {
         env.parse("tokens.access_token_seconds", &mut self.tokens.access_token_seconds)?;
         env.parse("tokens.id_token_seconds", &mut self.tokens.id_token_seconds)?;
         env.parse("tokens.authorization_code_seconds", &mut self.tokens.authorization_code_seconds)?;
+        env.parse("sessions.lifetime_seconds", &mut self.sessions.lifetime_seconds)?;
+        env.parse("refresh.idle_seconds", &mut self.refresh.idle_seconds)?;
+        env.parse("refresh.absolute_seconds", &mut self.refresh.absolute_seconds)?;
         env.parse("keys.rsa_bits", &mut self.keys.rsa_bits)?;
         env.parse("keys.jwks_max_age_seconds", &mut self.keys.jwks_max_age_seconds)?;
         env.parse("password.argon2_memory_kib", &mut self.password.argon2_memory_kib)?;
@@ -267,6 +305,16 @@ impl RawConfig {
                     600,
                 )?,
             },
+            sessions: SessionSettings {
+                lifetime_seconds: in_range(
+                    "sessions.lifetime_seconds",
+                    self.sessions.lifetime_seconds,
+                    43_200,
+                    300,
+                    2_592_000,
+                )?,
+            },
+            refresh: validate_refresh(self.refresh)?,
             keys: KeySettings {
                 rsa_bits: match self.keys.rsa_bits.unwrap_or(2048) {
                     bits @ (2048 | 3072 | 4096) => bits,
@@ -408,6 +456,15 @@ fn parse_master_key(inline: Option<String>, file: Option<PathBuf>) -> Result<Mas
         }
         (None, file) => Ok(MasterKeySource::File(file.unwrap_or_else(|| PathBuf::from(DEFAULT_MASTER_KEY_FILE)))),
     }
+}
+
+fn validate_refresh(raw: RawRefresh) -> Result<RefreshSettings, ConfigError> {
+    let idle_seconds = in_range("refresh.idle_seconds", raw.idle_seconds, 604_800, 300, 31_536_000)?;
+    let absolute_seconds = in_range("refresh.absolute_seconds", raw.absolute_seconds, 2_592_000, 300, 31_536_000)?;
+    if idle_seconds > absolute_seconds {
+        return Err(ConfigError::invalid("refresh.idle_seconds", "must not exceed refresh.absolute_seconds"));
+    }
+    Ok(RefreshSettings { idle_seconds, absolute_seconds })
 }
 
 fn validate_password(raw: RawPassword) -> Result<PasswordSettings, ConfigError> {

@@ -16,3 +16,4 @@ pub mod model;
 pub mod security;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;

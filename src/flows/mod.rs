@@ -1,13 +1,40 @@
 //! Protocol and administration logic as plain async functions over the store, the keys
 //! and a clock. Nothing here knows about HTTP.
 
+pub mod access;
 pub mod admin;
+pub mod authorize;
 pub mod bootstrap;
+pub mod consent;
+pub mod error;
+pub mod introspect;
 pub mod keys;
+pub mod login;
+pub mod logout;
+pub mod pkce;
+pub mod redirect;
+pub mod revoke;
+pub mod session;
+pub mod token;
+pub mod userinfo;
 
 use uuid::Uuid;
 
-use crate::store::AuditEvent;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::Keystore;
+use crate::security::password::PasswordHasher;
+use crate::store::{AuditEvent, Store};
+
+/// What the protocol flows work with.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub keystore: &'a Keystore,
+    pub clock: &'a dyn Clock,
+    pub config: &'a Config,
+    pub hasher: &'a PasswordHasher,
+}
 
 /// Who asked for an administrative change, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,11 @@
 //! HTTP: routes, shared state and response shapes. Handlers parse, call one flow, and
 //! render; protocol rules live in `flows`.
 
+mod error;
+mod extract;
 mod health;
 mod oidc;
+pub mod pages;
 mod state;
 
 use actix_web::http::header;
@@ -12,18 +15,40 @@ use actix_web::web;
 pub use oidc::discovery::build_document as discovery_document;
 pub use state::AppState;
 
+/// Request bodies larger than this are refused with 413 before any parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// No script, no framing, no third-party anything; styles only from this origin.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+
 /// Every route, on one screen.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES)).service(
         web::scope("")
             .wrap(
                 DefaultHeaders::new()
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                    .add((header::REFERRER_POLICY, "no-referrer")),
+                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)),
             )
             .route("/.well-known/openid-configuration", web::get().to(oidc::discovery::discovery_get))
             .route("/.well-known/oauth-authorization-server", web::get().to(oidc::discovery::discovery_get))
             .route("/jwks.json", web::get().to(oidc::jwks::jwks_get))
+            .route("/authorize", web::get().to(pages::authorize::authorize_get))
+            .route("/authorize", web::post().to(pages::authorize::authorize_post))
+            .route("/login", web::post().to(pages::login::login_post))
+            .route("/consent", web::post().to(pages::consent::consent_post))
+            .route("/token", web::post().to(oidc::token::token_post))
+            .route("/userinfo", web::get().to(oidc::userinfo::userinfo_get))
+            .route("/userinfo", web::post().to(oidc::userinfo::userinfo_get))
+            .route("/introspect", web::post().to(oidc::introspect::introspect_post))
+            .route("/revoke", web::post().to(oidc::revoke::revoke_post))
+            .route("/end_session", web::get().to(pages::logout::end_session_get))
+            .route("/end_session", web::post().to(pages::logout::end_session_post))
+            .route("/end_session/confirm", web::post().to(pages::logout::end_session_confirm_post))
+            .route("/static/wristband.css", web::get().to(pages::stylesheet_get))
             .route("/healthz", web::get().to(health::healthz_get))
             .route("/readyz", web::get().to(health::readyz_get)),
     );

@@ -1,7 +1,10 @@
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::flows::Context;
 use crate::keys::Keystore;
+use crate::security::password::PasswordHasher;
 use crate::store::Store;
 
 /// What every handler may use; cloned into each worker. No globals: tests run many apps
@@ -11,6 +14,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub keystore: Arc<Keystore>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
     /// The discovery document, serialized once at start-up.
     pub discovery: Arc<[u8]>,
+}
+
+impl AppState {
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            store: &self.store,
+            keystore: &self.keystore,
+            clock: self.clock.as_ref(),
+            config: &self.config,
+            hasher: &self.hasher,
+        }
+    }
 }

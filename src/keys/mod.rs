@@ -5,11 +5,13 @@ mod generate;
 mod jwks;
 mod keystore;
 mod rotation;
+mod sign;
 
 pub use generate::{RS256, generate_rsa_key};
 pub use jwks::Jwks;
 pub use keystore::{KeySet, Keystore};
 pub use rotation::{KeyPlan, PlanError, plan_ensure, plan_revoke, plan_rotation};
+pub use sign::{MAX_TOKEN_BYTES, VerifiedJws, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -17,6 +19,11 @@ pub enum KeyError {
     Crypto(#[from] openssl::error::ErrorStack),
     #[error(transparent)]
     Seal(#[from] crate::security::master_key::SealError),
-    #[error("stored public key of {kid} is not a valid JWK: {reason}")]
+    #[error("stored key {kid} cannot be used: {reason}")]
     InvalidJwk { kid: String, reason: String },
+    /// No key is `active`: nothing can be signed until one is (start-up makes one).
+    #[error("no active signing key")]
+    NoActiveKey,
+    #[error("signing failed: {0}")]
+    Sign(String),
 }

@@ -1,12 +1,18 @@
 //! The shared vocabulary of flows and store: values that are valid once constructed.
 
+mod authn;
+mod authorization;
 mod client;
 mod redirect_uri;
+mod scope;
 mod signing_key;
 mod user;
 
+pub use authn::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Authentication};
+pub use authorization::{AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily};
 pub use client::{Client, ClientId, GrantType};
 pub use redirect_uri::RedirectUri;
+pub use scope::{SUPPORTED_SCOPES, Scope};
 pub use signing_key::{KeyMove, KeyState, KeyTransition, NewSigningKey, SigningKeyRecord};
 pub use user::{DisplayName, Email, Role, User, Username};
 

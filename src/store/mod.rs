@@ -3,9 +3,13 @@
 //! mapping) live here and nowhere else.
 
 mod audit;
+mod authorization_requests;
 mod clients;
+mod codes;
+mod consents;
 mod entities;
 mod keys;
+mod refresh;
 mod sessions;
 mod users;
 
@@ -19,7 +23,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 pub use audit::{AuditEvent, AuditRecord};
 pub use clients::NewClient;
-pub use sessions::SessionsEnded;
+pub use codes::{CodeRedemption, NewCode};
+pub use refresh::{FoundRefreshToken, NewFamily, Rotation};
+pub use sessions::{NewSession, SessionsEnded};
 pub use users::NewUser;
 
 use crate::model::InvalidValue;

@@ -70,6 +70,11 @@ impl Store {
         row.map(User::try_from).transpose()
     }
 
+    pub async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let row = user::Entity::find_by_id(id).one(&self.db).await?;
+        row.map(User::try_from).transpose()
+    }
+
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows = user::Entity::find().order_by_asc(user::Column::Username).all(&self.db).await?;
         rows.into_iter().map(User::try_from).collect()

@@ -10,7 +10,11 @@ use tempfile::TempDir;
 use wristband::app::Application;
 use wristband::clock::FixedClock;
 use wristband::config::Config;
+use wristband::flows::Actor;
+use wristband::flows::admin::{ClientInput, UserInput, add_client, add_user};
 use wristband::flows::bootstrap::BootstrappedAdmin;
+use wristband::model::User;
+use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 use wristband::store::Store;
 
@@ -54,13 +58,17 @@ impl TestEnv {
         let port = listener.local_addr().expect("local address").port();
         config.issuer = format!("http://127.0.0.1:{port}");
         let clock = FixedClock::new(1_800_000_000);
-        let app = Application::with_listener(config.clone(), listener, Arc::new(clock)).await.expect("the app starts");
+        let app = Application::with_listener(config.clone(), listener, Arc::new(clock.clone()))
+            .await
+            .expect("the app starts");
         let bootstrapped_admin = app.bootstrapped_admin.clone();
         tokio::spawn(app.run_until_stopped());
         let store = Store::connect(&SecretString::new(self.database_url.clone())).await.expect("store");
         TestApp {
             address: config.issuer.clone(),
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            clock,
+            config,
             store,
             bootstrapped_admin,
         }
@@ -71,6 +79,9 @@ pub struct TestApp {
     /// The issuer, which is also the base URL tests call.
     pub address: String,
     pub http: reqwest::Client,
+    /// The server's clock: advance it to expire codes, tokens and sessions.
+    pub clock: FixedClock,
+    pub config: Config,
     pub store: Store,
     pub bootstrapped_admin: Option<BootstrappedAdmin>,
 }
@@ -84,6 +95,76 @@ impl TestApp {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.expect("a JSON body")
+    }
+
+    /// A user with the given password, email `<username>@example.com` and `roles`.
+    pub async fn seed_user(&self, username: &str, password: &str, roles: &[&str]) -> User {
+        let hasher = PasswordHasher::new(&self.config.password).expect("hasher");
+        let input = UserInput {
+            username: username.to_owned(),
+            email: Some(format!("{username}@example.com")),
+            name: Some(format!("{username} Example")),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            is_admin: false,
+            password: Some(SecretString::new(password)),
+        };
+        add_user(&self.store, &self.clock, &hasher, input, Actor::Cli).await.expect("user created").0
+    }
+
+    /// A confidential client with the default grants; returns its secret.
+    pub async fn seed_client(&self, client_id: &str, redirect_uri: &str, first_party: bool) -> String {
+        let input = ClientInput {
+            client_id: client_id.to_owned(),
+            redirect_uris: vec![redirect_uri.to_owned()],
+            post_logout_redirect_uris: vec![format!("{redirect_uri}/logged-out")],
+            first_party,
+            ..ClientInput::default()
+        };
+        let created = add_client(&self.store, &self.clock, input, Actor::Cli).await.expect("client created");
+        created.secret.expect("confidential").expose().to_owned()
+    }
+
+    /// Registers any client; returns its secret when it has one.
+    pub async fn seed_client_with(&self, input: ClientInput) -> Option<String> {
+        let created = add_client(&self.store, &self.clock, input, Actor::Cli).await.expect("client created");
+        created.secret.map(|s| s.expose().to_owned())
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use wristband::clock::Clock;
+        self.clock.now()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs a form to the token endpoint with HTTP Basic client authentication.
+    pub async fn post_token(&self, client_id: &str, secret: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    /// POSTs a form to a machine endpoint with HTTP Basic client authentication.
+    pub async fn post_basic(
+        &self,
+        path: &str,
+        client_id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .basic_auth(client_id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
     }
 }
 

@@ -1,11 +1,22 @@
 //! One integration-test binary (each file under tests/ would cost its own link step).
 
+mod authorize;
 mod bootstrap;
+mod browser;
 mod cli;
 mod config;
 mod discovery;
+mod forge;
 mod health;
 mod helpers;
+mod introspect;
 mod jwks;
 mod keys;
+mod login;
+mod logout;
+mod oidc_client;
 mod process;
+mod revoke;
+mod token;
+mod userinfo;
+mod verify_independently;

@@ -7,18 +7,87 @@ use actix_web::web::{self, Bytes};
 use serde::Serialize;
 
 use super::super::AppState;
-
-pub const JWKS_PATH: &str = "/jwks.json";
+use crate::keys::RS256;
+use crate::model::SUPPORTED_SCOPES;
 
 #[derive(Debug, Serialize)]
 struct ProviderMetadata<'a> {
     issuer: &'a str,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
     jwks_uri: String,
+    revocation_endpoint: String,
+    introspection_endpoint: String,
+    end_session_endpoint: String,
+    scopes_supported: &'static [&'static str],
+    response_types_supported: [&'static str; 1],
+    response_modes_supported: [&'static str; 1],
+    grant_types_supported: [&'static str; 3],
+    subject_types_supported: [&'static str; 1],
+    id_token_signing_alg_values_supported: [&'static str; 1],
+    token_endpoint_auth_methods_supported: [&'static str; 3],
+    revocation_endpoint_auth_methods_supported: [&'static str; 2],
+    introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    code_challenge_methods_supported: [&'static str; 1],
+    claims_supported: [&'static str; 18],
+    prompt_values_supported: [&'static str; 4],
+    acr_values_supported: [&'static str; 1],
+    claims_parameter_supported: bool,
+    request_parameter_supported: bool,
+    request_uri_parameter_supported: bool,
+    authorization_response_iss_parameter_supported: bool,
 }
 
 /// Serializes the metadata for `issuer`; done once at start-up.
 pub fn build_document(issuer: &str) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(&ProviderMetadata { issuer, jwks_uri: format!("{issuer}{JWKS_PATH}") })
+    let url = |path: &str| format!("{issuer}{path}");
+    serde_json::to_vec(&ProviderMetadata {
+        issuer,
+        authorization_endpoint: url("/authorize"),
+        token_endpoint: url("/token"),
+        userinfo_endpoint: url("/userinfo"),
+        jwks_uri: url("/jwks.json"),
+        revocation_endpoint: url("/revoke"),
+        introspection_endpoint: url("/introspect"),
+        end_session_endpoint: url("/end_session"),
+        scopes_supported: &SUPPORTED_SCOPES,
+        response_types_supported: ["code"],
+        response_modes_supported: ["query"],
+        grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: [RS256],
+        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+        revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        code_challenge_methods_supported: ["S256"],
+        claims_supported: [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+            "at_hash",
+            "sid",
+            "name",
+            "preferred_username",
+            "email",
+            "email_verified",
+            "roles",
+            "client_id",
+        ],
+        prompt_values_supported: ["none", "login", "consent", "select_account"],
+        acr_values_supported: [crate::model::ACR_ONE_FACTOR],
+        claims_parameter_supported: false,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        authorization_response_iss_parameter_supported: true,
+    })
 }
 
 pub async fn discovery_get(state: web::Data<AppState>) -> HttpResponse {

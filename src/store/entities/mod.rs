@@ -2,8 +2,13 @@
 //! into `model` types.
 
 pub mod audit_event;
+pub mod authorization_code;
+pub mod authorization_request;
 pub mod browser_session;
 pub mod client;
+pub mod consent;
 pub mod refresh_family;
+pub mod refresh_token;
+pub mod revoked_access_token;
 pub mod signing_key;
 pub mod user;

@@ -1,0 +1,48 @@
+//! Whether an access token presented to wristband (userinfo, introspection) is active:
+//! it verifies (RS256, published kid, `typ: at+jwt`, issuer, time with leeway), its `jti`
+//! was not revoked, its browser session is live, and its user may still sign in.
+
+use uuid::Uuid;
+
+use super::Context;
+use super::error::FlowError;
+use crate::model::User;
+use crate::tokens::{AccessTokenClaims, verify_access_token};
+
+/// An access token that is active now.
+#[derive(Debug, Clone)]
+pub struct ActiveToken {
+    pub claims: AccessTokenClaims,
+    /// The user, for tokens issued to a person (not for `client_credentials`).
+    pub user: Option<User>,
+}
+
+/// `Ok(None)` when the token is not active, for whatever reason (logged, not told).
+pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Option<ActiveToken>, FlowError> {
+    let now = ctx.clock.now();
+    let claims = match verify_access_token(&ctx.keystore.current(), token, &ctx.config.issuer, now) {
+        Ok(claims) => claims,
+        Err(reason) => {
+            tracing::debug!(%reason, "access token rejected");
+            return Ok(None);
+        }
+    };
+    if ctx.store.access_token_revoked(&claims.jti).await? {
+        return Ok(None);
+    }
+    let Some(sid) = &claims.sid else {
+        // A client's own token: its subject is the client, which must still exist.
+        let client = crate::model::ClientId::parse(&claims.client_id).ok();
+        let exists = match client {
+            Some(id) => ctx.store.find_client(&id).await?.is_some(),
+            None => false,
+        };
+        return Ok(exists.then_some(ActiveToken { claims, user: None }));
+    };
+    let (Ok(sid), Ok(user_id)) = (Uuid::parse_str(sid), Uuid::parse_str(&claims.sub)) else { return Ok(None) };
+    if !ctx.store.session_is_live(sid, now).await? {
+        return Ok(None);
+    }
+    let user = ctx.store.find_user(user_id).await?.filter(|u| !u.disabled);
+    Ok(user.map(|user| ActiveToken { claims, user: Some(user) }))
+}

@@ -1,0 +1,270 @@
+//! The authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2): decides whether the
+//! person must log in, must consent, or gets a code at once, and resumes a request after
+//! the login and consent pages.
+
+mod request;
+
+use url::Url;
+use uuid::Uuid;
+
+pub use request::{AuthorizeParams, UntrustedRequest};
+
+use super::Context;
+use super::error::{ErrorCode, FlowError, OAuthError};
+use super::redirect;
+use super::session::SessionUser;
+use crate::clock::UnixTime;
+use crate::model::{AuthorizationRequest, Client, CodeGrant, PendingAuthorization, RedirectUri};
+use crate::security::random::{opaque_secret, sha256_hex};
+use crate::store::NewCode;
+
+/// How long a person has to finish the login and consent pages.
+const PENDING_SECONDS: i64 = 600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginPage {
+    pub request_id: String,
+    pub client_name: String,
+    pub username: Option<String>,
+    /// Shown above the form after a failed attempt.
+    pub error: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentPage {
+    pub request_id: String,
+    pub client_name: String,
+    /// What the client asks for, in words.
+    pub scopes: Vec<&'static str>,
+}
+
+/// What `/authorize` (and the pages that resume it) leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    Login(LoginPage),
+    Consent(ConsentPage),
+    /// Back to the client, with a code or an error.
+    Redirect(Url),
+    /// An error page: the redirect URI could not be trusted.
+    Untrusted(UntrustedRequest),
+    /// The login or consent page was for a request that expired, finished, or belongs to
+    /// another browser.
+    Expired,
+}
+
+/// The browser making the request: its CSRF cookie (which pending requests are bound
+/// to) and its live session, if any.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub csrf_cookie: String,
+    pub session: Option<SessionUser>,
+}
+
+pub async fn authorize(
+    ctx: &Context<'_>,
+    params: &AuthorizeParams,
+    browser: &Browser,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let client = match request::client_id(params) {
+        Some(id) => ctx.store.find_client(&id).await?,
+        None => None,
+    };
+    let redirect_uri = match request::trusted_redirect(params, client.as_ref()) {
+        Ok(uri) => uri,
+        Err(untrusted) => return Ok(AuthorizeOutcome::Untrusted(untrusted)),
+    };
+    let Some(client) = client else { return Ok(AuthorizeOutcome::Untrusted(UntrustedRequest::UnknownClient)) };
+    match request::validate(params, &client, redirect_uri.clone()) {
+        Ok(request) => decide(ctx, &client, request, browser).await,
+        Err(error) => redirect_error(ctx, &redirect_uri, &error, request::state(params).as_deref()),
+    }
+}
+
+async fn decide(
+    ctx: &Context<'_>,
+    client: &Client,
+    request: AuthorizationRequest,
+    browser: &Browser,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let now = ctx.clock.now();
+    let session = browser.session.as_ref().filter(|s| !needs_fresh_login(&request, s, now));
+    let Some(session) = session else {
+        if request.prompt.none {
+            let error =
+                OAuthError::new(ErrorCode::LoginRequired, "The person must log in.", "prompt=none without session");
+            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
+        }
+        let username = request.login_hint.clone();
+        let request_id = store_pending(ctx, request, browser, None).await?;
+        return Ok(AuthorizeOutcome::Login(LoginPage {
+            request_id,
+            client_name: client.name.clone(),
+            username,
+            error: None,
+        }));
+    };
+    if needs_consent(ctx, client, &request, session.user.id).await? {
+        if request.prompt.none {
+            let error =
+                OAuthError::new(ErrorCode::ConsentRequired, "The person must consent.", "prompt=none without consent");
+            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
+        }
+        let scopes = describe_scopes(&request);
+        let request_id = store_pending(ctx, request, browser, Some(session)).await?;
+        return Ok(AuthorizeOutcome::Consent(ConsentPage { request_id, client_name: client.name.clone(), scopes }));
+    }
+    issue_code(ctx, &request, session).await
+}
+
+/// After a successful login on the page of a pending request: consent if needed, else a code.
+pub(super) async fn resume_after_login(
+    ctx: &Context<'_>,
+    request_id: &str,
+    pending: PendingAuthorization,
+    session: &SessionUser,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let Some(client) = ctx.store.find_client(&pending.request.client_id).await? else {
+        return Ok(AuthorizeOutcome::Expired);
+    };
+    let request = pending.request;
+    if needs_consent(ctx, &client, &request, session.user.id).await? {
+        ctx.store.bind_authorization_request(&sha256_hex(request_id), session.user.id, session.session.sid).await?;
+        let scopes = describe_scopes(&request);
+        return Ok(AuthorizeOutcome::Consent(ConsentPage {
+            request_id: request_id.to_owned(),
+            client_name: client.name,
+            scopes,
+        }));
+    }
+    finish(ctx, request_id, &request, session).await
+}
+
+/// Ends a pending request with a code (once: a request resumed twice yields one code).
+pub(super) async fn finish(
+    ctx: &Context<'_>,
+    request_id: &str,
+    request: &AuthorizationRequest,
+    session: &SessionUser,
+) -> Result<AuthorizeOutcome, FlowError> {
+    if !ctx.store.finish_authorization_request(&sha256_hex(request_id)).await? {
+        return Ok(AuthorizeOutcome::Expired);
+    }
+    issue_code(ctx, request, session).await
+}
+
+/// Ends a pending request with an error sent back to the client.
+pub(super) async fn finish_with_error(
+    ctx: &Context<'_>,
+    request_id: &str,
+    request: &AuthorizationRequest,
+    error: &OAuthError,
+) -> Result<AuthorizeOutcome, FlowError> {
+    if !ctx.store.finish_authorization_request(&sha256_hex(request_id)).await? {
+        return Ok(AuthorizeOutcome::Expired);
+    }
+    redirect_error(ctx, &request.redirect_uri, error, request.state.as_deref())
+}
+
+/// Finds a pending request for this browser; `None` when it expired, finished, or was
+/// started in another browser.
+pub(super) async fn find_pending(
+    ctx: &Context<'_>,
+    request_id: &str,
+    csrf_cookie: &str,
+) -> Result<Option<PendingAuthorization>, FlowError> {
+    let pending = ctx.store.find_authorization_request(&sha256_hex(request_id), ctx.clock.now()).await?;
+    Ok(pending.filter(|p| crate::security::random::constant_time_eq(&p.browser_hash, &sha256_hex(csrf_cookie))))
+}
+
+/// `prompt=login` and an exceeded `max_age` demand a login now, whatever the session.
+fn needs_fresh_login(request: &AuthorizationRequest, session: &SessionUser, now: UnixTime) -> bool {
+    let auth_time = session.session.authentication.auth_time;
+    request.prompt.login || request.max_age.is_some_and(|max_age| now - auth_time > max_age)
+}
+
+/// First-party clients never ask; others ask once per scope set, or again on `prompt=consent`.
+pub(super) async fn needs_consent(
+    ctx: &Context<'_>,
+    client: &Client,
+    request: &AuthorizationRequest,
+    user_id: Uuid,
+) -> Result<bool, FlowError> {
+    if client.first_party {
+        return Ok(false);
+    }
+    if request.prompt.consent {
+        return Ok(true);
+    }
+    let granted = ctx.store.find_consent(user_id, &client.id).await?;
+    Ok(!granted.is_some_and(|granted| request.scope.is_subset(&granted)))
+}
+
+fn describe_scopes(request: &AuthorizationRequest) -> Vec<&'static str> {
+    request
+        .scope
+        .iter()
+        .map(|scope| match scope {
+            "openid" => "Know who you are (an account identifier that never changes)",
+            "profile" => "See your name and username",
+            "email" => "See your email address",
+            "roles" => "See the roles you hold",
+            _ => "Access to an unnamed permission",
+        })
+        .collect()
+}
+
+async fn store_pending(
+    ctx: &Context<'_>,
+    request: AuthorizationRequest,
+    browser: &Browser,
+    session: Option<&SessionUser>,
+) -> Result<String, FlowError> {
+    let request_id = opaque_secret("")?;
+    let now = ctx.clock.now();
+    let pending = PendingAuthorization {
+        request,
+        browser_hash: sha256_hex(&browser.csrf_cookie),
+        user_id: session.map(|s| s.user.id),
+        sid: session.map(|s| s.session.sid),
+        expires_at: now + PENDING_SECONDS,
+    };
+    ctx.store.insert_authorization_request(sha256_hex(&request_id), &pending, now).await?;
+    Ok(request_id)
+}
+
+async fn issue_code(
+    ctx: &Context<'_>,
+    request: &AuthorizationRequest,
+    session: &SessionUser,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let code = opaque_secret("")?;
+    let now = ctx.clock.now();
+    let grant = CodeGrant {
+        client_id: request.client_id.clone(),
+        user_id: session.user.id,
+        sid: session.session.sid,
+        redirect_uri: request.redirect_uri.to_string(),
+        scope: request.scope.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        audience: request.audience.clone(),
+        authentication: session.session.authentication.clone(),
+        expires_at: now + ctx.config.tokens.authorization_code_seconds,
+        used: false,
+        issued_family_id: None,
+        issued_jti: None,
+    };
+    ctx.store.insert_code(NewCode { code_hash: sha256_hex(&code), grant }, now).await?;
+    let url = redirect::success(request.redirect_uri.as_str(), &code, request.state.as_deref(), &ctx.config.issuer)?;
+    Ok(AuthorizeOutcome::Redirect(url))
+}
+
+fn redirect_error(
+    ctx: &Context<'_>,
+    redirect_uri: &RedirectUri,
+    error: &OAuthError,
+    state: Option<&str>,
+) -> Result<AuthorizeOutcome, FlowError> {
+    tracing::info!(error = %error, "authorization request refused");
+    Ok(AuthorizeOutcome::Redirect(redirect::error(redirect_uri.as_str(), error, state, &ctx.config.issuer)?))
+}

@@ -1,0 +1,38 @@
+//! The consent page's answer. Only the person who logged in for the request, in the
+//! browser that started it, can answer; a request that never showed the page cannot be
+//! answered by posting to it.
+
+use super::Context;
+use super::authorize::{self, AuthorizeOutcome, Browser};
+use super::error::{ErrorCode, FlowError, OAuthError};
+use crate::store::AuditEvent;
+
+pub async fn decide_consent(
+    ctx: &Context<'_>,
+    request_id: &str,
+    allow: bool,
+    browser: &Browser,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let Some(pending) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
+        return Ok(AuthorizeOutcome::Expired);
+    };
+    let Some(session) = &browser.session else { return Ok(AuthorizeOutcome::Expired) };
+    if pending.user_id != Some(session.user.id) || pending.sid != Some(session.session.sid) {
+        return Ok(AuthorizeOutcome::Expired);
+    }
+    let request = pending.request;
+    let now = ctx.clock.now();
+    if !allow {
+        let event = AuditEvent::new("consent_declined").user(session.user.id).client(request.client_id.as_str());
+        ctx.store.record_audit(event, now).await?;
+        let error = OAuthError::new(ErrorCode::AccessDenied, "The person declined the request.", "consent declined");
+        return authorize::finish_with_error(ctx, request_id, &request, &error).await;
+    }
+    ctx.store.grant_consent(session.user.id, &request.client_id, &request.scope, now).await?;
+    let event = AuditEvent::new("consent_granted")
+        .user(session.user.id)
+        .client(request.client_id.as_str())
+        .details(serde_json::json!({ "scope": request.scope.to_string() }));
+    ctx.store.record_audit(event, now).await?;
+    authorize::finish(ctx, request_id, &request, session).await
+}

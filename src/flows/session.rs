@@ -1,0 +1,80 @@
+//! Browser sessions: the cookie that makes single sign-on work. The cookie holds 256
+//! random bits; the database keeps only their SHA-256.
+
+use uuid::Uuid;
+
+use super::Context;
+use super::error::FlowError;
+use crate::model::{Authentication, BrowserSession, User};
+use crate::security::random::{opaque_secret, sha256_hex};
+use crate::store::{AuditEvent, NewSession};
+
+/// A live session and its (enabled) user.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session: BrowserSession,
+    pub user: User,
+}
+
+/// Where a request came from, for the session list and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A new session: the secret for the cookie, and what it stands for.
+#[derive(Debug, Clone)]
+pub struct StartedSession {
+    pub cookie_value: String,
+    pub max_age_seconds: i64,
+    pub session: SessionUser,
+}
+
+/// The session behind a cookie, if it is live and its user may still sign in.
+pub async fn current_session(ctx: &Context<'_>, cookie_value: Option<&str>) -> Result<Option<SessionUser>, FlowError> {
+    let Some(cookie_value) = cookie_value.filter(|v| v.len() <= 128) else { return Ok(None) };
+    let now = ctx.clock.now();
+    let Some(session) = ctx.store.find_live_session(&sha256_hex(cookie_value), now).await? else { return Ok(None) };
+    let user = ctx.store.find_user(session.user_id).await?;
+    Ok(user.filter(|u| !u.disabled).map(|user| SessionUser { session, user }))
+}
+
+/// Starts a session for a person who just proved who they are. Always a new id, so a
+/// session id planted before login is worthless after it (no fixation).
+pub async fn start_session(
+    ctx: &Context<'_>,
+    user: User,
+    authentication: Authentication,
+    meta: &RequestMeta,
+) -> Result<StartedSession, FlowError> {
+    let cookie_value = opaque_secret("")?;
+    let now = ctx.clock.now();
+    let max_age_seconds = ctx.config.sessions.lifetime_seconds;
+    let session = ctx
+        .store
+        .create_session(
+            NewSession {
+                id_hash: sha256_hex(&cookie_value),
+                user_id: user.id,
+                authentication,
+                user_agent: meta.user_agent.clone(),
+                ip: meta.ip.clone(),
+                expires_at: now + max_age_seconds,
+            },
+            now,
+        )
+        .await?;
+    Ok(StartedSession { cookie_value, max_age_seconds, session: SessionUser { session, user } })
+}
+
+/// Ends a session and the refresh-token families bound to it.
+pub async fn end_session(ctx: &Context<'_>, sid: Uuid, user_id: Uuid, reason: &'static str) -> Result<(), FlowError> {
+    let now = ctx.clock.now();
+    let ended = ctx.store.end_session(sid, reason, now).await?;
+    let event = AuditEvent::new("session_ended")
+        .user(user_id)
+        .details(serde_json::json!({ "sid": sid, "reason": reason, "families_revoked": ended.families }));
+    ctx.store.record_audit(event, now).await?;
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! The one place where errors become HTTP responses.
+
+use std::fmt;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde_json::json;
+
+use crate::flows::error::{ErrorCode, FlowError, OAuthError};
+
+/// An error on its way to the client, shaped by the kind of endpoint it came from.
+pub enum HttpError {
+    /// Token, introspection and revocation endpoints: RFC 6749 §5.2 JSON, `no-store`.
+    /// `invalid_client` is 401 with `WWW-Authenticate: Basic`.
+    Json(OAuthError),
+    /// Bearer-protected endpoints: 401 or 403 with `WWW-Authenticate: Bearer` (RFC 6750 §3).
+    Bearer(OAuthError),
+    /// Browser pages: an HTML page that says what happened and what to do.
+    Page { status: StatusCode, title: &'static str, message: &'static str },
+    /// Anything unexpected: the cause goes to the log, the client gets a generic answer.
+    Internal { html: bool, cause: Box<dyn std::error::Error + Send + Sync> },
+}
+
+impl HttpError {
+    pub fn json(err: FlowError) -> Self {
+        match err {
+            FlowError::OAuth(oauth) => Self::Json(oauth),
+            FlowError::Internal(cause) => Self::Internal { html: false, cause },
+        }
+    }
+
+    pub fn bearer(err: FlowError) -> Self {
+        match err {
+            FlowError::OAuth(oauth) => Self::Bearer(oauth),
+            FlowError::Internal(cause) => Self::Internal { html: false, cause },
+        }
+    }
+
+    pub fn page(err: FlowError) -> Self {
+        match err {
+            FlowError::OAuth(_) => Self::Page {
+                status: StatusCode::BAD_REQUEST,
+                title: "Something went wrong",
+                message: "This request could not be completed. Go back to the application and try again.",
+            },
+            FlowError::Internal(cause) => Self::Internal { html: true, cause },
+        }
+    }
+
+    pub fn bad_page(title: &'static str, message: &'static str) -> Self {
+        Self::Page { status: StatusCode::BAD_REQUEST, title, message }
+    }
+
+    /// A form without a valid CSRF token: nothing was done.
+    pub fn csrf() -> Self {
+        Self::Page {
+            status: StatusCode::FORBIDDEN,
+            title: "This form has expired",
+            message: "For your safety nothing was done. Go back to the application and start again.",
+        }
+    }
+}
+
+/// The error page template.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+/// Renders an error page with the headers every HTML page carries.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let body = ErrorPage { title, message }.render().unwrap_or_else(|_| message.to_owned());
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+impl fmt::Debug for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json(e) | Self::Bearer(e) => write!(f, "{e}"),
+            Self::Page { title, .. } => write!(f, "page: {title}"),
+            Self::Internal { cause, .. } => {
+                write!(f, "internal error: {cause}")?;
+                let mut source = cause.source();
+                while let Some(inner) = source {
+                    write!(f, "\n  caused by: {inner}")?;
+                    source = inner.source();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl ResponseError for HttpError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Json(e) if e.code == ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            Self::Json(_) => StatusCode::BAD_REQUEST,
+            Self::Bearer(e) if e.code == ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::Bearer(e) if e.code == ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::Bearer(_) => StatusCode::UNAUTHORIZED,
+            Self::Page { status, .. } => *status,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Json(e) => {
+                tracing::info!(error = %e, "request refused");
+                let mut response = HttpResponse::build(status);
+                response.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+                if e.code == ErrorCode::InvalidClient {
+                    response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="wristband""#));
+                }
+                response.json(json!({ "error": e.code.as_str(), "error_description": e.description }))
+            }
+            Self::Bearer(e) => {
+                tracing::info!(error = %e, "bearer token refused");
+                let challenge = format!(
+                    r#"Bearer realm="wristband", error="{}", error_description="{}""#,
+                    e.code.as_str(),
+                    e.description
+                );
+                HttpResponse::build(status)
+                    .insert_header((header::WWW_AUTHENTICATE, challenge))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .json(json!({ "error": e.code.as_str(), "error_description": e.description }))
+            }
+            Self::Page { title, message, .. } => error_page(status, title, message),
+            Self::Internal { html, .. } => {
+                tracing::error!(error = ?self, "request failed");
+                if *html {
+                    error_page(
+                        status,
+                        "Something went wrong on our side",
+                        "Nothing was changed. Try again in a moment; if it keeps happening, tell the administrator.",
+                    )
+                } else {
+                    HttpResponse::build(status)
+                        .insert_header((header::CACHE_CONTROL, "no-store"))
+                        .json(json!({ "error": "server_error", "error_description": "An internal error occurred." }))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oauth(code: ErrorCode) -> OAuthError {
+        OAuthError::new(code, "described", "reason for the log only")
+    }
+
+    #[test]
+    fn invalid_client_is_401_with_a_basic_challenge() {
+        let response = HttpError::Json(oauth(ErrorCode::InvalidClient)).error_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_some());
+        assert_eq!(response.headers().get(header::CACHE_CONTROL).unwrap(), "no-store");
+    }
+
+    #[test]
+    fn other_token_errors_are_400_without_challenge() {
+        let response = HttpError::Json(oauth(ErrorCode::InvalidGrant)).error_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn bearer_errors_carry_the_rfc6750_challenge() {
+        let response = HttpError::Bearer(oauth(ErrorCode::InvalidToken)).error_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let challenge = response.headers().get(header::WWW_AUTHENTICATE).unwrap().to_str().unwrap();
+        assert!(challenge.starts_with("Bearer ") && challenge.contains(r#"error="invalid_token""#), "{challenge}");
+        let forbidden = HttpError::Bearer(oauth(ErrorCode::InsufficientScope)).error_response();
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let cause: Box<dyn std::error::Error + Send + Sync> = "database password is hunter2".into();
+        let response = HttpError::Internal { html: false, cause }.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -1,0 +1,116 @@
+//! Reading requests: form bodies as parameter pairs, client authentication (RFC 6749
+//! §2.3.1), bearer tokens (RFC 6750 §2.1), cookies, and where a request came from.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::flows::error::{ErrorCode, FlowError, oauth};
+use crate::flows::session::RequestMeta;
+use crate::flows::token::ClientAuthentication;
+use crate::security::secret::SecretString;
+
+pub const SESSION_COOKIE: &str = "__Host-wristband_session";
+pub const CSRF_COOKIE: &str = "__Host-wristband_csrf";
+
+/// An `application/x-www-form-urlencoded` body (or query string) as ordered pairs.
+pub fn pairs(encoded: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(encoded).into_owned().collect()
+}
+
+/// The first value of a field.
+pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// Requires a form content type on a machine endpoint's POST (RFC 6749 §3.2).
+pub fn require_form(request: &HttpRequest) -> Result<(), FlowError> {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Ok(())
+    } else {
+        oauth(ErrorCode::InvalidRequest, "The body must be application/x-www-form-urlencoded.", "wrong content type")
+    }
+}
+
+/// How the client authenticated: the Authorization header or the form, never both.
+pub fn client_authentication(
+    request: &HttpRequest,
+    form: &[(String, String)],
+) -> Result<ClientAuthentication, FlowError> {
+    let form_id = field(form, "client_id").filter(|v| !v.is_empty());
+    let form_secret = field(form, "client_secret").filter(|v| !v.is_empty());
+    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Some(credentials) = authorization.and_then(|v| strip_scheme(v, "Basic")) {
+        if form_secret.is_some() {
+            return oauth(ErrorCode::InvalidRequest, "Use one client authentication method.", "basic and post");
+        }
+        let Some((client_id, secret)) = decode_basic(credentials) else {
+            return oauth(ErrorCode::InvalidClient, "Client authentication failed.", "malformed basic credentials");
+        };
+        if form_id.is_some_and(|id| id != client_id) {
+            return oauth(ErrorCode::InvalidClient, "Client authentication failed.", "client_id differs from basic");
+        }
+        return Ok(ClientAuthentication::Basic { client_id, secret: SecretString::new(secret) });
+    }
+    Ok(match (form_id, form_secret) {
+        (Some(id), Some(secret)) => {
+            ClientAuthentication::Post { client_id: id.to_owned(), secret: SecretString::new(secret) }
+        }
+        (Some(id), None) => ClientAuthentication::None { client_id: id.to_owned() },
+        (None, _) => ClientAuthentication::Missing,
+    })
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn decode_basic(credentials: &str) -> Option<(String, String)> {
+    let decoded = String::from_utf8(STANDARD.decode(credentials.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unescape(id)?, unescape(secret)?)).filter(|(id, _)| !id.is_empty())
+}
+
+/// The token of `Authorization: Bearer <token>`; a malformed header counts as none.
+pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    strip_scheme(value, "Bearer").map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The auth scheme is case-insensitive (RFC 9110 §11.1).
+fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then_some(rest)
+}
+
+pub fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
+    request.cookie(name).map(|c| c.value().to_owned())
+}
+
+pub fn request_meta(request: &HttpRequest) -> RequestMeta {
+    RequestMeta {
+        ip: request.peer_addr().map(|addr| addr.ip().to_string()),
+        user_agent: request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let encoded = STANDARD.encode("my%20client:p%3Ass+word");
+        assert_eq!(decode_basic(&encoded), Some(("my client".into(), "p:ss word".into())));
+        assert_eq!(decode_basic("not base64!"), None);
+        assert_eq!(decode_basic(&STANDARD.encode("no-colon")), None);
+    }
+
+    #[test]
+    fn schemes_are_case_insensitive() {
+        assert_eq!(strip_scheme("bearer abc", "Bearer"), Some("abc"));
+        assert_eq!(strip_scheme("Basic abc", "Bearer"), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! `POST /introspect` (RFC 7662).
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::flows::introspect::introspect;
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::http::extract::{client_authentication, field, pairs, require_form};
+
+pub async fn introspect_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    require_form(&request).map_err(HttpError::json)?;
+    let form = pairs(&body);
+    let auth = client_authentication(&request, &form).map_err(HttpError::json)?;
+    let status = introspect(&state.context(), auth, field(&form, "token")).await.map_err(HttpError::json)?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(status))
+}

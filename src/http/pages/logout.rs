@@ -1,0 +1,98 @@
+//! `/end_session` (RP-Initiated Logout 1.0 §2-3) and its confirmation form.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{PageBrowser, cleared_session_cookie, csrf_valid};
+use crate::flows::logout::{ConfirmLogout, LogoutOutcome, LogoutParams, confirm_end_session, end_session_request};
+use crate::http::AppState;
+use crate::http::error::{HttpError, error_page};
+use crate::http::extract::pairs;
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+struct ConfirmTemplate<'a> {
+    csrf_token: &'a str,
+    client_name: Option<&'a str>,
+    client_id: Option<&'a str>,
+    post_logout_redirect_uri: Option<&'a str>,
+    state: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutTemplate;
+
+pub async fn end_session_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let params = LogoutParams::from_pairs(pairs(request.query_string().as_bytes()));
+    start(&request, &state, params, false).await
+}
+
+pub async fn end_session_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    start(&request, &state, LogoutParams::from_pairs(pairs(&body)), true).await
+}
+
+pub async fn end_session_confirm_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let form = pairs(&body);
+    if !csrf_valid(&request, &form) {
+        return Err(HttpError::csrf());
+    }
+    let browser = PageBrowser::load(&state, &request).await?;
+    let outcome =
+        confirm_end_session(&state.context(), LogoutParams::from_pairs(form), browser.browser.session.as_ref())
+            .await
+            .map_err(HttpError::page)?;
+    respond(&browser, outcome, true)
+}
+
+async fn start(
+    request: &HttpRequest,
+    state: &AppState,
+    params: LogoutParams,
+    post: bool,
+) -> Result<HttpResponse, HttpError> {
+    let browser = PageBrowser::load(state, request).await?;
+    let outcome = end_session_request(&state.context(), params, browser.browser.session.as_ref())
+        .await
+        .map_err(HttpError::page)?;
+    respond(&browser, outcome, post)
+}
+
+fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> Result<HttpResponse, HttpError> {
+    let render_err = |e: askama::Error| HttpError::page(crate::flows::error::FlowError::Internal(Box::new(e)));
+    match outcome {
+        LogoutOutcome::Invalid(message) => Ok(error_page(StatusCode::BAD_REQUEST, "You were not signed out", message)),
+        LogoutOutcome::Confirm(ConfirmLogout { client_name, client_id, post_logout_redirect_uri, state }) => {
+            let page = ConfirmTemplate {
+                csrf_token: browser.csrf_token(),
+                client_name: client_name.as_deref(),
+                client_id: client_id.as_deref(),
+                post_logout_redirect_uri: post_logout_redirect_uri.as_deref(),
+                state: state.as_deref(),
+            };
+            Ok(browser.html(StatusCode::OK).body(page.render().map_err(render_err)?))
+        }
+        LogoutOutcome::LoggedOut { redirect: Some(url) } => {
+            let status = if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND };
+            Ok(HttpResponse::build(status)
+                .cookie(cleared_session_cookie())
+                .insert_header((header::LOCATION, url.as_str()))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish())
+        }
+        LogoutOutcome::LoggedOut { redirect: None } => Ok(browser
+            .html(StatusCode::OK)
+            .cookie(cleared_session_cookie())
+            .body(LoggedOutTemplate.render().map_err(render_err)?)),
+    }
+}

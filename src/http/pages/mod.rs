@@ -1,0 +1,169 @@
+//! Browser pages: authorize, login, consent and logout. No JavaScript; every form carries
+//! a CSRF token equal to the browser's `__Host-` CSRF cookie.
+
+pub mod authorize;
+pub mod consent;
+pub mod login;
+pub mod logout;
+
+use actix_web::cookie::time::Duration;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use askama::Template;
+
+use super::AppState;
+use super::error::{ErrorPage, HttpError};
+use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field};
+use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, LoginPage};
+use crate::flows::session::current_session;
+use crate::security::random::{constant_time_eq, opaque_secret};
+
+/// Appended to static asset URLs so a new release is fetched, not served from cache.
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub async fn stylesheet_get() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(include_str!("../../../static/wristband.css"))
+}
+
+/// The browser behind a page request. A browser without a CSRF cookie gets one minted,
+/// set on the response.
+pub struct PageBrowser {
+    pub browser: Browser,
+    new_csrf_cookie: bool,
+}
+
+impl PageBrowser {
+    pub async fn load(state: &AppState, request: &HttpRequest) -> Result<Self, HttpError> {
+        let existing = cookie(request, CSRF_COOKIE).filter(|v| (32..=128).contains(&v.len()));
+        let new_csrf_cookie = existing.is_none();
+        let csrf_cookie = match existing {
+            Some(value) => value,
+            None => opaque_secret("").map_err(|e| HttpError::page(e.into()))?,
+        };
+        let session = current_session(&state.context(), cookie(request, SESSION_COOKIE).as_deref())
+            .await
+            .map_err(HttpError::page)?;
+        Ok(Self { browser: Browser { csrf_cookie, session }, new_csrf_cookie })
+    }
+
+    pub fn csrf_token(&self) -> &str {
+        &self.browser.csrf_cookie
+    }
+
+    /// An HTML response that keeps the browser's cookies as they should be.
+    fn html(&self, status: StatusCode) -> HttpResponseBuilder {
+        let mut response = HttpResponse::build(status);
+        response.content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.new_csrf_cookie {
+            response.cookie(host_cookie(CSRF_COOKIE, self.browser.csrf_cookie.clone(), None));
+        }
+        response
+    }
+}
+
+/// Whether a form's `csrf_token` equals the browser's CSRF cookie.
+pub fn csrf_valid(request: &HttpRequest, form: &[(String, String)]) -> bool {
+    match (cookie(request, CSRF_COOKIE), field(form, "csrf_token")) {
+        (Some(cookie), Some(token)) => !cookie.is_empty() && constant_time_eq(&cookie, token),
+        _ => false,
+    }
+}
+
+/// A `__Host-` cookie: Secure, no Domain, Path=/, HttpOnly, SameSite=Lax. Browsers keep
+/// Secure cookies on http://127.0.0.1 and localhost too (secure contexts).
+pub fn host_cookie(name: &'static str, value: String, max_age_seconds: Option<i64>) -> Cookie<'static> {
+    let mut cookie =
+        Cookie::build(name, value).path("/").secure(true).http_only(true).same_site(SameSite::Lax).finish();
+    if let Some(seconds) = max_age_seconds {
+        cookie.set_max_age(Duration::seconds(seconds));
+    }
+    cookie
+}
+
+/// A cookie that tells the browser to forget the session.
+pub fn cleared_session_cookie() -> Cookie<'static> {
+    host_cookie(SESSION_COOKIE, String::new(), Some(0))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate<'a> {
+    client_name: &'a str,
+    request_id: &'a str,
+    csrf_token: &'a str,
+    username: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentTemplate<'a> {
+    client_name: &'a str,
+    username: &'a str,
+    scopes: &'a [&'static str],
+    request_id: &'a str,
+    csrf_token: &'a str,
+}
+
+/// Turns what `/authorize` (or a page resuming it) decided into a response. After a
+/// POST, a redirect is 303 so the browser does not resend the form (never 307).
+pub fn render_outcome(
+    outcome: AuthorizeOutcome,
+    browser: &PageBrowser,
+    after_post: bool,
+    session_cookie: Option<Cookie<'static>>,
+) -> Result<HttpResponse, HttpError> {
+    let mut response = match &outcome {
+        AuthorizeOutcome::Redirect(_) => {
+            let mut r = HttpResponse::build(if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND });
+            r.insert_header((header::CACHE_CONTROL, "no-store"));
+            r
+        }
+        AuthorizeOutcome::Login(_) | AuthorizeOutcome::Consent(_) => browser.html(StatusCode::OK),
+        AuthorizeOutcome::Untrusted(_) | AuthorizeOutcome::Expired => browser.html(StatusCode::BAD_REQUEST),
+    };
+    if let Some(cookie) = session_cookie {
+        response.cookie(cookie);
+    }
+    let csrf_token = browser.csrf_token();
+    let render_err = |e: askama::Error| HttpError::page(crate::flows::error::FlowError::Internal(Box::new(e)));
+    Ok(match outcome {
+        AuthorizeOutcome::Redirect(url) => response.insert_header((header::LOCATION, url.as_str())).finish(),
+        AuthorizeOutcome::Login(LoginPage { request_id, client_name, username, error }) => {
+            let page = LoginTemplate {
+                client_name: &client_name,
+                request_id: &request_id,
+                csrf_token,
+                username: username.as_deref(),
+                error,
+            };
+            response.body(page.render().map_err(render_err)?)
+        }
+        AuthorizeOutcome::Consent(ConsentPage { request_id, client_name, scopes }) => {
+            let username = browser.browser.session.as_ref().map(|s| s.user.username.to_string()).unwrap_or_default();
+            let page = ConsentTemplate {
+                client_name: &client_name,
+                username: &username,
+                scopes: &scopes,
+                request_id: &request_id,
+                csrf_token,
+            };
+            response.body(page.render().map_err(render_err)?)
+        }
+        AuthorizeOutcome::Untrusted(reason) => {
+            response.body(render_error("The sign-in request cannot be completed", reason.explanation()))
+        }
+        AuthorizeOutcome::Expired => response.body(render_error(
+            "This sign-in page has expired",
+            "Nothing was done. Go back to the application and start again.",
+        )),
+    })
+}
+
+fn render_error(title: &str, message: &str) -> String {
+    ErrorPage { title, message }.render().unwrap_or_else(|_| message.to_owned())
+}

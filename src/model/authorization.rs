@@ -1,0 +1,95 @@
+use uuid::Uuid;
+
+use super::{Authentication, ClientId, RedirectUri, Scope};
+use crate::clock::UnixTime;
+
+/// The `prompt` values of OIDC Core §3.1.2.1 that wristband acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+}
+
+impl Prompt {
+    pub fn as_text(&self) -> String {
+        let mut values = Vec::new();
+        for (set, name) in [(self.none, "none"), (self.login, "login"), (self.consent, "consent")] {
+            if set {
+                values.push(name);
+            }
+        }
+        values.join(" ")
+    }
+}
+
+/// A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
+    pub scope: Scope,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// The S256 `code_challenge`; `plain` is never accepted.
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    /// The RFC 8707 `resource`, which becomes the access token's `aud`.
+    pub audience: Option<String>,
+}
+
+/// An authorization request waiting on the login or consent page.
+#[derive(Debug, Clone)]
+pub struct PendingAuthorization {
+    pub request: AuthorizationRequest,
+    /// SHA-256 of the browser's CSRF cookie: only that browser may continue it.
+    pub browser_hash: String,
+    /// Set once the person has logged in for this request.
+    pub user_id: Option<Uuid>,
+    pub sid: Option<Uuid>,
+    pub expires_at: UnixTime,
+}
+
+/// A live browser session (the `sid` of tokens), found by its cookie.
+#[derive(Debug, Clone)]
+pub struct BrowserSession {
+    pub sid: Uuid,
+    pub user_id: Uuid,
+    pub authentication: Authentication,
+    pub expires_at: UnixTime,
+}
+
+/// What an authorization code stands for (RFC 6749 §4.1.2).
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub client_id: ClientId,
+    pub user_id: Uuid,
+    pub sid: Uuid,
+    pub redirect_uri: String,
+    pub scope: Scope,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub audience: Option<String>,
+    pub authentication: Authentication,
+    pub expires_at: UnixTime,
+    pub used: bool,
+    /// What the first exchange issued, revoked if the code is presented again.
+    pub issued_family_id: Option<Uuid>,
+    pub issued_jti: Option<(String, UnixTime)>,
+}
+
+/// A refresh-token family: every token descending from one code exchange.
+#[derive(Debug, Clone)]
+pub struct RefreshFamily {
+    pub id: Uuid,
+    pub client_id: ClientId,
+    pub user_id: Uuid,
+    pub sid: Option<Uuid>,
+    pub scope: Scope,
+    pub authentication: Authentication,
+    pub idle_expires_at: UnixTime,
+    pub absolute_expires_at: UnixTime,
+    pub revoked: bool,
+}

@@ -1,0 +1,125 @@
+//! Authorization codes: one use, bound to what the authorization request said.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::entities::authorization_code as row;
+use super::refresh::{NewFamily, insert_family};
+use super::{Store, StoreError};
+use crate::clock::UnixTime;
+use crate::model::{Authentication, ClientId, CodeGrant, Scope};
+
+/// A code about to be handed out; `code_hash` is the SHA-256 of the code.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub code_hash: String,
+    pub grant: CodeGrant,
+}
+
+/// What the exchange of a code issues, recorded with the code so that a second use can
+/// revoke it (RFC 6749 §4.1.2).
+#[derive(Debug, Clone)]
+pub struct CodeRedemption {
+    pub jti: String,
+    pub jti_expires_at: UnixTime,
+    pub family: Option<NewFamily>,
+}
+
+impl TryFrom<row::Model> for CodeGrant {
+    type Error = StoreError;
+
+    fn try_from(row: row::Model) -> Result<Self, StoreError> {
+        Ok(CodeGrant {
+            client_id: ClientId::parse(&row.client_id)?,
+            user_id: row.user_id,
+            sid: row.sid,
+            redirect_uri: row.redirect_uri,
+            scope: Scope::parse(&row.scope)?,
+            nonce: row.nonce,
+            code_challenge: row.code_challenge,
+            audience: row.audience,
+            authentication: Authentication::from_stored(row.auth_time, row.acr, &row.amr)?,
+            expires_at: row.expires_at,
+            used: row.used_at.is_some(),
+            issued_family_id: row.issued_family_id,
+            issued_jti: row.issued_jti.zip(row.issued_jti_expires_at),
+        })
+    }
+}
+
+impl Store {
+    pub async fn insert_code(&self, new: NewCode, now: UnixTime) -> Result<(), StoreError> {
+        let grant = new.grant;
+        row::ActiveModel {
+            code_hash: Set(new.code_hash),
+            client_id: Set(grant.client_id.to_string()),
+            user_id: Set(grant.user_id),
+            sid: Set(grant.sid),
+            redirect_uri: Set(grant.redirect_uri),
+            scope: Set(grant.scope.to_string()),
+            nonce: Set(grant.nonce),
+            code_challenge: Set(grant.code_challenge),
+            audience: Set(grant.audience),
+            auth_time: Set(grant.authentication.auth_time),
+            acr: Set(grant.authentication.acr.clone()),
+            amr: Set(grant.authentication.amr_json()),
+            created_at: Set(now),
+            expires_at: Set(grant.expires_at),
+            used_at: Set(None),
+            issued_family_id: Set(None),
+            issued_jti: Set(None),
+            issued_jti_expires_at: Set(None),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_code(&self, code_hash: &str) -> Result<Option<CodeGrant>, StoreError> {
+        let found = row::Entity::find_by_id(code_hash.to_owned()).one(&self.db).await?;
+        found.map(CodeGrant::try_from).transpose()
+    }
+
+    /// Marks a code used without issuing anything (its verification failed); `false` when
+    /// it was used already.
+    pub async fn burn_code(&self, code_hash: &str, now: UnixTime) -> Result<bool, StoreError> {
+        let updated = row::Entity::update_many()
+            .col_expr(row::Column::UsedAt, Expr::value(now))
+            .filter(row::Column::CodeHash.eq(code_hash))
+            .filter(row::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Uses a code once: in one transaction, marks it used if it was not, records what it
+    /// issues and creates the refresh-token family. `false` when another exchange used
+    /// the code first; then nothing is written.
+    pub async fn redeem_code(
+        &self,
+        code_hash: &str,
+        redemption: CodeRedemption,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.begin().await?;
+        let family_id: Option<Uuid> = redemption.family.as_ref().map(|f| f.family.id);
+        let updated = row::Entity::update_many()
+            .col_expr(row::Column::UsedAt, Expr::value(now))
+            .col_expr(row::Column::IssuedJti, Expr::value(redemption.jti))
+            .col_expr(row::Column::IssuedJtiExpiresAt, Expr::value(redemption.jti_expires_at))
+            .col_expr(row::Column::IssuedFamilyId, Expr::value(family_id))
+            .filter(row::Column::CodeHash.eq(code_hash))
+            .filter(row::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Ok(false);
+        }
+        if let Some(family) = redemption.family {
+            insert_family(&txn, family, now).await?;
+        }
+        txn.commit().await?;
+        Ok(true)
+    }
+}

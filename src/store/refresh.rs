@@ -1,0 +1,178 @@
+//! Refresh-token families and their tokens (DESIGN.md, Tokens). A token is used once:
+//! rotation is a conditional update checked by affected rows, never read-then-write.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::entities::{refresh_family, refresh_token, revoked_access_token};
+use super::{Store, StoreError};
+use crate::clock::UnixTime;
+use crate::model::{Authentication, ClientId, RefreshFamily, Scope};
+
+/// A family with its first token; `token_hash` is the SHA-256 of the refresh token.
+#[derive(Debug, Clone)]
+pub struct NewFamily {
+    pub family: RefreshFamily,
+    pub token_hash: String,
+}
+
+/// A refresh token as found: its family, and whether it was used before.
+#[derive(Debug, Clone)]
+pub struct FoundRefreshToken {
+    pub family: RefreshFamily,
+    pub used: bool,
+}
+
+/// The outcome of presenting a refresh token for rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// The token had been used already: another request rotated it first.
+    AlreadyUsed,
+}
+
+impl TryFrom<refresh_family::Model> for RefreshFamily {
+    type Error = StoreError;
+
+    fn try_from(row: refresh_family::Model) -> Result<Self, StoreError> {
+        Ok(RefreshFamily {
+            id: row.id,
+            client_id: ClientId::parse(&row.client_id)?,
+            user_id: row.user_id,
+            sid: row.sid,
+            scope: Scope::parse(&row.scope)?,
+            authentication: Authentication::from_stored(row.auth_time, row.acr, &row.amr)?,
+            idle_expires_at: row.idle_expires_at,
+            absolute_expires_at: row.absolute_expires_at,
+            revoked: row.revoked_at.is_some(),
+        })
+    }
+}
+
+pub(super) async fn insert_family(
+    conn: &impl ConnectionTrait,
+    new: NewFamily,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let family = new.family;
+    refresh_family::ActiveModel {
+        id: Set(family.id),
+        client_id: Set(family.client_id.to_string()),
+        user_id: Set(family.user_id),
+        sid: Set(family.sid),
+        scope: Set(family.scope.to_string()),
+        auth_time: Set(family.authentication.auth_time),
+        acr: Set(family.authentication.acr.clone()),
+        amr: Set(family.authentication.amr_json()),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        idle_expires_at: Set(family.idle_expires_at),
+        absolute_expires_at: Set(family.absolute_expires_at),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    insert_token(conn, &new.token_hash, family.id, now).await
+}
+
+async fn insert_token(
+    conn: &impl ConnectionTrait,
+    hash: &str,
+    family_id: Uuid,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    refresh_token::ActiveModel {
+        token_hash: Set(hash.to_owned()),
+        family_id: Set(family_id),
+        created_at: Set(now),
+        used_at: Set(None),
+        successor_hash: Set(None),
+        successor_token: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<FoundRefreshToken>, StoreError> {
+        let Some(token) = refresh_token::Entity::find_by_id(token_hash.to_owned()).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let family =
+            refresh_family::Entity::find_by_id(token.family_id).one(&self.db).await?.ok_or(StoreError::NotFound)?;
+        Ok(Some(FoundRefreshToken { family: RefreshFamily::try_from(family)?, used: token.used_at.is_some() }))
+    }
+
+    /// Uses `old_hash` once and stores its successor `new_hash` in the same family, moving
+    /// the family's idle expiry.
+    pub async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        family_id: Uuid,
+        idle_expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Rotation, StoreError> {
+        let txn = self.db.begin().await?;
+        let used = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .col_expr(refresh_token::Column::SuccessorHash, Expr::value(new_hash))
+            .filter(refresh_token::Column::TokenHash.eq(old_hash))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if used.rows_affected != 1 {
+            return Ok(Rotation::AlreadyUsed);
+        }
+        let family = refresh_family::Entity::update_many()
+            .col_expr(refresh_family::Column::LastUsedAt, Expr::value(now))
+            .col_expr(refresh_family::Column::IdleExpiresAt, Expr::value(idle_expires_at))
+            .filter(refresh_family::Column::Id.eq(family_id))
+            .filter(refresh_family::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if family.rows_affected != 1 {
+            return Ok(Rotation::AlreadyUsed);
+        }
+        insert_token(&txn, new_hash, family_id, now).await?;
+        txn.commit().await?;
+        Ok(Rotation::Rotated)
+    }
+
+    /// Revokes a family; `false` when it was revoked already or does not exist.
+    pub async fn revoke_family(&self, family_id: Uuid, reason: &str, now: UnixTime) -> Result<bool, StoreError> {
+        let updated = refresh_family::Entity::update_many()
+            .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
+            .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason))
+            .filter(refresh_family::Column::Id.eq(family_id))
+            .filter(refresh_family::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Records an access token's `jti` as revoked until the token expires anyway.
+    pub async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), StoreError> {
+        let result = revoked_access_token::ActiveModel {
+            jti: Set(jti.to_owned()),
+            expires_at: Set(expires_at),
+            revoked_at: Set(now),
+        }
+        .insert(&self.db)
+        .await;
+        match result {
+            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => Ok(()),
+            Err(err) => match StoreError::from(err) {
+                StoreError::Conflict(_) => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    pub async fn access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        Ok(revoked_access_token::Entity::find_by_id(jti.to_owned()).one(&self.db).await?.is_some())
+    }
+}

@@ -1,0 +1,25 @@
+//! Token contents: claims of access tokens (RFC 9068) and ID tokens (OIDC Core §2),
+//! signing them with the active key, and checking the ones wristband receives back.
+
+mod claims;
+mod verify;
+
+pub use claims::{AccessTokenClaims, IdTokenClaims, at_hash};
+pub use verify::{LEEWAY_SECONDS, TokenError, verify_access_token, verify_id_token_hint};
+
+use crate::keys::{KeyError, KeySet};
+
+/// `typ` of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+/// `typ` of ID tokens.
+pub const ID_TOKEN_TYP: &str = "JWT";
+
+pub fn sign_access_token(keys: &KeySet, claims: &AccessTokenClaims) -> Result<String, KeyError> {
+    let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Sign(e.to_string()))?;
+    keys.sign(ACCESS_TOKEN_TYP, &payload)
+}
+
+pub fn sign_id_token(keys: &KeySet, claims: &IdTokenClaims) -> Result<String, KeyError> {
+    let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Sign(e.to_string()))?;
+    keys.sign(ID_TOKEN_TYP, &payload)
+}
