@@ -24,8 +24,18 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// The form of a machine endpoint's POST and how its client authenticated.
+pub fn client_form(
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<(ClientAuthentication, Vec<(String, String)>), FlowError> {
+    require_form(request)?;
+    let form = pairs(body);
+    Ok((client_authentication(request, &form)?, form))
+}
+
 /// Requires a form content type on a machine endpoint's POST (RFC 6749 §3.2).
-pub fn require_form(request: &HttpRequest) -> Result<(), FlowError> {
+fn require_form(request: &HttpRequest) -> Result<(), FlowError> {
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
@@ -36,10 +46,7 @@ pub fn require_form(request: &HttpRequest) -> Result<(), FlowError> {
 }
 
 /// How the client authenticated: the Authorization header or the form, never both.
-pub fn client_authentication(
-    request: &HttpRequest,
-    form: &[(String, String)],
-) -> Result<ClientAuthentication, FlowError> {
+fn client_authentication(request: &HttpRequest, form: &[(String, String)]) -> Result<ClientAuthentication, FlowError> {
     let form_id = field(form, "client_id").filter(|v| !v.is_empty());
     let form_secret = field(form, "client_secret").filter(|v| !v.is_empty());
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());

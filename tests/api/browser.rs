@@ -172,3 +172,14 @@ pub async fn exchange(app: &TestApp, client_id: &str, secret: &str, code: &str) 
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
+
+/// A fresh app with the first-party client `demo`, the user `alice` (password
+/// `correct horse battery`), and the tokens of one login; returns the client secret too.
+pub async fn app_with_tokens() -> (crate::helpers::TestEnv, TestApp, String, serde_json::Value) {
+    let (env, app) = crate::helpers::spawn_app().await;
+    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    app.seed_user("alice", "correct horse battery", &[]).await;
+    let (_browser, code) = code_for(&app, "demo", "alice", "correct horse battery").await;
+    let tokens = exchange(&app, "demo", &secret, &code).await;
+    (env, app, secret, tokens)
+}

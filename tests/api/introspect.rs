@@ -1,10 +1,8 @@
 //! Introspection (RFC 7662): who may ask, and every way a token is not active.
 
-use crate::browser::{REDIRECT_URI, claims, code_for, exchange};
+use crate::browser::{REDIRECT_URI, app_with_tokens, claims};
 use crate::forge;
 use crate::helpers::{TestApp, spawn_app};
-
-const PASSWORD: &str = "correct horse battery";
 
 async fn introspect(app: &TestApp, secret: &str, token: &str) -> serde_json::Value {
     let response = app.post_basic("/introspect", "demo", secret, &[("token", token)]).await;
@@ -28,11 +26,7 @@ async fn introspection_requires_client_authentication() {
 
 #[tokio::test]
 async fn a_valid_access_token_is_active_with_the_standard_fields() {
-    let (_env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
-    let tokens = exchange(&app, "demo", &secret, &code).await;
+    let (_env, app, secret, tokens) = app_with_tokens().await;
     let access = tokens["access_token"].as_str().unwrap();
 
     let status = introspect(&app, &secret, access).await;
@@ -50,11 +44,7 @@ async fn a_valid_access_token_is_active_with_the_standard_fields() {
 
 #[tokio::test]
 async fn forged_expired_and_misused_tokens_are_inactive() {
-    let (_env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
-    let tokens = exchange(&app, "demo", &secret, &code).await;
+    let (_env, app, secret, tokens) = app_with_tokens().await;
     let access = tokens["access_token"].as_str().unwrap();
     let genuine = claims(access);
     let kid = crate::browser::header(access)["kid"].as_str().unwrap().to_owned();
@@ -91,12 +81,8 @@ async fn forged_expired_and_misused_tokens_are_inactive() {
 
 #[tokio::test]
 async fn a_refresh_token_is_described_only_to_its_own_client() {
-    let (_env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    let (_env, app, _secret, tokens) = app_with_tokens().await;
     let other = app.seed_client("other", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
-    let tokens = exchange(&app, "demo", &secret, &code).await;
 
     let response =
         app.post_basic("/introspect", "other", &other, &[("token", tokens["refresh_token"].as_str().unwrap())]).await;

@@ -1,7 +1,7 @@
 //! Revocation (RFC 7009): authenticated, family-wide for refresh tokens, jti-wide for
 //! access tokens, and silent about tokens it does not know or that belong to others.
 
-use crate::browser::{REDIRECT_URI, code_for, exchange};
+use crate::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange};
 use crate::helpers::{TestApp, spawn_app};
 
 const PASSWORD: &str = "correct horse battery";
@@ -13,11 +13,7 @@ async fn active(app: &TestApp, client: &str, secret: &str, token: &str) -> bool 
 
 #[tokio::test]
 async fn revocation_requires_client_authentication_and_changes_nothing_without_it() {
-    let (_env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
-    let tokens = exchange(&app, "demo", &secret, &code).await;
+    let (_env, app, secret, tokens) = app_with_tokens().await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
     let anonymous = app.http.post(app.url("/revoke")).form(&[("token", refresh)]).send().await.unwrap();
@@ -61,12 +57,8 @@ async fn revoking_a_refresh_token_ends_its_family_and_an_access_token_its_jti() 
 
 #[tokio::test]
 async fn unknown_tokens_and_other_clients_tokens_get_200_and_are_left_alone() {
-    let (_env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    let (_env, app, secret, tokens) = app_with_tokens().await;
     let other = app.seed_client("other", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
-    let tokens = exchange(&app, "demo", &secret, &code).await;
 
     let unknown = app.post_basic("/revoke", "demo", &secret, &[("token", "wbr_unknown")]).await;
     let garbage = app.post_basic("/revoke", "demo", &secret, &[("token", "garbage")]).await;

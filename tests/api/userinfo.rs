@@ -1,6 +1,6 @@
 //! UserInfo: claims per scope, and RFC 6750 errors for every bad token.
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query, code_for, exchange};
+use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, code_for, exchange};
 use crate::forge;
 use crate::helpers::{TestApp, spawn_app};
 
@@ -49,11 +49,7 @@ async fn userinfo_returns_the_claims_of_the_granted_scopes() {
 
 #[tokio::test]
 async fn missing_forged_expired_and_revoked_tokens_get_invalid_token() {
-    let (env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
-    let tokens = exchange(&app, "demo", &secret, &code).await;
+    let (env, app, secret, tokens) = app_with_tokens().await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let kid = crate::browser::header(&access)["kid"].as_str().unwrap().to_owned();
 

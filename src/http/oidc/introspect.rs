@@ -7,16 +7,14 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::flows::introspect::introspect;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{client_authentication, field, pairs, require_form};
+use crate::http::extract::{client_form, field};
 
 pub async fn introspect_post(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    require_form(&request).map_err(HttpError::json)?;
-    let form = pairs(&body);
-    let auth = client_authentication(&request, &form).map_err(HttpError::json)?;
+    let (auth, form) = client_form(&request, &body).map_err(HttpError::json)?;
     let status = introspect(&state.context(), auth, field(&form, "token")).await.map_err(HttpError::json)?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(status))
 }

@@ -7,16 +7,14 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::flows::token::{TokenParams, exchange};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{client_authentication, pairs, require_form};
+use crate::http::extract::client_form;
 
 pub async fn token_post(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    require_form(&request).map_err(HttpError::json)?;
-    let form = pairs(&body);
-    let auth = client_authentication(&request, &form).map_err(HttpError::json)?;
+    let (auth, form) = client_form(&request, &body).map_err(HttpError::json)?;
     let params = TokenParams::from_pairs(form).map_err(HttpError::json)?;
     let response = exchange(&state.context(), auth, params).await.map_err(HttpError::json)?;
     Ok(HttpResponse::Ok()

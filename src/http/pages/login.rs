@@ -3,12 +3,12 @@
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::{PageBrowser, csrf_valid, host_cookie, render_outcome};
+use super::{PageBrowser, host_cookie, render_outcome};
 use crate::flows::authorize::AuthorizeOutcome;
 use crate::flows::login::{LoginAttempt, LoginOutcome, login};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{SESSION_COOKIE, field, pairs, request_meta};
+use crate::http::extract::{SESSION_COOKIE, field, request_meta};
 use crate::security::secret::SecretString;
 
 pub async fn login_post(
@@ -16,11 +16,7 @@ pub async fn login_post(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let form = pairs(&body);
-    if !csrf_valid(&request, &form) {
-        return Err(HttpError::csrf());
-    }
-    let browser = PageBrowser::load(&state, &request).await?;
+    let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
     let attempt = LoginAttempt {
         request_id: field(&form, "request_id").unwrap_or_default().to_owned(),
         username: field(&form, "username").unwrap_or_default().to_owned(),

@@ -5,7 +5,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{PageBrowser, cleared_session_cookie, csrf_valid};
+use super::{PageBrowser, cleared_session_cookie};
 use crate::flows::logout::{ConfirmLogout, LogoutOutcome, LogoutParams, confirm_end_session, end_session_request};
 use crate::http::AppState;
 use crate::http::error::{HttpError, error_page};
@@ -43,11 +43,7 @@ pub async fn end_session_confirm_post(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let form = pairs(&body);
-    if !csrf_valid(&request, &form) {
-        return Err(HttpError::csrf());
-    }
-    let browser = PageBrowser::load(&state, &request).await?;
+    let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
     let outcome =
         confirm_end_session(&state.context(), LogoutParams::from_pairs(form), browser.browser.session.as_ref())
             .await

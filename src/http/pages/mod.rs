@@ -14,7 +14,7 @@ use askama::Template;
 
 use super::AppState;
 use super::error::{ErrorPage, HttpError};
-use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field};
+use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field, pairs};
 use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, LoginPage};
 use crate::flows::session::current_session;
 use crate::security::random::{constant_time_eq, opaque_secret};
@@ -50,6 +50,20 @@ impl PageBrowser {
         Ok(Self { browser: Browser { csrf_cookie, session }, new_csrf_cookie })
     }
 
+    /// Loads the browser behind a posted form, refusing the form unless its `csrf_token`
+    /// equals the browser's CSRF cookie.
+    pub async fn load_for_form(
+        state: &AppState,
+        request: &HttpRequest,
+        body: &[u8],
+    ) -> Result<(Self, Vec<(String, String)>), HttpError> {
+        let form = pairs(body);
+        if !csrf_valid(request, &form) {
+            return Err(HttpError::csrf());
+        }
+        Ok((Self::load(state, request).await?, form))
+    }
+
     pub fn csrf_token(&self) -> &str {
         &self.browser.csrf_cookie
     }
@@ -66,7 +80,7 @@ impl PageBrowser {
 }
 
 /// Whether a form's `csrf_token` equals the browser's CSRF cookie.
-pub fn csrf_valid(request: &HttpRequest, form: &[(String, String)]) -> bool {
+fn csrf_valid(request: &HttpRequest, form: &[(String, String)]) -> bool {
     match (cookie(request, CSRF_COOKIE), field(form, "csrf_token")) {
         (Some(cookie), Some(token)) => !cookie.is_empty() && constant_time_eq(&cookie, token),
         _ => false,
