@@ -43,6 +43,9 @@ pub struct ClientAdd {
     /// A first-party client: no consent page
     #[arg(long)]
     first_party: bool,
+    /// Access token lifetime for this client [default: tokens.access_token_seconds]
+    #[arg(long, value_name = "SECONDS")]
+    access_token_seconds: Option<i64>,
     /// A URI to return to after logout, matched exactly (repeatable)
     #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
     post_logout_redirect_uris: Vec<String>,
@@ -59,6 +62,7 @@ struct ClientView<'a> {
     post_logout_redirect_uris: Vec<&'a str>,
     grant_types: Vec<&'static str>,
     first_party: bool,
+    access_token_seconds: Option<i64>,
     created_at: String,
 }
 
@@ -72,6 +76,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             post_logout_redirect_uris: client.post_logout_redirect_uris.iter().map(|u| u.as_str()).collect(),
             grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
             first_party: client.first_party,
+            access_token_seconds: client.access_token_seconds,
             created_at: format_rfc3339(client.created_at),
         }
     }
@@ -90,6 +95,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 grant_types: add.grants,
                 public: add.public,
                 first_party: add.first_party,
+                access_token_seconds: add.access_token_seconds,
             };
             let created = admin::add_client(&store, &clock, input, Actor::Cli).await?;
             let secret = created.secret.as_ref().map(|s| s.expose());

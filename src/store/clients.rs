@@ -18,6 +18,7 @@ pub struct NewClient {
     pub grant_types: Vec<GrantType>,
     pub first_party: bool,
     pub require_mfa: bool,
+    pub access_token_seconds: Option<i64>,
 }
 
 impl TryFrom<client::Model> for Client {
@@ -55,7 +56,7 @@ impl Store {
             first_party: Set(new.first_party),
             require_pkce: Set(true),
             require_mfa: Set(new.require_mfa),
-            access_token_seconds: Set(None),
+            access_token_seconds: Set(new.access_token_seconds),
             refresh_idle_seconds: Set(None),
             refresh_absolute_seconds: Set(None),
             reuse_grace_seconds: Set(None),

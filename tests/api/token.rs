@@ -311,6 +311,25 @@ async fn refresh_may_narrow_the_scope_but_never_widen_it_or_cross_clients() {
 }
 
 #[tokio::test]
+async fn a_client_can_have_its_own_access_token_lifetime() {
+    let (_env, app) = spawn_app().await;
+    let input = ClientInput {
+        client_id: "short".into(),
+        grant_types: vec!["client_credentials".into()],
+        access_token_seconds: Some(120),
+        ..Default::default()
+    };
+    let secret = app.seed_client_with(input).await.unwrap();
+
+    let tokens: serde_json::Value =
+        app.post_token("short", &secret, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+
+    assert_eq!(tokens["expires_in"], 120);
+    let at = claims(tokens["access_token"].as_str().unwrap());
+    assert_eq!(at["exp"].as_i64().unwrap() - at["iat"].as_i64().unwrap(), 120);
+}
+
+#[tokio::test]
 async fn client_credentials_gives_a_client_token_and_nothing_else() {
     let (_env, app) = spawn_app().await;
     let secret = app

@@ -19,6 +19,8 @@ pub struct ClientInput {
     pub grant_types: Vec<String>,
     pub public: bool,
     pub first_party: bool,
+    /// Overrides `tokens.access_token_seconds` for this client.
+    pub access_token_seconds: Option<i64>,
 }
 
 /// A registered client and, for confidential clients, its secret (shown once, stored hashed).
@@ -118,6 +120,9 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
     if has_uris && !has(GrantType::AuthorizationCode) {
         return rejected("redirect URIs are only used with the authorization_code grant");
     }
+    if input.access_token_seconds.is_some_and(|seconds| !(60..=86_400).contains(&seconds)) {
+        return rejected("the access token lifetime must be between 60 and 86400 seconds");
+    }
     Ok(NewClient {
         id,
         name,
@@ -127,6 +132,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         grant_types,
         first_party: input.first_party,
         require_mfa: false,
+        access_token_seconds: input.access_token_seconds,
     })
 }
 
@@ -163,6 +169,8 @@ mod tests {
         assert!(reason(input(&["authorization_code"], &[], false)).contains("--redirect-uri"));
         assert!(reason(input(&["client_credentials"], &["https://a.example/cb"], false)).contains("only used"));
         assert!(reason(input(&["implicit"], &[], false)).contains("implicit"));
+        let short = ClientInput { access_token_seconds: Some(10), ..input(&[], &["https://a.example/cb"], false) };
+        assert!(reason(short).contains("between 60 and 86400"));
         assert!(reason(input(&[], &["https://a.example/cb#x"], false)).contains("fragment"));
     }
 }
