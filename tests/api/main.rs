@@ -16,6 +16,7 @@ mod login;
 mod logout;
 mod oidc_client;
 mod process;
+mod refresh;
 mod revoke;
 mod token;
 mod userinfo;

@@ -1,0 +1,58 @@
+//! Refresh-token families under pressure: concurrent use of one token, and what a
+//! detected reuse takes down with it.
+
+use crate::browser::app_with_tokens;
+
+#[tokio::test]
+async fn twenty_concurrent_refreshes_of_one_token_give_exactly_one_success_and_no_5xx() {
+    let (_env, app, secret, tokens) = app_with_tokens().await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    let attempts = (0..20).map(|_| {
+        let (app, secret, refresh) = (&app, secret.clone(), refresh.clone());
+        async move {
+            let response =
+                app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body)
+        }
+    });
+    let results = futures_join_all(attempts).await;
+
+    let successes: Vec<&serde_json::Value> = results.iter().filter(|(s, _)| *s == 200).map(|(_, b)| b).collect();
+    assert_eq!(successes.len(), 1, "{results:?}");
+    assert!(
+        results.iter().all(|(status, body)| *status == 200 || (*status == 400 && body["error"] == "invalid_grant")),
+        "{results:?}"
+    );
+}
+
+/// Runs the futures at once on this task (the requests interleave at the server).
+async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs = Vec::with_capacity(set.len());
+    let mut pending: Vec<_> = set.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(output) => {
+                        *result = Some(output);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    outputs.extend(results.into_iter().flatten());
+    outputs
+}
