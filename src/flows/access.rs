@@ -1,12 +1,13 @@
 //! Whether an access token presented to wristband (userinfo, introspection) is active:
 //! it verifies (RS256, published kid, `typ: at+jwt`, issuer, time with leeway), its `jti`
-//! was not revoked, its browser session is live, and its user may still sign in.
+//! was not revoked, its browser session is live, no refresh-token family of that session
+//! and client was revoked (reuse, revocation), and its user may still sign in.
 
 use uuid::Uuid;
 
 use super::Context;
 use super::error::FlowError;
-use crate::model::User;
+use crate::model::{ClientId, User};
 use crate::tokens::{AccessTokenClaims, verify_access_token};
 
 /// An access token that is active now.
@@ -32,15 +33,19 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
     }
     let Some(sid) = &claims.sid else {
         // A client's own token: its subject is the client, which must still exist.
-        let client = crate::model::ClientId::parse(&claims.client_id).ok();
+        let client = ClientId::parse(&claims.client_id).ok();
         let exists = match client {
             Some(id) => ctx.store.find_client(&id).await?.is_some(),
             None => false,
         };
         return Ok(exists.then_some(ActiveToken { claims, user: None }));
     };
-    let (Ok(sid), Ok(user_id)) = (Uuid::parse_str(sid), Uuid::parse_str(&claims.sub)) else { return Ok(None) };
-    if !ctx.store.session_is_live(sid, now).await? {
+    let (Ok(sid), Ok(user_id), Ok(client_id)) =
+        (Uuid::parse_str(sid), Uuid::parse_str(&claims.sub), ClientId::parse(&claims.client_id))
+    else {
+        return Ok(None);
+    };
+    if !ctx.store.session_is_live(sid, now).await? || ctx.store.family_revoked_for(sid, &client_id).await? {
         return Ok(None);
     }
     let user = ctx.store.find_user(user_id).await?.filter(|u| !u.disabled);

@@ -48,11 +48,10 @@ pub async fn login(
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         other => {
-            let mut event = AuditEvent::new("login_failed").client(client_id.as_str());
+            let mut event = AuditEvent::new("login_failed").client(client_id.as_str()).ip(meta.ip.clone());
             if let Some(user) = &other {
                 event = event.user(user.id);
             }
-            event.ip = meta.ip.clone();
             ctx.store.record_audit(event, now).await?;
             let client_name =
                 ctx.store.find_client(&pending.request.client_id).await?.map(|c| c.name).unwrap_or(client_id);
@@ -68,8 +67,7 @@ pub async fn login(
         end_session(ctx, previous.session.sid, previous.user.id, "replaced_by_login").await?;
     }
     let session = start_session(ctx, user, Authentication::password(now), meta).await?;
-    let mut event = AuditEvent::new("login_succeeded").user(session.session.user.id).client(client_id);
-    event.ip = meta.ip.clone();
+    let event = AuditEvent::new("login_succeeded").user(session.session.user.id).client(client_id).ip(meta.ip.clone());
     ctx.store.record_audit(event, now).await?;
     let next = authorize::resume_after_login(ctx, &attempt.request_id, pending, &session.session).await?;
     Ok(LoginOutcome::LoggedIn { session: Box::new(session), next })

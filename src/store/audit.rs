@@ -25,6 +25,7 @@ pub struct AuditRecord {
     pub actor_user_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
     pub client_id: Option<String>,
+    pub ip: Option<String>,
     pub details: serde_json::Value,
 }
 
@@ -40,6 +41,11 @@ impl AuditEvent {
 
     pub fn client(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<String>) -> Self {
+        self.ip = ip;
         self
     }
 
@@ -82,6 +88,7 @@ impl Store {
                     actor_user_id: row.actor_user_id,
                     user_id: row.user_id,
                     client_id: row.client_id,
+                    ip: row.ip,
                     details: serde_json::from_str(&row.details)?,
                 })
             })

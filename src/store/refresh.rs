@@ -154,6 +154,18 @@ impl Store {
         Ok(updated.rows_affected == 1)
     }
 
+    /// Whether a family of this browser session and client was revoked: its access tokens
+    /// then stop being active too (RFC 7009 §2.1, reuse detection).
+    pub async fn family_revoked_for(&self, sid: Uuid, client_id: &ClientId) -> Result<bool, StoreError> {
+        let revoked = refresh_family::Entity::find()
+            .filter(refresh_family::Column::Sid.eq(sid))
+            .filter(refresh_family::Column::ClientId.eq(client_id.as_str()))
+            .filter(refresh_family::Column::RevokedAt.is_not_null())
+            .one(&self.db)
+            .await?;
+        Ok(revoked.is_some())
+    }
+
     /// Records an access token's `jti` as revoked until the token expires anyway.
     pub async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), StoreError> {
         let result = revoked_access_token::ActiveModel {

@@ -56,3 +56,54 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
     outputs.extend(results.into_iter().flatten());
     outputs
 }
+
+#[tokio::test]
+async fn a_reused_token_kills_the_family_and_its_access_tokens_and_is_audited() {
+    let (_env, app, secret, first) = app_with_tokens().await;
+    let stolen = first["refresh_token"].as_str().unwrap();
+    let owner: serde_json::Value = app
+        .post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", stolen)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let introspect = |token: String| {
+        let (app, secret) = (&app, secret.clone());
+        async move {
+            let response = app.post_basic("/introspect", "demo", &secret, &[("token", &token)]).await;
+            response.json::<serde_json::Value>().await.unwrap()["active"] == true
+        }
+    };
+    assert!(introspect(owner["access_token"].as_str().unwrap().to_owned()).await);
+
+    // The thief presents the token the owner already rotated.
+    let thief = app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", stolen)]).await;
+
+    assert_eq!(thief.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+    let newest = app
+        .post_token(
+            "demo",
+            &secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", owner["refresh_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(
+        newest.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant",
+        "the newest token died too"
+    );
+    assert!(
+        !introspect(owner["access_token"].as_str().unwrap().to_owned()).await,
+        "the family's access token is inactive"
+    );
+    assert!(!introspect(first["access_token"].as_str().unwrap().to_owned()).await);
+    let events = app.store.recent_audit_events(10).await.unwrap();
+    let reuse = events.iter().find(|e| e.event == "refresh_token_reused").expect("audited");
+    assert_eq!(reuse.client_id.as_deref(), Some("demo"));
+    assert_eq!(
+        reuse.user_id.map(|u| u.to_string()).as_deref(),
+        crate::browser::claims(first["access_token"].as_str().unwrap())["sub"].as_str()
+    );
+    assert_eq!(reuse.ip.as_deref(), Some("127.0.0.1"));
+    assert!(reuse.details["family"].is_string());
+}

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::super::Context;
 use super::super::error::{ErrorCode, FlowError, oauth};
+use super::super::session::RequestMeta;
 use super::issue::{UserGrant, access_token_seconds, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
 use crate::flows::pkce;
@@ -19,6 +20,7 @@ pub(super) async fn exchange(
     ctx: &Context<'_>,
     client: &Client,
     params: &TokenParams,
+    meta: &RequestMeta,
 ) -> Result<TokenResponse, FlowError> {
     let code = params.require("code", "code is required.")?;
     let redirect_uri = params.require("redirect_uri", "redirect_uri is required.")?;
@@ -28,7 +30,7 @@ pub(super) async fn exchange(
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "unknown code");
     };
     if grant.used {
-        return replayed(ctx, &grant).await;
+        return replayed(ctx, &grant, meta).await;
     }
     if let Err(reason) = check(&grant, client, redirect_uri, params.get("code_verifier"), now) {
         ctx.store.burn_code(&code_hash, now).await?;
@@ -67,7 +69,7 @@ pub(super) async fn exchange(
     if !ctx.store.redeem_code(&code_hash, redemption, now).await? {
         // Another exchange of the same code won the race: this one is the replay.
         let grant = ctx.store.find_code(&code_hash).await?.unwrap_or(grant);
-        return replayed(ctx, &grant).await;
+        return replayed(ctx, &grant, meta).await;
     }
     let user_grant = UserGrant {
         user: &user,
@@ -110,7 +112,7 @@ fn check(
 
 /// A used code presented again: revoke the refresh-token family and access token the
 /// first exchange issued.
-async fn replayed(ctx: &Context<'_>, grant: &CodeGrant) -> Result<TokenResponse, FlowError> {
+async fn replayed(ctx: &Context<'_>, grant: &CodeGrant, meta: &RequestMeta) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
     if let Some(family_id) = grant.issued_family_id {
         ctx.store.revoke_family(family_id, "authorization_code_reused", now).await?;
@@ -118,8 +120,11 @@ async fn replayed(ctx: &Context<'_>, grant: &CodeGrant) -> Result<TokenResponse,
     if let Some((jti, expires_at)) = &grant.issued_jti {
         ctx.store.revoke_access_token(jti, *expires_at, now).await?;
     }
-    let event =
-        AuditEvent::new("authorization_code_reused").user(grant.user_id).client(grant.client_id.as_str()).details(
+    let event = AuditEvent::new("authorization_code_reused")
+        .user(grant.user_id)
+        .client(grant.client_id.as_str())
+        .ip(meta.ip.clone())
+        .details(
             serde_json::json!({ "family": grant.issued_family_id, "jti": grant.issued_jti.as_ref().map(|j| &j.0) }),
         );
     ctx.store.record_audit(event, now).await?;

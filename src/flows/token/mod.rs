@@ -15,6 +15,7 @@ pub use client_auth::{ClientAuthentication, authenticate_client};
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, oauth};
+use super::session::RequestMeta;
 use crate::model::GrantType;
 
 /// Form parameters of a token request; each may appear once (RFC 6749 §3.2).
@@ -64,6 +65,7 @@ pub async fn exchange(
     ctx: &Context<'_>,
     auth: ClientAuthentication,
     params: TokenParams,
+    meta: &RequestMeta,
 ) -> Result<TokenResponse, FlowError> {
     let client = authenticate_client(ctx, &auth).await?;
     let grant = match params.get("grant_type") {
@@ -83,8 +85,8 @@ pub async fn exchange(
         );
     }
     match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(ctx, &client, &params).await,
-        GrantType::RefreshToken => refresh_token::refresh(ctx, &client, &params).await,
+        GrantType::AuthorizationCode => authorization_code::exchange(ctx, &client, &params, meta).await,
+        GrantType::RefreshToken => refresh_token::refresh(ctx, &client, &params, meta).await,
         GrantType::ClientCredentials => client_credentials::issue(ctx, &client, &params),
     }
 }

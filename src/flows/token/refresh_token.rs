@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::super::Context;
 use super::super::error::{ErrorCode, FlowError, oauth};
+use super::super::session::RequestMeta;
 use super::issue::{UserGrant, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
 use crate::model::{Client, RefreshFamily, Scope};
@@ -17,6 +18,7 @@ pub(super) async fn refresh(
     ctx: &Context<'_>,
     client: &Client,
     params: &TokenParams,
+    meta: &RequestMeta,
 ) -> Result<TokenResponse, FlowError> {
     let presented = params.require("refresh_token", "refresh_token is required.")?;
     let old_hash = sha256_hex(presented);
@@ -39,7 +41,7 @@ pub(super) async fn refresh(
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "family expired");
     }
     if found.used {
-        return reused(ctx, &family).await;
+        return reused(ctx, &family, meta).await;
     }
     let scope = narrowed_scope(&family, params.get("scope"))?;
     let Some(user) = ctx.store.find_user(family.user_id).await?.filter(|u| !u.disabled) else {
@@ -49,7 +51,7 @@ pub(super) async fn refresh(
     let idle_expires_at = (now + ctx.config.refresh.idle_seconds).min(family.absolute_expires_at);
     match ctx.store.rotate_refresh_token(&old_hash, &sha256_hex(&successor), family.id, idle_expires_at, now).await? {
         Rotation::Rotated => {}
-        Rotation::AlreadyUsed => return reused(ctx, &family).await,
+        Rotation::AlreadyUsed => return reused(ctx, &family, meta).await,
     }
     let grant = UserGrant {
         user: &user,
@@ -73,12 +75,13 @@ fn narrowed_scope(family: &RefreshFamily, requested: Option<&str>) -> Result<Sco
 }
 
 /// A used token came back: someone holds a copy. Revoke the family (RFC 9700 §4.14.2).
-async fn reused(ctx: &Context<'_>, family: &RefreshFamily) -> Result<TokenResponse, FlowError> {
+async fn reused(ctx: &Context<'_>, family: &RefreshFamily, meta: &RequestMeta) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
     ctx.store.revoke_family(family.id, "refresh_token_reused", now).await?;
     let event = AuditEvent::new("refresh_token_reused")
         .user(family.user_id)
         .client(family.client_id.as_str())
+        .ip(meta.ip.clone())
         .details(serde_json::json!({ "family": family.id }));
     ctx.store.record_audit(event, now).await?;
     oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "refresh token reused; family revoked")
