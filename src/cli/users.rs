@@ -23,6 +23,8 @@ pub enum UserCommand {
     Disable { username: String },
     /// Enable a disabled user
     Enable { username: String },
+    /// End a user's browser sessions and revoke their refresh tokens
+    RevokeSessions { username: String },
     /// Set a user's password (generated unless --password-stdin); ends their sessions
     SetPassword {
         username: String,
@@ -137,6 +139,13 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Enable { username } => {
             admin::set_user_disabled(&store, &clock, &username, false, Actor::Cli).await?;
             println!("enabled {username}");
+        }
+        UserCommand::RevokeSessions { username } => {
+            let ended = admin::revoke_user_sessions(&store, &clock, &username, Actor::Cli).await?;
+            println!(
+                "{username}: ended {} session(s), revoked {} refresh-token family(ies)",
+                ended.sessions, ended.families
+            );
         }
         UserCommand::SetPassword { username, password_stdin } => {
             let password = if password_stdin { Some(read_password_stdin()?) } else { None };

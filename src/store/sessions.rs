@@ -93,6 +93,19 @@ impl Store {
         Ok(SessionsEnded { sessions, families })
     }
 
+    /// Ends every session and revokes every refresh-token family of a user.
+    pub async fn end_user_sessions(
+        &self,
+        user_id: Uuid,
+        reason: &str,
+        now: UnixTime,
+    ) -> Result<SessionsEnded, StoreError> {
+        let txn = self.db.begin().await?;
+        let ended = end_user_sessions_and_families(&txn, user_id, reason, now).await?;
+        txn.commit().await?;
+        Ok(ended)
+    }
+
     /// Whether the browser session `sid` is still live (an access token's `sid`).
     pub async fn session_is_live(&self, sid: Uuid, now: UnixTime) -> Result<bool, StoreError> {
         let row = browser_session::Entity::find()

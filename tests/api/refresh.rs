@@ -107,3 +107,26 @@ async fn a_reused_token_kills_the_family_and_its_access_tokens_and_is_audited() 
     assert_eq!(reuse.ip.as_deref(), Some("127.0.0.1"));
     assert!(reuse.details["family"].is_string());
 }
+
+#[tokio::test]
+async fn an_administrator_can_end_every_session_and_family_of_a_user() {
+    let (env, app, secret, tokens) = app_with_tokens().await;
+
+    let out = crate::process::cli_ok(&env, &["user", "revoke-sessions", "alice"], None).await;
+
+    assert!(out.contains("ended 1 session(s), revoked 1 refresh-token family(ies)"), "{out}");
+    let refresh = app
+        .post_token(
+            "demo",
+            &secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(refresh.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+    let userinfo =
+        app.http.get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(userinfo.status(), 401);
+    let unknown = crate::process::cli(&env, &["user", "revoke-sessions", "nobody"], None).await;
+    assert!(!unknown.success && unknown.stderr.contains("no user `nobody`"));
+    assert!(app.store.recent_audit_events(5).await.unwrap().iter().any(|e| e.event == "user_sessions_revoked"));
+}

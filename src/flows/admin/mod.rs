@@ -5,7 +5,7 @@ mod clients;
 mod users;
 
 pub use clients::{ClientInput, CreatedClient, add_client, list_clients, remove_client, rotate_client_secret};
-pub use users::{UserInput, add_user, list_users, set_user_disabled, set_user_password};
+pub use users::{UserInput, add_user, list_users, revoke_user_sessions, set_user_disabled, set_user_password};
 
 use crate::model::InvalidValue;
 use crate::security::password::{PasswordError, PasswordPolicyError};

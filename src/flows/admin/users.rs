@@ -68,6 +68,23 @@ pub async fn set_user_disabled(
     Ok(ended)
 }
 
+/// Ends every browser session and revokes every refresh-token family of a user (a lost
+/// device, a suspected compromise).
+pub async fn revoke_user_sessions(
+    store: &Store,
+    clock: &dyn Clock,
+    username: &str,
+    actor: Actor,
+) -> Result<SessionsEnded, AdminError> {
+    let user = find(store, username).await?;
+    let ended = store.end_user_sessions(user.id, "revoked_by_admin", clock.now()).await?;
+    let event = AuditEvent::new("user_sessions_revoked")
+        .user(user.id)
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(ended)
+}
+
 /// Sets a new password (generated when `None`), ending every session and refresh-token
 /// family of the user; returns the generated password.
 pub async fn set_user_password(
