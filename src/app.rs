@@ -67,6 +67,7 @@ impl Application {
             keystore,
             clock,
             hasher,
+            master_key,
             discovery: discovery.into(),
         });
         let server = HttpServer::new(move || {

@@ -23,6 +23,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "wristband.toml";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/wristband.db?mode=rwc";
 const DEFAULT_MASTER_KEY_FILE: &str = "keys/master.key";
+/// The longest reuse grace window: sealed successors are erased after this.
+pub const MAX_REUSE_GRACE_SECONDS: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -88,6 +90,9 @@ pub struct RefreshSettings {
     pub idle_seconds: i64,
     /// A family dies this long after the login, used or not.
     pub absolute_seconds: i64,
+    /// How long a just-rotated token may be presented again and get the same successor
+    /// (0: never; any second use is theft, as RFC 9700 §4.14.2 reads).
+    pub reuse_grace_seconds: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +167,7 @@ struct RawSessions {
 struct RawRefresh {
     idle_seconds: Option<i64>,
     absolute_seconds: Option<i64>,
+    reuse_grace_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -217,7 +223,7 @@ impl Config {
             log_format: LogFormat::Text,
             tokens: TokenSettings { access_token_seconds: 900, id_token_seconds: 3600, authorization_code_seconds: 60 },
             sessions: SessionSettings { lifetime_seconds: 43_200 },
-            refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000 },
+            refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000, reuse_grace_seconds: 0 },
             keys: KeySettings { rsa_bits: 2048, jwks_max_age_seconds: 300 },
             password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
         }
@@ -250,6 +256,7 @@ impl RawConfig {
         env.parse("sessions.lifetime_seconds", &mut self.sessions.lifetime_seconds)?;
         env.parse("refresh.idle_seconds", &mut self.refresh.idle_seconds)?;
         env.parse("refresh.absolute_seconds", &mut self.refresh.absolute_seconds)?;
+        env.parse("refresh.reuse_grace_seconds", &mut self.refresh.reuse_grace_seconds)?;
         env.parse("keys.rsa_bits", &mut self.keys.rsa_bits)?;
         env.parse("keys.jwks_max_age_seconds", &mut self.keys.jwks_max_age_seconds)?;
         env.parse("password.argon2_memory_kib", &mut self.password.argon2_memory_kib)?;
@@ -464,7 +471,9 @@ fn validate_refresh(raw: RawRefresh) -> Result<RefreshSettings, ConfigError> {
     if idle_seconds > absolute_seconds {
         return Err(ConfigError::invalid("refresh.idle_seconds", "must not exceed refresh.absolute_seconds"));
     }
-    Ok(RefreshSettings { idle_seconds, absolute_seconds })
+    let reuse_grace_seconds =
+        in_range("refresh.reuse_grace_seconds", raw.reuse_grace_seconds, 0, 0, MAX_REUSE_GRACE_SECONDS)?;
+    Ok(RefreshSettings { idle_seconds, absolute_seconds, reuse_grace_seconds })
 }
 
 fn validate_password(raw: RawPassword) -> Result<PasswordSettings, ConfigError> {

@@ -7,7 +7,7 @@ use crate::clock::{SystemClock, format_rfc3339};
 use crate::config::Config;
 use crate::flows::Actor;
 use crate::flows::admin::{self, ClientInput};
-use crate::model::Client;
+use crate::model::{Client, RefreshOverrides};
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -46,6 +46,15 @@ pub struct ClientAdd {
     /// Access token lifetime for this client [default: tokens.access_token_seconds]
     #[arg(long, value_name = "SECONDS")]
     access_token_seconds: Option<i64>,
+    /// Refresh tokens of this client die unused this long [default: refresh.idle_seconds]
+    #[arg(long, value_name = "SECONDS")]
+    refresh_idle_seconds: Option<i64>,
+    /// Refresh tokens of this client die this long after login [default: refresh.absolute_seconds]
+    #[arg(long, value_name = "SECONDS")]
+    refresh_absolute_seconds: Option<i64>,
+    /// Grace window for presenting a just-rotated refresh token again [default: refresh.reuse_grace_seconds]
+    #[arg(long, value_name = "SECONDS")]
+    reuse_grace_seconds: Option<i64>,
     /// A URI to return to after logout, matched exactly (repeatable)
     #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
     post_logout_redirect_uris: Vec<String>,
@@ -96,6 +105,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 public: add.public,
                 first_party: add.first_party,
                 access_token_seconds: add.access_token_seconds,
+                refresh: RefreshOverrides {
+                    idle_seconds: add.refresh_idle_seconds,
+                    absolute_seconds: add.refresh_absolute_seconds,
+                    reuse_grace_seconds: add.reuse_grace_seconds,
+                },
             };
             let created = admin::add_client(&store, &clock, input, Actor::Cli).await?;
             let secret = created.secret.as_ref().map(|s| s.expose());

@@ -1,13 +1,14 @@
 //! Whether an access token presented to wristband (userinfo, introspection) is active:
 //! it verifies (RS256, published kid, `typ: at+jwt`, issuer, time with leeway), its `jti`
-//! was not revoked, its browser session is live, no refresh-token family of that session
-//! and client was revoked (reuse, revocation), and its user may still sign in.
+//! was not revoked, no refresh-token family of its session and client was revoked (reuse,
+//! revocation), its browser session is live (or, with `offline_access`, its family is),
+//! and its user may still sign in.
 
 use uuid::Uuid;
 
 use super::Context;
 use super::error::FlowError;
-use crate::model::{ClientId, User};
+use crate::model::{ClientId, OFFLINE_ACCESS, User};
 use crate::tokens::{AccessTokenClaims, verify_access_token};
 
 /// An access token that is active now.
@@ -45,7 +46,13 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
     else {
         return Ok(None);
     };
-    if !ctx.store.session_is_live(sid, now).await? || ctx.store.family_revoked_for(sid, &client_id).await? {
+    if ctx.store.grant_condemned(sid, &client_id).await? {
+        return Ok(None);
+    }
+    let offline = claims.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|s| s == OFFLINE_ACCESS));
+    let live = ctx.store.session_is_live(sid, now).await?
+        || (offline && ctx.store.offline_family_live(sid, &client_id, now).await?);
+    if !live {
         return Ok(None);
     }
     let user = ctx.store.find_user(user_id).await?.filter(|u| !u.disabled);

@@ -83,6 +83,7 @@ internal_from!(
     crate::keys::KeyError,
     crate::security::password::PasswordError,
     crate::security::random::RandomError,
+    crate::security::master_key::SealError,
     url::ParseError
 );
 

@@ -51,7 +51,7 @@ async fn refresh_token_status(
     let active = found.filter(|f| {
         let family = &f.family;
         &family.client_id == client_id
-            && !f.used
+            && !f.used()
             && !family.revoked
             && now < family.idle_expires_at
             && now < family.absolute_expires_at

@@ -6,7 +6,7 @@ use super::Context;
 use super::authorize::{self, AuthorizeOutcome, Browser, LoginPage};
 use super::error::FlowError;
 use super::session::{RequestMeta, StartedSession, end_session, start_session};
-use crate::model::{Authentication, Username};
+use crate::model::{Authentication, RevocationReason, Username};
 use crate::security::secret::SecretString;
 use crate::store::AuditEvent;
 
@@ -64,7 +64,7 @@ pub async fn login(
         }
     };
     if let Some(previous) = &browser.session {
-        end_session(ctx, previous.session.sid, previous.user.id, "replaced_by_login").await?;
+        end_session(ctx, previous.session.sid, previous.user.id, RevocationReason::ReplacedByLogin).await?;
     }
     let session = start_session(ctx, user, Authentication::password(now), meta).await?;
     let event = AuditEvent::new("login_succeeded").user(session.session.user.id).client(client_id).ip(meta.ip.clone());

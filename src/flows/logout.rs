@@ -10,7 +10,7 @@ use url::Url;
 use super::Context;
 use super::error::FlowError;
 use super::session::{SessionUser, end_session};
-use crate::model::{Client, ClientId};
+use crate::model::{Client, ClientId, RevocationReason};
 use crate::tokens::verify_id_token_hint;
 
 /// The request parameters (query or form).
@@ -86,7 +86,7 @@ pub async fn end_session_request(
         h.sub == session.user.id.to_string() && h.sid.as_deref() == Some(session.session.sid.to_string().as_str())
     });
     if hint_matches {
-        end_session(ctx, session.session.sid, session.user.id, "logout").await?;
+        end_session(ctx, session.session.sid, session.user.id, RevocationReason::Logout).await?;
         return Ok(LogoutOutcome::LoggedOut { redirect });
     }
     Ok(LogoutOutcome::Confirm(ConfirmLogout {
@@ -109,7 +109,7 @@ pub async fn confirm_end_session(
         Err(message) => return Ok(LogoutOutcome::Invalid(message)),
     };
     if let Some(session) = session {
-        end_session(ctx, session.session.sid, session.user.id, "logout").await?;
+        end_session(ctx, session.session.sid, session.user.id, RevocationReason::Logout).await?;
     }
     Ok(LogoutOutcome::LoggedOut { redirect })
 }

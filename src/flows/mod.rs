@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keystore;
+use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 use crate::store::{AuditEvent, Store};
 
@@ -34,6 +35,7 @@ pub struct Context<'a> {
     pub clock: &'a dyn Clock,
     pub config: &'a Config,
     pub hasher: &'a PasswordHasher,
+    pub master_key: &'a MasterKey,
 }
 
 /// Who asked for an administrative change, for the audit log.

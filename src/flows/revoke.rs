@@ -5,6 +5,7 @@
 use super::Context;
 use super::error::{ErrorCode, FlowError, oauth};
 use super::token::{ClientAuthentication, authenticate_client};
+use crate::model::RevocationReason;
 use crate::security::random::sha256_hex;
 use crate::store::AuditEvent;
 use crate::tokens::verify_access_token;
@@ -16,12 +17,12 @@ pub async fn revoke(ctx: &Context<'_>, auth: ClientAuthentication, token: Option
     if token.starts_with("wbr_") {
         let found = ctx.store.find_refresh_token(&sha256_hex(token)).await?;
         if let Some(found) = found.filter(|f| f.family.client_id == client.id)
-            && ctx.store.revoke_family(found.family.id, "revoked_by_client", now).await?
+            && ctx.store.revoke_family(found.family.id, RevocationReason::RevokedByClient, now).await?
         {
             let event = AuditEvent::new("refresh_family_revoked")
                 .user(found.family.user_id)
                 .client(client.id.as_str())
-                .details(serde_json::json!({ "family": found.family.id, "reason": "revoked_by_client" }));
+                .details(serde_json::json!({ "family": found.family.id, "reason": RevocationReason::RevokedByClient.as_str() }));
             ctx.store.record_audit(event, now).await?;
         }
         return Ok(());

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::Context;
 use super::error::FlowError;
-use crate::model::{Authentication, BrowserSession, User};
+use crate::model::{Authentication, BrowserSession, RevocationReason, User};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::{AuditEvent, NewSession};
 
@@ -69,12 +69,17 @@ pub async fn start_session(
 }
 
 /// Ends a session and the refresh-token families bound to it.
-pub async fn end_session(ctx: &Context<'_>, sid: Uuid, user_id: Uuid, reason: &'static str) -> Result<(), FlowError> {
+pub async fn end_session(
+    ctx: &Context<'_>,
+    sid: Uuid,
+    user_id: Uuid,
+    reason: RevocationReason,
+) -> Result<(), FlowError> {
     let now = ctx.clock.now();
     let ended = ctx.store.end_session(sid, reason, now).await?;
     let event = AuditEvent::new("session_ended")
         .user(user_id)
-        .details(serde_json::json!({ "sid": sid, "reason": reason, "families_revoked": ended.families }));
+        .details(serde_json::json!({ "sid": sid, "reason": reason.as_str(), "families_revoked": ended.families }));
     ctx.store.record_audit(event, now).await?;
     Ok(())
 }

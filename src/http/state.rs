@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::flows::Context;
 use crate::keys::Keystore;
+use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 use crate::store::Store;
 
@@ -16,6 +17,7 @@ pub struct AppState {
     pub keystore: Arc<Keystore>,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    pub master_key: MasterKey,
     /// The discovery document, serialized once at start-up.
     pub discovery: Arc<[u8]>,
 }
@@ -28,6 +30,7 @@ impl AppState {
             clock: self.clock.as_ref(),
             config: &self.config,
             hasher: &self.hasher,
+            master_key: &self.master_key,
         }
     }
 }

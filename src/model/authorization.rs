@@ -80,6 +80,62 @@ pub struct CodeGrant {
     pub issued_jti: Option<(String, UnixTime)>,
 }
 
+/// Why a refresh-token family (and with a session, the session) was ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    /// A used refresh token came back: someone holds a copy (RFC 9700 §4.14.2).
+    RefreshTokenReused,
+    /// A used authorization code came back (RFC 6749 §4.1.2).
+    AuthorizationCodeReused,
+    /// The client revoked the token (RFC 7009).
+    RevokedByClient,
+    Logout,
+    ReplacedByLogin,
+    PasswordChanged,
+    UserDisabled,
+    RevokedByAdmin,
+}
+
+impl RevocationReason {
+    pub const ALL: [Self; 8] = [
+        Self::RefreshTokenReused,
+        Self::AuthorizationCodeReused,
+        Self::RevokedByClient,
+        Self::Logout,
+        Self::ReplacedByLogin,
+        Self::PasswordChanged,
+        Self::UserDisabled,
+        Self::RevokedByAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::AuthorizationCodeReused => "authorization_code_reused",
+            Self::RevokedByClient => "revoked_by_client",
+            Self::Logout => "logout",
+            Self::ReplacedByLogin => "replaced_by_login",
+            Self::PasswordChanged => "password_changed",
+            Self::UserDisabled => "user_disabled",
+            Self::RevokedByAdmin => "revoked_by_admin",
+        }
+    }
+
+    /// Reasons that condemn the grant itself, so that every access token of the family's
+    /// session and client stops being active. The others end sessions or accounts, which
+    /// the session and user checks already see.
+    pub fn condemns_grant(self) -> bool {
+        matches!(self, Self::RefreshTokenReused | Self::AuthorizationCodeReused | Self::RevokedByClient)
+    }
+}
+
+impl RefreshFamily {
+    /// An `offline_access` family outlives its browser session.
+    pub fn is_offline(&self) -> bool {
+        self.scope.contains(super::OFFLINE_ACCESS)
+    }
+}
+
 /// A refresh-token family: every token descending from one code exchange.
 #[derive(Debug, Clone)]
 pub struct RefreshFamily {

@@ -67,7 +67,17 @@ pub struct Client {
     pub require_pkce: bool,
     pub require_mfa: bool,
     pub access_token_seconds: Option<i64>,
+    /// Overrides of the refresh-family settings (`refresh.*`) for this client.
+    pub refresh: RefreshOverrides,
     pub created_at: UnixTime,
+}
+
+/// Per-client refresh-token settings; `None` follows the global configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshOverrides {
+    pub idle_seconds: Option<i64>,
+    pub absolute_seconds: Option<i64>,
+    pub reuse_grace_seconds: Option<i64>,
 }
 
 impl Client {

@@ -9,10 +9,12 @@ mod signing_key;
 mod user;
 
 pub use authn::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Authentication};
-pub use authorization::{AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily};
-pub use client::{Client, ClientId, GrantType};
+pub use authorization::{
+    AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily, RevocationReason,
+};
+pub use client::{Client, ClientId, GrantType, RefreshOverrides};
 pub use redirect_uri::RedirectUri;
-pub use scope::{SUPPORTED_SCOPES, Scope};
+pub use scope::{OFFLINE_ACCESS, SUPPORTED_SCOPES, Scope};
 pub use signing_key::{KeyMove, KeyState, KeyTransition, NewSigningKey, SigningKeyRecord};
 pub use user::{DisplayName, Email, Role, User, Username};
 

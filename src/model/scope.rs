@@ -2,8 +2,11 @@ use std::collections::BTreeSet;
 
 use super::InvalidValue;
 
-/// The scopes wristband grants (OIDC Core §5.4, plus `roles`).
-pub const SUPPORTED_SCOPES: [&str; 4] = ["openid", "profile", "email", "roles"];
+/// The scopes wristband grants (OIDC Core §5.4 and §11, plus `roles`).
+pub const SUPPORTED_SCOPES: [&str; 5] = ["openid", "profile", "email", "roles", "offline_access"];
+
+/// Refresh tokens that outlive the browser session (OIDC Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// A granted or requested scope (RFC 6749 §3.3): a set of known scope tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use super::entities::client;
 use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{Client, ClientId, GrantType, RedirectUri};
+use crate::model::{Client, ClientId, GrantType, RedirectUri, RefreshOverrides};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -19,6 +19,7 @@ pub struct NewClient {
     pub first_party: bool,
     pub require_mfa: bool,
     pub access_token_seconds: Option<i64>,
+    pub refresh: RefreshOverrides,
 }
 
 impl TryFrom<client::Model> for Client {
@@ -36,6 +37,11 @@ impl TryFrom<client::Model> for Client {
             require_pkce: row.require_pkce,
             require_mfa: row.require_mfa,
             access_token_seconds: row.access_token_seconds,
+            refresh: RefreshOverrides {
+                idle_seconds: row.refresh_idle_seconds,
+                absolute_seconds: row.refresh_absolute_seconds,
+                reuse_grace_seconds: row.reuse_grace_seconds,
+            },
             created_at: row.created_at,
         })
     }
@@ -57,9 +63,9 @@ impl Store {
             require_pkce: Set(true),
             require_mfa: Set(new.require_mfa),
             access_token_seconds: Set(new.access_token_seconds),
-            refresh_idle_seconds: Set(None),
-            refresh_absolute_seconds: Set(None),
-            reuse_grace_seconds: Set(None),
+            refresh_idle_seconds: Set(new.refresh.idle_seconds),
+            refresh_absolute_seconds: Set(new.refresh.absolute_seconds),
+            reuse_grace_seconds: Set(new.refresh.reuse_grace_seconds),
             created_at: Set(now),
             updated_at: Set(now),
         }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::entities::{refresh_family, refresh_token, revoked_access_token};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, ClientId, RefreshFamily, Scope};
+use crate::model::{Authentication, ClientId, RefreshFamily, RevocationReason, Scope};
 
 /// A family with its first token; `token_hash` is the SHA-256 of the refresh token.
 #[derive(Debug, Clone)]
@@ -17,11 +17,19 @@ pub struct NewFamily {
     pub token_hash: String,
 }
 
-/// A refresh token as found: its family, and whether it was used before.
+/// A refresh token as found: its family, and when it was used.
 #[derive(Debug, Clone)]
 pub struct FoundRefreshToken {
     pub family: RefreshFamily,
-    pub used: bool,
+    pub used_at: Option<UnixTime>,
+    /// Its successor, sealed under the master key, kept for the reuse grace window only.
+    pub sealed_successor: Option<Vec<u8>>,
+}
+
+impl FoundRefreshToken {
+    pub fn used(&self) -> bool {
+        self.used_at.is_some()
+    }
 }
 
 /// The outcome of presenting a refresh token for rotation.
@@ -103,15 +111,21 @@ impl Store {
         };
         let family =
             refresh_family::Entity::find_by_id(token.family_id).one(&self.db).await?.ok_or(StoreError::NotFound)?;
-        Ok(Some(FoundRefreshToken { family: RefreshFamily::try_from(family)?, used: token.used_at.is_some() }))
+        Ok(Some(FoundRefreshToken {
+            family: RefreshFamily::try_from(family)?,
+            used_at: token.used_at,
+            sealed_successor: token.successor_token,
+        }))
     }
 
     /// Uses `old_hash` once and stores its successor `new_hash` in the same family, moving
-    /// the family's idle expiry.
+    /// the family's idle expiry. `sealed_successor` is kept with the old token for the
+    /// reuse grace window.
     pub async fn rotate_refresh_token(
         &self,
         old_hash: &str,
         new_hash: &str,
+        sealed_successor: Option<Vec<u8>>,
         family_id: Uuid,
         idle_expires_at: UnixTime,
         now: UnixTime,
@@ -120,6 +134,7 @@ impl Store {
         let used = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
             .col_expr(refresh_token::Column::SuccessorHash, Expr::value(new_hash))
+            .col_expr(refresh_token::Column::SuccessorToken, Expr::value(sealed_successor))
             .filter(refresh_token::Column::TokenHash.eq(old_hash))
             .filter(refresh_token::Column::UsedAt.is_null())
             .exec(&txn)
@@ -143,10 +158,15 @@ impl Store {
     }
 
     /// Revokes a family; `false` when it was revoked already or does not exist.
-    pub async fn revoke_family(&self, family_id: Uuid, reason: &str, now: UnixTime) -> Result<bool, StoreError> {
+    pub async fn revoke_family(
+        &self,
+        family_id: Uuid,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
         let updated = refresh_family::Entity::update_many()
             .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
-            .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason))
+            .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
             .filter(refresh_family::Column::Id.eq(family_id))
             .filter(refresh_family::Column::RevokedAt.is_null())
             .exec(&self.db)
@@ -154,13 +174,42 @@ impl Store {
         Ok(updated.rows_affected == 1)
     }
 
-    /// Whether a family of this browser session and client was revoked: its access tokens
-    /// then stop being active too (RFC 7009 §2.1, reuse detection).
-    pub async fn family_revoked_for(&self, sid: Uuid, client_id: &ClientId) -> Result<bool, StoreError> {
+    /// Whether a live `offline_access` family of this session and client exists: its access
+    /// tokens stay active after the browser session ends.
+    pub async fn offline_family_live(
+        &self,
+        sid: Uuid,
+        client_id: &ClientId,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let live = refresh_family::Entity::find()
+            .filter(refresh_family::Column::Sid.eq(sid))
+            .filter(refresh_family::Column::ClientId.eq(client_id.as_str()))
+            .filter(refresh_family::Column::RevokedAt.is_null())
+            .filter(refresh_family::Column::Scope.like(format!("%{}%", crate::model::OFFLINE_ACCESS)))
+            .filter(refresh_family::Column::IdleExpiresAt.gt(now))
+            .filter(refresh_family::Column::AbsoluteExpiresAt.gt(now))
+            .one(&self.db)
+            .await?;
+        Ok(live.is_some())
+    }
+
+    /// Whether a refresh token was used (rotated) already.
+    pub async fn refresh_token_used(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let token = refresh_token::Entity::find_by_id(token_hash.to_owned()).one(&self.db).await?;
+        Ok(token.is_some_and(|t| t.used_at.is_some()))
+    }
+
+    /// Whether a family of this browser session and client was revoked for a reason that
+    /// condemns the grant: its access tokens then stop being active too (RFC 7009 §2.1,
+    /// reuse detection).
+    pub async fn grant_condemned(&self, sid: Uuid, client_id: &ClientId) -> Result<bool, StoreError> {
+        let condemning: Vec<&str> =
+            RevocationReason::ALL.into_iter().filter(|r| r.condemns_grant()).map(RevocationReason::as_str).collect();
         let revoked = refresh_family::Entity::find()
             .filter(refresh_family::Column::Sid.eq(sid))
             .filter(refresh_family::Column::ClientId.eq(client_id.as_str()))
-            .filter(refresh_family::Column::RevokedAt.is_not_null())
+            .filter(refresh_family::Column::RevokedReason.is_in(condemning))
             .one(&self.db)
             .await?;
         Ok(revoked.is_some())

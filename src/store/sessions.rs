@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::entities::{browser_session, refresh_family};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, BrowserSession};
+use crate::model::{Authentication, BrowserSession, OFFLINE_ACCESS, RevocationReason};
 
 /// How many sessions and refresh-token families an action ended, for the audit log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,8 +71,14 @@ impl Store {
         row.map(BrowserSession::try_from).transpose()
     }
 
-    /// Ends one session and revokes the refresh-token families bound to it.
-    pub async fn end_session(&self, sid: Uuid, reason: &str, now: UnixTime) -> Result<SessionsEnded, StoreError> {
+    /// Ends one session and revokes the refresh-token families bound to it, except
+    /// `offline_access` families, which outlive it.
+    pub async fn end_session(
+        &self,
+        sid: Uuid,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> Result<SessionsEnded, StoreError> {
         let txn = self.db.begin().await?;
         let sessions = browser_session::Entity::update_many()
             .col_expr(browser_session::Column::EndedAt, Expr::value(now))
@@ -83,9 +89,11 @@ impl Store {
             .rows_affected;
         let families = refresh_family::Entity::update_many()
             .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
-            .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason))
+            .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
             .filter(refresh_family::Column::Sid.eq(sid))
             .filter(refresh_family::Column::RevokedAt.is_null())
+            // Scope tokens come from a fixed list, so no other scope contains this text.
+            .filter(refresh_family::Column::Scope.not_like(format!("%{OFFLINE_ACCESS}%")))
             .exec(&txn)
             .await?
             .rows_affected;
@@ -97,7 +105,7 @@ impl Store {
     pub async fn end_user_sessions(
         &self,
         user_id: Uuid,
-        reason: &str,
+        reason: RevocationReason,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
         let txn = self.db.begin().await?;
@@ -123,7 +131,7 @@ impl Store {
 pub(super) async fn end_user_sessions_and_families(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
-    reason: &str,
+    reason: RevocationReason,
     now: UnixTime,
 ) -> Result<SessionsEnded, StoreError> {
     let sessions = browser_session::Entity::update_many()
@@ -135,7 +143,7 @@ pub(super) async fn end_user_sessions_and_families(
         .rows_affected;
     let families = refresh_family::Entity::update_many()
         .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
-        .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason))
+        .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
         .filter(refresh_family::Column::UserId.eq(user_id))
         .filter(refresh_family::Column::RevokedAt.is_null())
         .exec(conn)

@@ -10,7 +10,7 @@ use super::entities::user;
 use super::sessions::{SessionsEnded, end_user_sessions_and_families};
 use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{DisplayName, Email, Role, User, Username};
+use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -104,7 +104,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let ended = if disabled {
-            end_user_sessions_and_families(&txn, id, "user_disabled", now).await?
+            end_user_sessions_and_families(&txn, id, RevocationReason::UserDisabled, now).await?
         } else {
             SessionsEnded::default()
         };
@@ -131,7 +131,7 @@ impl Store {
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        let ended = end_user_sessions_and_families(&txn, id, "password_changed", now).await?;
+        let ended = end_user_sessions_and_families(&txn, id, RevocationReason::PasswordChanged, now).await?;
         txn.commit().await?;
         Ok(ended)
     }

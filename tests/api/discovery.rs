@@ -73,7 +73,10 @@ async fn discovery_describes_the_implemented_protocol_and_nothing_else() {
         metadata["grant_types_supported"],
         serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
-    assert_eq!(metadata["scopes_supported"], serde_json::json!(["openid", "profile", "email", "roles"]));
+    assert_eq!(
+        metadata["scopes_supported"],
+        serde_json::json!(["openid", "profile", "email", "roles", "offline_access"])
+    );
     assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
 }
 

@@ -1,7 +1,8 @@
 use crate::clock::Clock;
+use crate::config::MAX_REUSE_GRACE_SECONDS;
 use crate::flows::Actor;
 use crate::flows::admin::AdminError;
-use crate::model::{Client, ClientId, DisplayName, GrantType, RedirectUri};
+use crate::model::{Client, ClientId, DisplayName, GrantType, RedirectUri, RefreshOverrides};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::security::secret::SecretString;
 use crate::store::{AuditEvent, NewClient, Store, StoreError};
@@ -21,6 +22,8 @@ pub struct ClientInput {
     pub first_party: bool,
     /// Overrides `tokens.access_token_seconds` for this client.
     pub access_token_seconds: Option<i64>,
+    /// Overrides of `refresh.*` for this client.
+    pub refresh: RefreshOverrides,
 }
 
 /// A registered client and, for confidential clients, its secret (shown once, stored hashed).
@@ -123,6 +126,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
     if input.access_token_seconds.is_some_and(|seconds| !(60..=86_400).contains(&seconds)) {
         return rejected("the access token lifetime must be between 60 and 86400 seconds");
     }
+    check_refresh_overrides(&input.refresh)?;
     Ok(NewClient {
         id,
         name,
@@ -133,7 +137,26 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         first_party: input.first_party,
         require_mfa: false,
         access_token_seconds: input.access_token_seconds,
+        refresh: input.refresh,
     })
+}
+
+fn check_refresh_overrides(refresh: &RefreshOverrides) -> Result<(), AdminError> {
+    let outside = |value: Option<i64>, min: i64, max: i64| value.is_some_and(|v| !(min..=max).contains(&v));
+    if outside(refresh.idle_seconds, 300, 31_536_000) || outside(refresh.absolute_seconds, 300, 31_536_000) {
+        return Err(AdminError::Rejected("refresh lifetimes must be between 300 and 31536000 seconds".into()));
+    }
+    if let (Some(idle), Some(absolute)) = (refresh.idle_seconds, refresh.absolute_seconds)
+        && idle > absolute
+    {
+        return Err(AdminError::Rejected("the idle lifetime must not exceed the absolute lifetime".into()));
+    }
+    if outside(refresh.reuse_grace_seconds, 0, MAX_REUSE_GRACE_SECONDS) {
+        return Err(AdminError::Rejected(format!(
+            "the reuse grace window must be 0 to {MAX_REUSE_GRACE_SECONDS} seconds"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use crate::clock::Clock;
 use crate::flows::Actor;
 use crate::flows::admin::AdminError;
-use crate::model::{DisplayName, Email, Role, User, Username};
+use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
 use crate::security::password::{PasswordHasher, check_policy};
 use crate::security::random::generated_password;
 use crate::security::secret::SecretString;
@@ -77,7 +77,7 @@ pub async fn revoke_user_sessions(
     actor: Actor,
 ) -> Result<SessionsEnded, AdminError> {
     let user = find(store, username).await?;
-    let ended = store.end_user_sessions(user.id, "revoked_by_admin", clock.now()).await?;
+    let ended = store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, clock.now()).await?;
     let event = AuditEvent::new("user_sessions_revoked")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));

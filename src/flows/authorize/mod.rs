@@ -14,7 +14,7 @@ use super::error::{ErrorCode, FlowError, OAuthError};
 use super::redirect;
 use super::session::SessionUser;
 use crate::clock::UnixTime;
-use crate::model::{AuthorizationRequest, Client, CodeGrant, PendingAuthorization, RedirectUri};
+use crate::model::{AuthorizationRequest, Client, CodeGrant, OFFLINE_ACCESS, PendingAuthorization, RedirectUri};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::NewCode;
 
@@ -182,14 +182,16 @@ fn needs_fresh_login(request: &AuthorizationRequest, session: &SessionUser, now:
     request.prompt.login || request.max_age.is_some_and(|max_age| now - auth_time > max_age)
 }
 
-/// First-party clients never ask; others ask once per scope set, or again on `prompt=consent`.
+/// First-party clients never ask, except for `offline_access`, which is granted only
+/// through consent (OIDC Core §11); others ask once per scope set, or again on
+/// `prompt=consent`.
 pub(super) async fn needs_consent(
     ctx: &Context<'_>,
     client: &Client,
     request: &AuthorizationRequest,
     user_id: Uuid,
 ) -> Result<bool, FlowError> {
-    if client.first_party {
+    if client.first_party && !request.scope.contains(OFFLINE_ACCESS) {
         return Ok(false);
     }
     if request.prompt.consent {
@@ -208,6 +210,7 @@ fn describe_scopes(request: &AuthorizationRequest) -> Vec<&'static str> {
             "profile" => "See your name and username",
             "email" => "See your email address",
             "roles" => "See the roles you hold",
+            "offline_access" => "Keep access to this after you sign out",
             _ => "Access to an unnamed permission",
         })
         .collect()

@@ -10,7 +10,7 @@ use super::super::session::RequestMeta;
 use super::issue::{UserGrant, access_token_seconds, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
 use crate::flows::pkce;
-use crate::model::{Client, CodeGrant, RefreshFamily};
+use crate::model::{Client, CodeGrant, RefreshFamily, RevocationReason};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::{AuditEvent, CodeRedemption, NewFamily};
 
@@ -57,8 +57,8 @@ pub(super) async fn exchange(
             sid: Some(grant.sid),
             scope: grant.scope.clone(),
             authentication: grant.authentication.clone(),
-            idle_expires_at: now + ctx.config.refresh.idle_seconds,
-            absolute_expires_at: now + ctx.config.refresh.absolute_seconds,
+            idle_expires_at: now + client.refresh.idle_seconds.unwrap_or(ctx.config.refresh.idle_seconds),
+            absolute_expires_at: now + client.refresh.absolute_seconds.unwrap_or(ctx.config.refresh.absolute_seconds),
             revoked: false,
         },
         token_hash: sha256_hex(token),
@@ -115,7 +115,7 @@ fn check(
 async fn replayed(ctx: &Context<'_>, grant: &CodeGrant, meta: &RequestMeta) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
     if let Some(family_id) = grant.issued_family_id {
-        ctx.store.revoke_family(family_id, "authorization_code_reused", now).await?;
+        ctx.store.revoke_family(family_id, RevocationReason::AuthorizationCodeReused, now).await?;
     }
     if let Some((jti, expires_at)) = &grant.issued_jti {
         ctx.store.revoke_access_token(jti, *expires_at, now).await?;
@@ -151,6 +151,7 @@ mod tests {
             require_pkce: false,
             require_mfa: false,
             access_token_seconds: None,
+            refresh: Default::default(),
             created_at: 0,
         }
     }

@@ -1,16 +1,15 @@
 //! `grant_type=refresh_token` (RFC 6749 §6, RFC 9700 §4.14.2): every use rotates the token;
-//! a token presented after it was used revokes its whole family.
-
-use uuid::Uuid;
+//! a token presented after it was used revokes its whole family, unless it comes back
+//! within the client's reuse grace window, when it gets the same successor again.
 
 use super::super::Context;
 use super::super::error::{ErrorCode, FlowError, oauth};
 use super::super::session::RequestMeta;
 use super::issue::{UserGrant, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
-use crate::model::{Client, RefreshFamily, Scope};
+use crate::model::{Client, RefreshFamily, RevocationReason, Scope};
 use crate::security::random::{opaque_secret, sha256_hex};
-use crate::store::{AuditEvent, Rotation};
+use crate::store::{AuditEvent, FoundRefreshToken, Rotation};
 
 const INVALID_GRANT: &str = "The refresh token is invalid, expired, or revoked.";
 
@@ -26,7 +25,7 @@ pub(super) async fn refresh(
     let Some(found) = ctx.store.find_refresh_token(&old_hash).await? else {
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "unknown refresh token");
     };
-    let family = found.family;
+    let family = found.family.clone();
     if family.client_id != client.id {
         return oauth(
             ErrorCode::InvalidGrant,
@@ -40,19 +39,34 @@ pub(super) async fn refresh(
     if now >= family.idle_expires_at || now >= family.absolute_expires_at {
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "family expired");
     }
-    if found.used {
-        return reused(ctx, &family, meta).await;
+    // Without offline_access, a family lives only as long as its browser session.
+    let session_live = match family.sid {
+        Some(sid) => ctx.store.session_is_live(sid, now).await?,
+        None => false,
+    };
+    if !family.is_offline() && !session_live {
+        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "browser session ended");
     }
+    let grace = client.refresh.reuse_grace_seconds.unwrap_or(ctx.config.refresh.reuse_grace_seconds);
+    let repeated = if found.used() {
+        match successor_within_grace(ctx, &found, &old_hash, grace).await? {
+            Some(successor) => Some(successor),
+            None => return reused(ctx, &family, meta).await,
+        }
+    } else {
+        None
+    };
     let scope = narrowed_scope(&family, params.get("scope"))?;
     let Some(user) = ctx.store.find_user(family.user_id).await?.filter(|u| !u.disabled) else {
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "user disabled or removed");
     };
-    let successor = opaque_secret("wbr_")?;
-    let idle_expires_at = (now + ctx.config.refresh.idle_seconds).min(family.absolute_expires_at);
-    match ctx.store.rotate_refresh_token(&old_hash, &sha256_hex(&successor), family.id, idle_expires_at, now).await? {
-        Rotation::Rotated => {}
-        Rotation::AlreadyUsed => return reused(ctx, &family, meta).await,
-    }
+    let successor = match repeated {
+        Some(successor) => successor,
+        None => match rotate(ctx, client, &family, &old_hash, grace).await? {
+            Some(successor) => successor,
+            None => return reused(ctx, &family, meta).await,
+        },
+    };
     let grant = UserGrant {
         user: &user,
         scope: &scope,
@@ -61,8 +75,58 @@ pub(super) async fn refresh(
         nonce: None,
         audience: None,
     };
-    let claims = user_access_claims(ctx, client, &grant, Uuid::new_v4().to_string(), now);
+    let claims = user_access_claims(ctx, client, &grant, uuid::Uuid::new_v4().to_string(), now);
     user_tokens(ctx, &ctx.keystore.current(), client, &grant, &claims, Some(successor))
+}
+
+/// Rotates the token; when another request rotated it a moment earlier, the grace window
+/// decides whether this one gets the same successor (`Some`) or is a reuse (`None`).
+async fn rotate(
+    ctx: &Context<'_>,
+    client: &Client,
+    family: &RefreshFamily,
+    old_hash: &str,
+    grace: i64,
+) -> Result<Option<String>, FlowError> {
+    let now = ctx.clock.now();
+    let successor = opaque_secret("wbr_")?;
+    let sealed =
+        if grace > 0 { Some(ctx.master_key.seal(&successor_purpose(old_hash), successor.as_bytes())?) } else { None };
+    let idle = client.refresh.idle_seconds.unwrap_or(ctx.config.refresh.idle_seconds);
+    let idle_expires_at = (now + idle).min(family.absolute_expires_at);
+    let new_hash = sha256_hex(&successor);
+    match ctx.store.rotate_refresh_token(old_hash, &new_hash, sealed, family.id, idle_expires_at, now).await? {
+        Rotation::Rotated => Ok(Some(successor)),
+        Rotation::AlreadyUsed => match ctx.store.find_refresh_token(old_hash).await? {
+            Some(again) => successor_within_grace(ctx, &again, old_hash, grace).await,
+            None => Ok(None),
+        },
+    }
+}
+
+/// The associated data under which a successor is sealed: it opens only for its
+/// predecessor.
+fn successor_purpose(old_hash: &str) -> String {
+    format!("refresh_successor:{old_hash}")
+}
+
+/// The successor of a used token, when the token was rotated at most `grace` seconds ago
+/// and the successor itself is still unused; `None` means the second use is theft.
+async fn successor_within_grace(
+    ctx: &Context<'_>,
+    found: &FoundRefreshToken,
+    old_hash: &str,
+    grace: i64,
+) -> Result<Option<String>, FlowError> {
+    let now = ctx.clock.now();
+    let within = found.used_at.is_some_and(|used_at| grace > 0 && now - used_at <= grace);
+    let (true, Some(sealed)) = (within, &found.sealed_successor) else { return Ok(None) };
+    let Ok(successor) = ctx.master_key.open(&successor_purpose(old_hash), sealed) else { return Ok(None) };
+    let Ok(successor) = String::from_utf8(successor) else { return Ok(None) };
+    if ctx.store.refresh_token_used(&sha256_hex(&successor)).await? {
+        return Ok(None);
+    }
+    Ok(Some(successor))
 }
 
 /// `scope` may narrow what the family was granted, never widen it (RFC 6749 §6).
@@ -77,7 +141,7 @@ fn narrowed_scope(family: &RefreshFamily, requested: Option<&str>) -> Result<Sco
 /// A used token came back: someone holds a copy. Revoke the family (RFC 9700 §4.14.2).
 async fn reused(ctx: &Context<'_>, family: &RefreshFamily, meta: &RequestMeta) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
-    ctx.store.revoke_family(family.id, "refresh_token_reused", now).await?;
+    ctx.store.revoke_family(family.id, RevocationReason::RefreshTokenReused, now).await?;
     let event = AuditEvent::new("refresh_token_reused")
         .user(family.user_id)
         .client(family.client_id.as_str())
