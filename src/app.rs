@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
+use crate::flows::cleanup::clean_up;
 use crate::flows::keys::{KeyContext, ensure_signing_keys, refresh_keystore};
 use crate::http::{self, AppState};
 use crate::keys::Keystore;
@@ -24,6 +25,9 @@ use crate::store::Store;
 /// How often an instance re-reads the signing keys, so that a rotation or revocation made
 /// by another instance or the CLI takes effect here within this time.
 pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often an instance deletes expired rows.
+pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 
 pub struct Application {
     port: u16,
@@ -61,6 +65,7 @@ impl Application {
         let discovery = http::discovery_document(&config.issuer)?;
 
         spawn_key_refresh(store.clone(), Arc::clone(&keystore));
+        spawn_cleanup(store.clone(), Arc::clone(&clock));
         let state = web::Data::new(AppState {
             config: Arc::new(config),
             store,
@@ -92,6 +97,19 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database_url).await.context("cannot open the database")?;
     store.migrate().await.context("cannot migrate the database")?;
     Ok(store)
+}
+
+fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(CLEANUP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            match clean_up(&store, clock.as_ref()).await {
+                Ok(report) => tracing::debug!(?report, "expired rows deleted"),
+                Err(err) => tracing::warn!(error = %err, "clean-up failed; it runs again later"),
+            }
+        }
+    });
 }
 
 fn spawn_key_refresh(store: Store, keystore: Arc<Keystore>) {

@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod authorize;
 pub mod bootstrap;
+pub mod cleanup;
 pub mod consent;
 pub mod error;
 pub mod introspect;

@@ -4,6 +4,7 @@
 
 mod audit;
 mod authorization_requests;
+mod cleanup;
 mod clients;
 mod codes;
 mod consents;
@@ -22,6 +23,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 pub use audit::{AuditEvent, AuditRecord};
+pub use cleanup::CleanupReport;
 pub use clients::NewClient;
 pub use codes::{CodeRedemption, NewCode};
 pub use refresh::{FoundRefreshToken, NewFamily, Rotation};

@@ -3,6 +3,7 @@
 mod authorize;
 mod bootstrap;
 mod browser;
+mod cleanup;
 mod cli;
 mod config;
 mod discovery;

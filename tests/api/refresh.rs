@@ -255,3 +255,19 @@ async fn a_client_can_have_shorter_refresh_lifetimes() {
 
     assert_eq!(refresh(&app, &secret, body["refresh_token"].as_str().unwrap()).await.1["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn a_sealed_successor_is_erased_once_the_grace_window_is_over() {
+    let (_env, app, secret) = app_with_client(grace(5)).await;
+    let (_browser, tokens) = login(&app, &secret, "openid").await;
+    let old = tokens["refresh_token"].as_str().unwrap();
+    refresh(&app, &secret, old).await;
+    let hash = wristband::security::random::sha256_hex(old);
+    assert!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().sealed_successor.is_some());
+
+    app.clock.advance(61);
+    let report = wristband::flows::cleanup::clean_up(&app.store, &app.clock).await.unwrap();
+
+    assert_eq!(report.sealed_successors, 1);
+    assert!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().sealed_successor.is_none());
+}
