@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::flows::backchannel::{DELIVERY_TIMEOUT, Deliverer};
 use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
 use crate::flows::cleanup::clean_up;
 use crate::flows::keys::{KeyContext, ensure_signing_keys, refresh_keystore};
@@ -25,6 +26,9 @@ use crate::store::Store;
 /// How often an instance re-reads the signing keys, so that a rotation or revocation made
 /// by another instance or the CLI takes effect here within this time.
 pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often an instance looks for back-channel logout notifications to deliver.
+pub const BACKCHANNEL_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often an instance deletes expired rows.
 pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
@@ -66,6 +70,7 @@ impl Application {
 
         spawn_key_refresh(store.clone(), Arc::clone(&keystore));
         spawn_cleanup(store.clone(), Arc::clone(&clock));
+        spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone())?;
         let state = web::Data::new(AppState {
             config: Arc::new(config),
             store,
@@ -97,6 +102,31 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database_url).await.context("cannot open the database")?;
     store.migrate().await.context("cannot migrate the database")?;
     Ok(store)
+}
+
+fn spawn_backchannel_delivery(
+    store: Store,
+    keystore: Arc<Keystore>,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot build the back-channel logout HTTP client")?;
+    tokio::spawn(async move {
+        let deliverer =
+            Deliverer { store: &store, keystore: &keystore, clock: clock.as_ref(), issuer: &issuer, http: &http };
+        let mut ticker = tokio::time::interval(BACKCHANNEL_POLL_INTERVAL);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = deliverer.deliver_due().await {
+                tracing::warn!(error = %err, "back-channel logout delivery failed; it runs again shortly");
+            }
+        }
+    });
+    Ok(())
 }
 
 fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>) {

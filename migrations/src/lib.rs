@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial_schema;
 mod m20261123_000002_authorization_requests;
+mod m20261123_000003_backchannel_logout;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261123_000002_authorization_requests::Migration),
+            Box::new(m20261123_000003_backchannel_logout::Migration),
         ]
     }
 }

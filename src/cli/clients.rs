@@ -55,6 +55,9 @@ pub struct ClientAdd {
     /// Grace window for presenting a just-rotated refresh token again [default: refresh.reuse_grace_seconds]
     #[arg(long, value_name = "SECONDS")]
     reuse_grace_seconds: Option<i64>,
+    /// Where to POST a logout token when a browser session ends (Back-Channel Logout 1.0)
+    #[arg(long, value_name = "URI")]
+    backchannel_logout_uri: Option<String>,
     /// A URI to return to after logout, matched exactly (repeatable)
     #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
     post_logout_redirect_uris: Vec<String>,
@@ -72,6 +75,7 @@ struct ClientView<'a> {
     grant_types: Vec<&'static str>,
     first_party: bool,
     access_token_seconds: Option<i64>,
+    backchannel_logout_uri: Option<&'a str>,
     created_at: String,
 }
 
@@ -86,6 +90,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
             first_party: client.first_party,
             access_token_seconds: client.access_token_seconds,
+            backchannel_logout_uri: client.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
             created_at: format_rfc3339(client.created_at),
         }
     }
@@ -110,6 +115,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                     absolute_seconds: add.refresh_absolute_seconds,
                     reuse_grace_seconds: add.reuse_grace_seconds,
                 },
+                backchannel_logout_uri: add.backchannel_logout_uri,
             };
             let created = admin::add_client(&store, &clock, input, Actor::Cli).await?;
             let secret = created.secret.as_ref().map(|s| s.expose());

@@ -89,6 +89,8 @@ pub enum RevocationReason {
     AuthorizationCodeReused,
     /// The client revoked the token (RFC 7009).
     RevokedByClient,
+    /// A reuse in one family ended the whole browser session it belongs to.
+    SessionCompromised,
     Logout,
     ReplacedByLogin,
     PasswordChanged,
@@ -97,10 +99,11 @@ pub enum RevocationReason {
 }
 
 impl RevocationReason {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::RefreshTokenReused,
         Self::AuthorizationCodeReused,
         Self::RevokedByClient,
+        Self::SessionCompromised,
         Self::Logout,
         Self::ReplacedByLogin,
         Self::PasswordChanged,
@@ -113,6 +116,7 @@ impl RevocationReason {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::AuthorizationCodeReused => "authorization_code_reused",
             Self::RevokedByClient => "revoked_by_client",
+            Self::SessionCompromised => "session_compromised",
             Self::Logout => "logout",
             Self::ReplacedByLogin => "replaced_by_login",
             Self::PasswordChanged => "password_changed",

@@ -69,6 +69,8 @@ pub struct Client {
     pub access_token_seconds: Option<i64>,
     /// Overrides of the refresh-family settings (`refresh.*`) for this client.
     pub refresh: RefreshOverrides,
+    /// Where the client hears that a browser session ended (Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<RedirectUri>,
     pub created_at: UnixTime,
 }
 

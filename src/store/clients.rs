@@ -20,6 +20,7 @@ pub struct NewClient {
     pub require_mfa: bool,
     pub access_token_seconds: Option<i64>,
     pub refresh: RefreshOverrides,
+    pub backchannel_logout_uri: Option<RedirectUri>,
 }
 
 impl TryFrom<client::Model> for Client {
@@ -42,6 +43,7 @@ impl TryFrom<client::Model> for Client {
                 absolute_seconds: row.refresh_absolute_seconds,
                 reuse_grace_seconds: row.reuse_grace_seconds,
             },
+            backchannel_logout_uri: row.backchannel_logout_uri.as_deref().map(RedirectUri::parse).transpose()?,
             created_at: row.created_at,
         })
     }
@@ -66,6 +68,7 @@ impl Store {
             refresh_idle_seconds: Set(new.refresh.idle_seconds),
             refresh_absolute_seconds: Set(new.refresh.absolute_seconds),
             reuse_grace_seconds: Set(new.refresh.reuse_grace_seconds),
+            backchannel_logout_uri: Set(new.backchannel_logout_uri.map(|uri| uri.to_string())),
             created_at: Set(now),
             updated_at: Set(now),
         }

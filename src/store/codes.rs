@@ -1,7 +1,7 @@
 //! Authorization codes: one use, bound to what the authorization request said.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::authorization_code as row;
@@ -102,7 +102,7 @@ impl Store {
         redemption: CodeRedemption,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         let family_id: Option<Uuid> = redemption.family.as_ref().map(|f| f.family.id);
         let updated = row::Entity::update_many()
             .col_expr(row::Column::UsedAt, Expr::value(now))

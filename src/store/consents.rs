@@ -1,6 +1,6 @@
 //! Consents: which scopes a person granted to a client, remembered until revoked.
 
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::entities::consent;
@@ -22,7 +22,7 @@ impl Store {
         scope: &Scope,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         let existing = consent::Entity::find_by_id((user_id, client_id.to_string())).one(&txn).await?;
         match existing {
             Some(row) => {

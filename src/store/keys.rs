@@ -4,9 +4,7 @@
 //! `state` ('active', 'next') are the last word.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entities::signing_key;
 use super::{Store, StoreError};
@@ -50,7 +48,7 @@ impl Store {
         keys: Vec<(NewSigningKey, KeyState)>,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         for (key, state) in keys {
             insert_key(&txn, key, state, now).await?;
         }
@@ -61,7 +59,7 @@ impl Store {
     /// Applies a transition atomically; `Conflict` when any key was no longer in the
     /// expected state (a concurrent writer won) or the new `next` collides.
     pub async fn apply_key_transition(&self, transition: KeyTransition, now: UnixTime) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         // Retire and revoke before promoting, so the one-active index never sees two.
         let mut moves = transition.moves;
         moves.sort_by_key(|m| m.to == KeyState::Active);

@@ -4,6 +4,7 @@
 
 mod audit;
 mod authorization_requests;
+mod backchannel;
 mod cleanup;
 mod clients;
 mod codes;
@@ -20,9 +21,13 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 pub use audit::{AuditEvent, AuditRecord};
+pub use backchannel::LogoutJob;
 pub use cleanup::CleanupReport;
 pub use clients::NewClient;
 pub use codes::{CodeRedemption, NewCode};
@@ -121,6 +126,17 @@ impl Store {
                 Err(err) => return Err(StoreError::Db(err)),
             }
         }
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE):
+    /// a deferred transaction that reads first cannot upgrade once another writer has
+    /// committed, and would fail at once instead of waiting its turn.
+    async fn write_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

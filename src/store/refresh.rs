@@ -2,7 +2,7 @@
 //! rotation is a conditional update checked by affected rows, never read-then-write.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::{refresh_family, refresh_token, revoked_access_token};
@@ -130,7 +130,7 @@ impl Store {
         idle_expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         let used = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
             .col_expr(refresh_token::Column::SuccessorHash, Expr::value(new_hash))

@@ -1,9 +1,10 @@
 //! Browser sessions and the refresh-token families bound to them.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
+use super::backchannel::enqueue_logouts;
 use super::entities::{browser_session, refresh_family};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
@@ -79,7 +80,12 @@ impl Store {
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
+        let live = browser_session::Entity::find()
+            .filter(browser_session::Column::Sid.eq(sid))
+            .filter(browser_session::Column::EndedAt.is_null())
+            .one(&txn)
+            .await?;
         let sessions = browser_session::Entity::update_many()
             .col_expr(browser_session::Column::EndedAt, Expr::value(now))
             .filter(browser_session::Column::Sid.eq(sid))
@@ -87,6 +93,9 @@ impl Store {
             .exec(&txn)
             .await?
             .rows_affected;
+        if let (Some(session), 1) = (live, sessions) {
+            enqueue_logouts(&txn, sid, session.user_id, now).await?;
+        }
         let families = refresh_family::Entity::update_many()
             .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
             .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
@@ -108,7 +117,7 @@ impl Store {
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         let ended = end_user_sessions_and_families(&txn, user_id, reason, now).await?;
         txn.commit().await?;
         Ok(ended)
@@ -134,6 +143,17 @@ pub(super) async fn end_user_sessions_and_families(
     reason: RevocationReason,
     now: UnixTime,
 ) -> Result<SessionsEnded, StoreError> {
+    let live: Vec<Uuid> = browser_session::Entity::find()
+        .select_only()
+        .column(browser_session::Column::Sid)
+        .filter(browser_session::Column::UserId.eq(user_id))
+        .filter(browser_session::Column::EndedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for sid in live {
+        enqueue_logouts(conn, sid, user_id, now).await?;
+    }
     let sessions = browser_session::Entity::update_many()
         .col_expr(browser_session::Column::EndedAt, Expr::value(now))
         .filter(browser_session::Column::UserId.eq(user_id))

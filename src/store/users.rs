@@ -1,9 +1,7 @@
 //! Users: accounts, their password hashes and roles.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use super::entities::user;
@@ -93,7 +91,7 @@ impl Store {
         disabled: bool,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         let updated = user::Entity::update_many()
             .col_expr(user::Column::Disabled, Expr::value(disabled))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
@@ -120,7 +118,7 @@ impl Store {
         hash: String,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_transaction().await?;
         let updated = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash))
             .col_expr(user::Column::PasswordChangedAt, Expr::value(now))

@@ -62,6 +62,22 @@ pub struct IdTokenClaims {
     pub email_verified: Option<bool>,
 }
 
+/// The event a logout token announces (Back-Channel Logout 1.0 §2.4).
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// Claims of a logout token (Back-Channel Logout 1.0 §2.4): never a `nonce`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutTokenClaims {
+    pub iss: String,
+    pub aud: String,
+    pub iat: UnixTime,
+    pub exp: UnixTime,
+    pub jti: String,
+    pub sub: String,
+    pub sid: String,
+    pub events: serde_json::Value,
+}
+
 /// `at_hash` (OIDC Core §3.1.3.6): the left half of SHA-256 of the access token, base64url.
 pub fn at_hash(access_token: &str) -> String {
     let digest = openssl::sha::sha256(access_token.as_bytes());

@@ -165,6 +165,8 @@ async fn public_and_service_clients_get_what_they_need() {
                 "--post-logout-redirect-uri",
                 "https://app.example.com/",
                 "--first-party",
+                "--backchannel-logout-uri",
+                "https://app.example.com/bcl",
                 "--json",
             ],
             None,
@@ -177,6 +179,7 @@ async fn public_and_service_clients_get_what_they_need() {
     assert!(spa["client_secret"].is_null());
     assert_eq!(spa["first_party"], true);
     assert_eq!(spa["post_logout_redirect_uris"], serde_json::json!(["https://app.example.com/"]));
+    assert_eq!(spa["backchannel_logout_uri"], "https://app.example.com/bcl");
     assert_eq!(service["grant_types"], serde_json::json!(["client_credentials"]));
     assert!(service["client_secret"].as_str().is_some());
     let listed = json(&cli_ok(&env, &["client", "list", "--json"], None).await);
@@ -187,7 +190,19 @@ async fn public_and_service_clients_get_what_they_need() {
 async fn bad_redirect_uris_and_duplicates_are_refused_and_change_nothing() {
     let env = TestEnv::new().await;
     cli_ok(&env, &["client", "add", "demo", "--redirect-uri", "https://app.example.com/cb"], None).await;
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &[
+                "client",
+                "add",
+                "x",
+                "--redirect-uri",
+                "https://a.example.com/cb",
+                "--backchannel-logout-uri",
+                "com.example.app:/bcl",
+            ],
+            "http(s)",
+        ),
         (&["client", "add", "x", "--redirect-uri", "/cb"], "not an absolute URI"),
         (&["client", "add", "x", "--redirect-uri", "https://app.example.com/cb#top"], "fragment"),
         (&["client", "add", "x", "--redirect-uri", "http://app.example.com/cb"], "https"),

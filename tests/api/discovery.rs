@@ -27,6 +27,8 @@ async fn discovery_describes_the_implemented_protocol_and_nothing_else() {
             "acr_values_supported",
             "authorization_endpoint",
             "authorization_response_iss_parameter_supported",
+            "backchannel_logout_session_supported",
+            "backchannel_logout_supported",
             "claims_parameter_supported",
             "claims_supported",
             "code_challenge_methods_supported",
@@ -78,6 +80,7 @@ async fn discovery_describes_the_implemented_protocol_and_nothing_else() {
         serde_json::json!(["openid", "profile", "email", "roles", "offline_access"])
     );
     assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(metadata["backchannel_logout_supported"], true);
 }
 
 #[tokio::test]

@@ -271,3 +271,31 @@ async fn a_sealed_successor_is_erased_once_the_grace_window_is_over() {
     assert_eq!(report.sealed_successors, 1);
     assert!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().sealed_successor.is_none());
 }
+
+async fn fresh_refresh_token(app: &TestApp, secret: &str) -> String {
+    let (_browser, code) = crate::browser::code_for(app, "demo", "alice", PASSWORD).await;
+    exchange(app, "demo", secret, &code).await["refresh_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_password_change_and_disabling_the_user_revoke_every_family() {
+    let (env, app) = spawn_app().await;
+    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    app.seed_user("alice", PASSWORD, &[]).await;
+    let refresh_error = |token: String| {
+        let (app, secret) = (&app, secret.clone());
+        async move {
+            let response =
+                app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await;
+            response.json::<serde_json::Value>().await.unwrap()["error"].clone()
+        }
+    };
+
+    let before_password_change = fresh_refresh_token(&app, &secret).await;
+    crate::process::cli_ok(&env, &["user", "set-password", "alice", "--password-stdin"], Some(PASSWORD)).await;
+    assert_eq!(refresh_error(before_password_change).await, "invalid_grant");
+
+    let before_disable = fresh_refresh_token(&app, &secret).await;
+    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+    assert_eq!(refresh_error(before_disable).await, "invalid_grant");
+}

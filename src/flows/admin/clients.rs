@@ -24,6 +24,8 @@ pub struct ClientInput {
     pub access_token_seconds: Option<i64>,
     /// Overrides of `refresh.*` for this client.
     pub refresh: RefreshOverrides,
+    /// Back-Channel Logout 1.0 endpoint of the client.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// A registered client and, for confidential clients, its secret (shown once, stored hashed).
@@ -127,6 +129,10 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         return rejected("the access token lifetime must be between 60 and 86400 seconds");
     }
     check_refresh_overrides(&input.refresh)?;
+    let backchannel_logout_uri = input.backchannel_logout_uri.as_deref().map(RedirectUri::parse).transpose()?;
+    if backchannel_logout_uri.as_ref().is_some_and(|uri| !uri.as_str().starts_with("http")) {
+        return rejected("the back-channel logout URI must be an http(s) URL");
+    }
     Ok(NewClient {
         id,
         name,
@@ -138,6 +144,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         require_mfa: false,
         access_token_seconds: input.access_token_seconds,
         refresh: input.refresh,
+        backchannel_logout_uri,
     })
 }
 

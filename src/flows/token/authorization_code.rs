@@ -152,6 +152,7 @@ mod tests {
             require_mfa: false,
             access_token_seconds: None,
             refresh: Default::default(),
+            backchannel_logout_uri: None,
             created_at: 0,
         }
     }

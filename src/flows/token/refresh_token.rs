@@ -4,7 +4,7 @@
 
 use super::super::Context;
 use super::super::error::{ErrorCode, FlowError, oauth};
-use super::super::session::RequestMeta;
+use super::super::session::{RequestMeta, end_session};
 use super::issue::{UserGrant, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
 use crate::model::{Client, RefreshFamily, RevocationReason, Scope};
@@ -142,6 +142,11 @@ fn narrowed_scope(family: &RefreshFamily, requested: Option<&str>) -> Result<Sco
 async fn reused(ctx: &Context<'_>, family: &RefreshFamily, meta: &RequestMeta) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
     ctx.store.revoke_family(family.id, RevocationReason::RefreshTokenReused, now).await?;
+    // Someone holds a copy of a token of this login: end the browser session too, which
+    // tells every client of the session through back-channel logout.
+    if let Some(sid) = family.sid {
+        end_session(ctx, sid, family.user_id, RevocationReason::SessionCompromised).await?;
+    }
     let event = AuditEvent::new("refresh_token_reused")
         .user(family.user_id)
         .client(family.client_id.as_str())

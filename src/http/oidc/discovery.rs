@@ -37,6 +37,8 @@ struct ProviderMetadata<'a> {
     request_parameter_supported: bool,
     request_uri_parameter_supported: bool,
     authorization_response_iss_parameter_supported: bool,
+    backchannel_logout_supported: bool,
+    backchannel_logout_session_supported: bool,
 }
 
 /// Serializes the metadata for `issuer`; done once at start-up.
@@ -87,6 +89,8 @@ pub fn build_document(issuer: &str) -> Result<Vec<u8>, serde_json::Error> {
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         authorization_response_iss_parameter_supported: true,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
     })
 }
 

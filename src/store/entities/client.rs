@@ -19,6 +19,7 @@ pub struct Model {
     pub refresh_idle_seconds: Option<i64>,
     pub refresh_absolute_seconds: Option<i64>,
     pub reuse_grace_seconds: Option<i64>,
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
