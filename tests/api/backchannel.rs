@@ -6,12 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use josekit::jwk::JwkSet;
-use josekit::jws::{JwsVerifier, RS256};
 use wristband::flows::admin::ClientInput;
 
 use crate::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, TestEnv, spawn_app};
 
 /// A client's back-channel endpoint that answers 500 to the first notification.
 struct Receiver {
@@ -61,17 +59,7 @@ async fn wait_for_deliveries(receiver: &Receiver, count: usize) {
 }
 
 async fn verify(app: &TestApp, token: &str) -> (josekit::jws::JwsHeader, serde_json::Value) {
-    let jwks =
-        JwkSet::from_bytes(app.http.get(app.url("/jwks.json")).send().await.unwrap().bytes().await.unwrap()).unwrap();
-    let verifiers: Vec<Box<dyn JwsVerifier>> = jwks
-        .keys()
-        .iter()
-        .map(|jwk| {
-            let mut verifier = RS256.verifier_from_jwk(jwk).unwrap();
-            verifier.set_key_id(jwk.key_id().unwrap());
-            Box::new(verifier) as Box<dyn JwsVerifier>
-        })
-        .collect();
+    let verifiers = app.jwks_verifiers().await;
     let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
         Ok(verifiers.iter().find(|v| v.key_id() == header.key_id()).map(|v| v.as_ref()))
     })
@@ -79,10 +67,11 @@ async fn verify(app: &TestApp, token: &str) -> (josekit::jws::JwsHeader, serde_j
     (header, serde_json::from_slice(&payload).unwrap())
 }
 
-#[tokio::test]
-async fn a_logout_reaches_the_client_with_a_verifiable_token_and_is_retried_after_a_failure() {
-    let (_env, app) = spawn_app().await;
-    let receiver = start_receiver().await;
+/// An app whose first-party client `demo` listens at `receiver`, and `alice` logged in to it.
+async fn logged_in_with_listening_client(
+    receiver: &Receiver,
+) -> (TestEnv, TestApp, String, Browser, serde_json::Value) {
+    let (env, app) = spawn_app().await;
     let secret = app
         .seed_client_with(ClientInput {
             client_id: "demo".into(),
@@ -93,11 +82,20 @@ async fn a_logout_reaches_the_client_with_a_verifiable_token_and_is_retried_afte
         })
         .await
         .unwrap();
-    let alice = app.seed_user("alice", "correct horse battery", &[]).await;
+    app.seed_user("alice", "correct horse battery", &[]).await;
     let mut browser = Browser::new(&app);
     let redirect =
         browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
     let tokens = exchange(&app, "demo", &secret, &redirect.redirect_param("code").unwrap()).await;
+    (env, app, secret, browser, tokens)
+}
+
+#[tokio::test]
+async fn a_logout_reaches_the_client_with_a_verifiable_token_and_is_retried_after_a_failure() {
+    let receiver = start_receiver().await;
+    let (_env, app, _secret, mut browser, tokens) = logged_in_with_listening_client(&receiver).await;
+    let alice =
+        app.store.find_user_by_username(&wristband::model::Username::parse("alice").unwrap()).await.unwrap().unwrap();
     let id_claims = crate::browser::claims(tokens["id_token"].as_str().unwrap());
 
     let logout = browser.get(&format!("/end_session?id_token_hint={}", tokens["id_token"].as_str().unwrap())).await;
@@ -130,23 +128,8 @@ async fn a_logout_reaches_the_client_with_a_verifiable_token_and_is_retried_afte
 
 #[tokio::test]
 async fn disabling_a_user_notifies_every_client_of_their_sessions() {
-    let (env, app) = spawn_app().await;
     let receiver = start_receiver().await;
-    let secret = app
-        .seed_client_with(ClientInput {
-            client_id: "demo".into(),
-            redirect_uris: vec![REDIRECT_URI.into()],
-            first_party: true,
-            backchannel_logout_uri: Some(receiver.url.clone()),
-            ..ClientInput::default()
-        })
-        .await
-        .unwrap();
-    app.seed_user("alice", "correct horse battery", &[]).await;
-    let mut browser = Browser::new(&app);
-    let redirect =
-        browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
-    exchange(&app, "demo", &secret, &redirect.redirect_param("code").unwrap()).await;
+    let (env, _app, _secret, _browser, _tokens) = logged_in_with_listening_client(&receiver).await;
 
     crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
 
@@ -155,23 +138,8 @@ async fn disabling_a_user_notifies_every_client_of_their_sessions() {
 
 #[tokio::test]
 async fn a_detected_refresh_reuse_ends_the_session_and_notifies_the_client() {
-    let (_env, app) = spawn_app().await;
     let receiver = start_receiver().await;
-    let secret = app
-        .seed_client_with(ClientInput {
-            client_id: "demo".into(),
-            redirect_uris: vec![REDIRECT_URI.into()],
-            first_party: true,
-            backchannel_logout_uri: Some(receiver.url.clone()),
-            ..ClientInput::default()
-        })
-        .await
-        .unwrap();
-    app.seed_user("alice", "correct horse battery", &[]).await;
-    let mut browser = Browser::new(&app);
-    let redirect =
-        browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
-    let tokens = exchange(&app, "demo", &secret, &redirect.redirect_param("code").unwrap()).await;
+    let (_env, app, secret, mut browser, tokens) = logged_in_with_listening_client(&receiver).await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
     app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
 

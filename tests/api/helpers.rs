@@ -130,6 +130,20 @@ impl TestApp {
         created.secret.map(|s| s.expose().to_owned())
     }
 
+    /// A verifier for every key of the published JWKS, as a resource server builds them.
+    pub async fn jwks_verifiers(&self) -> Vec<Box<dyn josekit::jws::JwsVerifier>> {
+        let body = self.http.get(self.url("/jwks.json")).send().await.unwrap().bytes().await.unwrap();
+        let jwks = josekit::jwk::JwkSet::from_bytes(&body).unwrap();
+        jwks.keys()
+            .iter()
+            .map(|jwk| {
+                let mut verifier = josekit::jws::RS256.verifier_from_jwk(jwk).unwrap();
+                verifier.set_key_id(jwk.key_id().unwrap());
+                Box::new(verifier) as Box<dyn josekit::jws::JwsVerifier>
+            })
+            .collect()
+    }
+
     pub fn clock_now(&self) -> i64 {
         use wristband::clock::Clock;
         self.clock.now()

@@ -5,6 +5,14 @@ use crate::helpers::spawn_app;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// An app with the first-party client `demo` and the user `alice`.
+async fn app_with_alice() -> (crate::helpers::TestEnv, crate::helpers::TestApp) {
+    let (env, app) = spawn_app().await;
+    app.seed_client("demo", REDIRECT_URI, true).await;
+    app.seed_user("alice", PASSWORD, &[]).await;
+    (env, app)
+}
+
 #[tokio::test]
 async fn unknown_users_wrong_passwords_and_disabled_accounts_get_the_same_answer() {
     let (env, app) = spawn_app().await;
@@ -35,9 +43,7 @@ async fn unknown_users_wrong_passwords_and_disabled_accounts_get_the_same_answer
 
 #[tokio::test]
 async fn the_session_cookie_is_host_prefixed_secure_http_only_and_lax() {
-    let (_env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
+    let (_env, app) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
 
@@ -61,9 +67,7 @@ async fn the_session_cookie_is_host_prefixed_secure_http_only_and_lax() {
 
 #[tokio::test]
 async fn a_planted_session_cookie_is_replaced_at_login() {
-    let (_env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
+    let (_env, app) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     browser.cookies.insert("__Host-wristband_session".into(), "planted-by-the-attacker-0123456789abcdef".into());
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
@@ -80,9 +84,7 @@ async fn a_planted_session_cookie_is_replaced_at_login() {
 
 #[tokio::test]
 async fn every_login_gets_a_new_session_id_and_ends_the_previous_session() {
-    let (_env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
+    let (_env, app) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", PASSWORD).await;
     let first = browser.cookies["__Host-wristband_session"].clone();
@@ -101,9 +103,7 @@ async fn every_login_gets_a_new_session_id_and_ends_the_previous_session() {
 
 #[tokio::test]
 async fn a_login_without_the_csrf_token_or_from_another_browser_is_refused() {
-    let (_env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
+    let (_env, app) = app_with_alice().await;
     let mut victim = Browser::new(&app);
     let login_page = victim.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let request_id = login_page.hidden("request_id").unwrap();
@@ -149,9 +149,7 @@ async fn a_login_without_the_csrf_token_or_from_another_browser_is_refused() {
 
 #[tokio::test]
 async fn a_login_page_left_open_too_long_expires() {
-    let (_env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
+    let (_env, app) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     app.clock.advance(601);

@@ -1,9 +1,6 @@
 //! A resource server's view: verify an access token with josekit and the published JWKS
 //! alone, RS256 only, checking typ, iss, aud and exp, the way DESIGN.md tells services to.
 
-use josekit::jwk::JwkSet;
-use josekit::jws::{JwsVerifier, RS256};
-
 use crate::browser::{REDIRECT_URI, code_for, exchange};
 use crate::helpers::spawn_app;
 
@@ -17,18 +14,8 @@ async fn an_access_token_verifies_against_the_jwks_with_josekit() {
     let access = tokens["access_token"].as_str().unwrap();
     let discovery = app.get_json("/.well-known/openid-configuration").await;
     let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
-    let jwks_text = app.http.get(jwks_uri).send().await.unwrap().bytes().await.unwrap();
-    let jwks = JwkSet::from_bytes(&jwks_text).unwrap();
-
-    let verifiers: Vec<Box<dyn JwsVerifier>> = jwks
-        .keys()
-        .iter()
-        .map(|jwk| {
-            let mut verifier = RS256.verifier_from_jwk(jwk).unwrap();
-            verifier.set_key_id(jwk.key_id().unwrap());
-            Box::new(verifier) as Box<dyn JwsVerifier>
-        })
-        .collect();
+    assert_eq!(jwks_uri, app.url("/jwks.json"));
+    let verifiers = app.jwks_verifiers().await;
     let (payload, header) = josekit::jwt::decode_with_verifier_selector(access, |header| {
         Ok(verifiers.iter().find(|v| v.key_id() == header.key_id()).map(|v| v.as_ref()))
     })

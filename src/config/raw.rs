@@ -1,133 +1,20 @@
-//! Configuration: defaults, then an optional `wristband.toml`, then `WRISTBAND_*`
-//! environment variables, validated once into [`Config`].
-//!
-//! Every setting has a dotted name (`tokens.access_token_seconds`) that is its TOML key and,
-//! upper-cased with `_` for `.`, its environment variable
-//! (`WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS`). Secrets also accept `WRISTBAND_<NAME>_FILE`,
-//! a file holding the value (Docker and Kubernetes secrets). Errors name the setting and
-//! say what is wrong.
+//! The configuration as written: TOML and `WRISTBAND_*` values before validation, and
+//! the checks that turn them into a [`Config`].
 
 use std::fmt::Display;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use base64::Engine;
 use serde::Deserialize;
 use url::Url;
 
-use crate::security::master_key::MASTER_KEY_LEN;
-use crate::security::secret::SecretString;
-
-pub const DEFAULT_CONFIG_FILE: &str = "wristband.toml";
-const DEFAULT_BIND: &str = "127.0.0.1:8080";
-const DEFAULT_DATABASE_URL: &str = "sqlite://data/wristband.db?mode=rwc";
-const DEFAULT_MASTER_KEY_FILE: &str = "keys/master.key";
-/// The longest reuse grace window: sealed successors are erased after this.
-pub const MAX_REUSE_GRACE_SECONDS: i64 = 60;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("configuration file {path} is not valid: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("invalid setting `{setting}` ({env}): {message}")]
-    Invalid { setting: &'static str, env: String, message: String },
-}
-
-impl ConfigError {
-    fn invalid(setting: &'static str, message: impl Display) -> Self {
-        Self::Invalid { setting, env: env_name(setting), message: message.to_string() }
-    }
-}
-
-/// The environment variable that overrides a setting.
-pub fn env_name(setting: &str) -> String {
-    format!("WRISTBAND_{}", setting.replace('.', "_").to_uppercase())
-}
-
-/// Where the master key (the key-encryption key for private keys and TOTP secrets) comes from.
-#[derive(Clone)]
-pub enum MasterKeySource {
-    /// A file of 32 raw bytes, created with mode 0600 when missing.
-    File(PathBuf),
-    /// The key itself, given base64-encoded in the configuration.
-    Inline([u8; MASTER_KEY_LEN]),
-}
-
-impl std::fmt::Debug for MasterKeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::File(path) => f.debug_tuple("File").field(path).finish(),
-            Self::Inline(_) => f.write_str("Inline(***)"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenSettings {
-    pub access_token_seconds: i64,
-    pub id_token_seconds: i64,
-    pub authorization_code_seconds: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct SessionSettings {
-    /// How long a browser session lasts from login (single sign-on window).
-    pub lifetime_seconds: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct RefreshSettings {
-    /// A family dies when unused this long.
-    pub idle_seconds: i64,
-    /// A family dies this long after the login, used or not.
-    pub absolute_seconds: i64,
-    /// How long a just-rotated token may be presented again and get the same successor
-    /// (0: never; any second use is theft, as RFC 9700 §4.14.2 reads).
-    pub reuse_grace_seconds: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct KeySettings {
-    pub rsa_bits: u32,
-    pub jwks_max_age_seconds: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct PasswordSettings {
-    pub argon2_memory_kib: u32,
-    pub argon2_iterations: u32,
-    pub argon2_parallelism: u32,
-}
-
-/// Validated configuration: holding one means every setting made sense.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The issuer identifier: scheme, host and port, no trailing slash, no path.
-    pub issuer: String,
-    pub bind: SocketAddr,
-    pub database_url: SecretString,
-    pub master_key: MasterKeySource,
-    pub bootstrap_admin_password: Option<SecretString>,
-    pub log_format: LogFormat,
-    pub tokens: TokenSettings,
-    pub sessions: SessionSettings,
-    pub refresh: RefreshSettings,
-    pub keys: KeySettings,
-    pub password: PasswordSettings,
-}
+use super::*;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+pub(super) struct RawConfig {
     issuer: Option<String>,
     bind: Option<String>,
     database_url: Option<String>,
@@ -185,61 +72,8 @@ struct RawPassword {
     argon2_parallelism: Option<u32>,
 }
 
-impl Config {
-    /// Loads the configuration the way `serve` and every CLI command do: `path` if given
-    /// (it must exist), else `wristband.toml` when present, then the process environment.
-    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let file = match path {
-            Some(path) => Some(read_file(path)?),
-            None => {
-                let default = Path::new(DEFAULT_CONFIG_FILE);
-                default.exists().then(|| read_file(default)).transpose()?
-            }
-        };
-        Self::from_sources(file.as_deref(), &|name| std::env::var(name).ok())
-    }
-
-    /// Builds the configuration from TOML text and an environment lookup; `load` without I/O.
-    pub fn from_sources(toml_text: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut raw: RawConfig = match toml_text {
-            Some(text) => toml::from_str(text).map_err(|e| ConfigError::Parse {
-                path: PathBuf::from(DEFAULT_CONFIG_FILE),
-                message: e.message().to_owned(),
-            })?,
-            None => RawConfig::default(),
-        };
-        raw.apply_env(env)?;
-        raw.validate()
-    }
-
-    /// A configuration for tests: everything under `dir`, the given database URL and bind.
-    pub fn for_tests(dir: &Path, database_url: &str) -> Self {
-        Self {
-            issuer: "http://127.0.0.1:0".to_owned(),
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: SecretString::new(database_url),
-            master_key: MasterKeySource::File(dir.join("keys/master.key")),
-            bootstrap_admin_password: None,
-            log_format: LogFormat::Text,
-            tokens: TokenSettings { access_token_seconds: 900, id_token_seconds: 3600, authorization_code_seconds: 60 },
-            sessions: SessionSettings { lifetime_seconds: 43_200 },
-            refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000, reuse_grace_seconds: 0 },
-            keys: KeySettings { rsa_bits: 2048, jwks_max_age_seconds: 300 },
-            password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
-        }
-    }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url.expose().starts_with("sqlite:")
-    }
-}
-
-fn read_file(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })
-}
-
 impl RawConfig {
-    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    pub(super) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let env = Env(env);
         env.string("issuer", &mut self.issuer);
         env.string("bind", &mut self.bind);
@@ -265,7 +99,7 @@ impl RawConfig {
         Ok(())
     }
 
-    fn validate(self) -> Result<Config, ConfigError> {
+    pub(super) fn validate(self) -> Result<Config, ConfigError> {
         let bind_text = self.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
             ConfigError::invalid("bind", format!("`{bind_text}` is not an IP address and port, like 127.0.0.1:8080"))
@@ -483,128 +317,4 @@ fn validate_password(raw: RawPassword) -> Result<PasswordSettings, ConfigError> 
         argon2_parallelism: in_range("password.argon2_parallelism", raw.argon2_parallelism, 1, 1, 16)?,
     };
     Ok(settings)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn load(toml_text: Option<&str>, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_sources(toml_text, &|name| vars.get(name).cloned())
-    }
-
-    fn error_text(toml_text: Option<&str>, vars: &[(&str, &str)]) -> String {
-        load(toml_text, vars).expect_err("configuration should be refused").to_string()
-    }
-
-    #[test]
-    fn defaults_serve_on_loopback_with_a_matching_issuer() {
-        let config = load(None, &[]).unwrap();
-        assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(config.issuer, "http://127.0.0.1:8080");
-        assert!(config.is_sqlite());
-        assert_eq!(config.tokens.access_token_seconds, 900);
-        assert_eq!(config.keys.rsa_bits, 2048);
-    }
-
-    #[test]
-    fn the_documented_example_file_is_valid_and_states_the_defaults() {
-        let example = load(Some(include_str!("../wristband.example.toml")), &[]).unwrap();
-        let defaults = load(None, &[]).unwrap();
-        assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
-    }
-
-    #[test]
-    fn environment_overrides_the_file() {
-        let config = load(
-            Some("issuer = \"https://id.example.com\"\n[tokens]\naccess_token_seconds = 600\n"),
-            &[("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS", "300")],
-        )
-        .unwrap();
-        assert_eq!(config.issuer, "https://id.example.com");
-        assert_eq!(config.tokens.access_token_seconds, 300);
-    }
-
-    #[test]
-    fn a_non_loopback_http_issuer_is_refused_unless_allowed() {
-        let message = error_text(None, &[("WRISTBAND_ISSUER", "http://id.example.com")]);
-        assert!(message.contains("`issuer`") && message.contains("allow_insecure_issuer"), "{message}");
-        let config =
-            load(None, &[("WRISTBAND_ISSUER", "http://id.example.com"), ("WRISTBAND_ALLOW_INSECURE_ISSUER", "true")])
-                .unwrap();
-        assert_eq!(config.issuer, "http://id.example.com");
-    }
-
-    #[test]
-    fn loopback_http_issuers_are_accepted() {
-        for issuer in ["http://localhost:9000", "http://127.0.0.2", "http://[::1]:8080"] {
-            assert!(load(None, &[("WRISTBAND_ISSUER", issuer)]).is_ok(), "{issuer}");
-        }
-    }
-
-    #[test]
-    fn issuers_with_a_path_query_or_fragment_are_refused() {
-        for issuer in
-            ["https://id.example.com/tenant", "https://id.example.com/?a=b", "https://id.example.com/#x", "ftp://x"]
-        {
-            let message = error_text(None, &[("WRISTBAND_ISSUER", issuer)]);
-            assert!(message.contains("`issuer`"), "{issuer}: {message}");
-        }
-    }
-
-    #[test]
-    fn a_public_bind_without_an_issuer_is_refused() {
-        let message = error_text(None, &[("WRISTBAND_BIND", "0.0.0.0:8080")]);
-        assert!(message.contains("`issuer`") && message.contains("must be set"), "{message}");
-    }
-
-    #[test]
-    fn malformed_numbers_name_the_setting_and_its_variable() {
-        let message = error_text(None, &[("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS", "soon")]);
-        assert!(message.contains("tokens.access_token_seconds"), "{message}");
-        assert!(message.contains("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS"), "{message}");
-    }
-
-    #[test]
-    fn out_of_range_values_are_refused() {
-        let message = error_text(None, &[("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS", "5")]);
-        assert!(message.contains("outside 60..=86400"), "{message}");
-        let message = error_text(None, &[("WRISTBAND_KEYS_RSA_BITS", "1024")]);
-        assert!(message.contains("keys.rsa_bits"), "{message}");
-    }
-
-    #[test]
-    fn unknown_keys_in_the_file_are_refused() {
-        let message = error_text(Some("isuer = \"https://x\"\n"), &[]);
-        assert!(message.contains("isuer"), "{message}");
-    }
-
-    #[test]
-    fn unsupported_database_urls_are_refused() {
-        let message = error_text(None, &[("WRISTBAND_DATABASE_URL", "mysql://localhost/db")]);
-        assert!(message.contains("database_url"), "{message}");
-    }
-
-    #[test]
-    fn the_master_key_comes_from_base64_or_a_file_but_not_both() {
-        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        let config = load(None, &[("WRISTBAND_MASTER_KEY", &key)]).unwrap();
-        assert!(matches!(config.master_key, MasterKeySource::Inline(k) if k == [7u8; 32]));
-        let message = error_text(None, &[("WRISTBAND_MASTER_KEY", &key), ("WRISTBAND_MASTER_KEY_FILE", "/tmp/k")]);
-        assert!(message.contains("not both"), "{message}");
-        let message = error_text(None, &[("WRISTBAND_MASTER_KEY", "c2hvcnQ=")]);
-        assert!(message.contains("32 bytes"), "{message}");
-    }
-
-    #[test]
-    fn secrets_can_be_read_from_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("password");
-        std::fs::write(&path, "correct horse battery staple\n").unwrap();
-        let config = load(None, &[("WRISTBAND_BOOTSTRAP_ADMIN_PASSWORD_FILE", path.to_str().unwrap())]).unwrap();
-        assert_eq!(config.bootstrap_admin_password.unwrap().expose(), "correct horse battery staple");
-    }
 }

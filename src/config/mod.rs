@@ -1,0 +1,180 @@
+//! Configuration: defaults, then an optional `wristband.toml`, then `WRISTBAND_*`
+//! environment variables, validated once into [`Config`].
+//!
+//! Every setting has a dotted name (`tokens.access_token_seconds`) that is its TOML key and,
+//! upper-cased with `_` for `.`, its environment variable
+//! (`WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS`). Secrets also accept `WRISTBAND_<NAME>_FILE`,
+//! a file holding the value (Docker and Kubernetes secrets). Errors name the setting and
+//! say what is wrong.
+
+use std::fmt::Display;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use raw::RawConfig;
+
+use crate::security::master_key::MASTER_KEY_LEN;
+use crate::security::secret::SecretString;
+
+pub const DEFAULT_CONFIG_FILE: &str = "wristband.toml";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/wristband.db?mode=rwc";
+const DEFAULT_MASTER_KEY_FILE: &str = "keys/master.key";
+/// The longest reuse grace window: sealed successors are erased after this.
+pub const MAX_REUSE_GRACE_SECONDS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid setting `{setting}` ({env}): {message}")]
+    Invalid { setting: &'static str, env: String, message: String },
+}
+
+impl ConfigError {
+    fn invalid(setting: &'static str, message: impl Display) -> Self {
+        Self::Invalid { setting, env: env_name(setting), message: message.to_string() }
+    }
+}
+
+/// The environment variable that overrides a setting.
+pub fn env_name(setting: &str) -> String {
+    format!("WRISTBAND_{}", setting.replace('.', "_").to_uppercase())
+}
+
+/// Where the master key (the key-encryption key for private keys and TOTP secrets) comes from.
+#[derive(Clone)]
+pub enum MasterKeySource {
+    /// A file of 32 raw bytes, created with mode 0600 when missing.
+    File(PathBuf),
+    /// The key itself, given base64-encoded in the configuration.
+    Inline([u8; MASTER_KEY_LEN]),
+}
+
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Inline(_) => f.write_str("Inline(***)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub access_token_seconds: i64,
+    pub id_token_seconds: i64,
+    pub authorization_code_seconds: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// How long a browser session lasts from login (single sign-on window).
+    pub lifetime_seconds: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshSettings {
+    /// A family dies when unused this long.
+    pub idle_seconds: i64,
+    /// A family dies this long after the login, used or not.
+    pub absolute_seconds: i64,
+    /// How long a just-rotated token may be presented again and get the same successor
+    /// (0: never; any second use is theft, as RFC 9700 §4.14.2 reads).
+    pub reuse_grace_seconds: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    pub rsa_bits: u32,
+    pub jwks_max_age_seconds: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct PasswordSettings {
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+/// Validated configuration: holding one means every setting made sense.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The issuer identifier: scheme, host and port, no trailing slash, no path.
+    pub issuer: String,
+    pub bind: SocketAddr,
+    pub database_url: SecretString,
+    pub master_key: MasterKeySource,
+    pub bootstrap_admin_password: Option<SecretString>,
+    pub log_format: LogFormat,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub refresh: RefreshSettings,
+    pub keys: KeySettings,
+    pub password: PasswordSettings,
+}
+
+impl Config {
+    /// Loads the configuration the way `serve` and every CLI command do: `path` if given
+    /// (it must exist), else `wristband.toml` when present, then the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => Some(read_file(path)?),
+            None => {
+                let default = Path::new(DEFAULT_CONFIG_FILE);
+                default.exists().then(|| read_file(default)).transpose()?
+            }
+        };
+        Self::from_sources(file.as_deref(), &|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from TOML text and an environment lookup; `load` without I/O.
+    pub fn from_sources(toml_text: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut raw: RawConfig = match toml_text {
+            Some(text) => toml::from_str(text).map_err(|e| ConfigError::Parse {
+                path: PathBuf::from(DEFAULT_CONFIG_FILE),
+                message: e.message().to_owned(),
+            })?,
+            None => RawConfig::default(),
+        };
+        raw.apply_env(env)?;
+        raw.validate()
+    }
+
+    /// A configuration for tests: everything under `dir`, the given database URL and bind.
+    pub fn for_tests(dir: &Path, database_url: &str) -> Self {
+        Self {
+            issuer: "http://127.0.0.1:0".to_owned(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: SecretString::new(database_url),
+            master_key: MasterKeySource::File(dir.join("keys/master.key")),
+            bootstrap_admin_password: None,
+            log_format: LogFormat::Text,
+            tokens: TokenSettings { access_token_seconds: 900, id_token_seconds: 3600, authorization_code_seconds: 60 },
+            sessions: SessionSettings { lifetime_seconds: 43_200 },
+            refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000, reuse_grace_seconds: 0 },
+            keys: KeySettings { rsa_bits: 2048, jwks_max_age_seconds: 300 },
+            password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose().starts_with("sqlite:")
+    }
+}
+
+fn read_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })
+}
+
+mod raw;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+use std::collections::HashMap;
+
+use base64::Engine;
+
+use super::*;
+
+fn load(toml_text: Option<&str>, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Config::from_sources(toml_text, &|name| vars.get(name).cloned())
+}
+
+fn error_text(toml_text: Option<&str>, vars: &[(&str, &str)]) -> String {
+    load(toml_text, vars).expect_err("configuration should be refused").to_string()
+}
+
+#[test]
+fn defaults_serve_on_loopback_with_a_matching_issuer() {
+    let config = load(None, &[]).unwrap();
+    assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(config.issuer, "http://127.0.0.1:8080");
+    assert!(config.is_sqlite());
+    assert_eq!(config.tokens.access_token_seconds, 900);
+    assert_eq!(config.keys.rsa_bits, 2048);
+}
+
+#[test]
+fn the_documented_example_file_is_valid_and_states_the_defaults() {
+    let example = load(Some(include_str!("../../wristband.example.toml")), &[]).unwrap();
+    let defaults = load(None, &[]).unwrap();
+    assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let config = load(
+        Some("issuer = \"https://id.example.com\"\n[tokens]\naccess_token_seconds = 600\n"),
+        &[("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS", "300")],
+    )
+    .unwrap();
+    assert_eq!(config.issuer, "https://id.example.com");
+    assert_eq!(config.tokens.access_token_seconds, 300);
+}
+
+#[test]
+fn a_non_loopback_http_issuer_is_refused_unless_allowed() {
+    let message = error_text(None, &[("WRISTBAND_ISSUER", "http://id.example.com")]);
+    assert!(message.contains("`issuer`") && message.contains("allow_insecure_issuer"), "{message}");
+    let config =
+        load(None, &[("WRISTBAND_ISSUER", "http://id.example.com"), ("WRISTBAND_ALLOW_INSECURE_ISSUER", "true")])
+            .unwrap();
+    assert_eq!(config.issuer, "http://id.example.com");
+}
+
+#[test]
+fn loopback_http_issuers_are_accepted() {
+    for issuer in ["http://localhost:9000", "http://127.0.0.2", "http://[::1]:8080"] {
+        assert!(load(None, &[("WRISTBAND_ISSUER", issuer)]).is_ok(), "{issuer}");
+    }
+}
+
+#[test]
+fn issuers_with_a_path_query_or_fragment_are_refused() {
+    for issuer in
+        ["https://id.example.com/tenant", "https://id.example.com/?a=b", "https://id.example.com/#x", "ftp://x"]
+    {
+        let message = error_text(None, &[("WRISTBAND_ISSUER", issuer)]);
+        assert!(message.contains("`issuer`"), "{issuer}: {message}");
+    }
+}
+
+#[test]
+fn a_public_bind_without_an_issuer_is_refused() {
+    let message = error_text(None, &[("WRISTBAND_BIND", "0.0.0.0:8080")]);
+    assert!(message.contains("`issuer`") && message.contains("must be set"), "{message}");
+}
+
+#[test]
+fn malformed_numbers_name_the_setting_and_its_variable() {
+    let message = error_text(None, &[("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS", "soon")]);
+    assert!(message.contains("tokens.access_token_seconds"), "{message}");
+    assert!(message.contains("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS"), "{message}");
+}
+
+#[test]
+fn out_of_range_values_are_refused() {
+    let message = error_text(None, &[("WRISTBAND_TOKENS_ACCESS_TOKEN_SECONDS", "5")]);
+    assert!(message.contains("outside 60..=86400"), "{message}");
+    let message = error_text(None, &[("WRISTBAND_KEYS_RSA_BITS", "1024")]);
+    assert!(message.contains("keys.rsa_bits"), "{message}");
+}
+
+#[test]
+fn unknown_keys_in_the_file_are_refused() {
+    let message = error_text(Some("isuer = \"https://x\"\n"), &[]);
+    assert!(message.contains("isuer"), "{message}");
+}
+
+#[test]
+fn unsupported_database_urls_are_refused() {
+    let message = error_text(None, &[("WRISTBAND_DATABASE_URL", "mysql://localhost/db")]);
+    assert!(message.contains("database_url"), "{message}");
+}
+
+#[test]
+fn the_master_key_comes_from_base64_or_a_file_but_not_both() {
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let config = load(None, &[("WRISTBAND_MASTER_KEY", &key)]).unwrap();
+    assert!(matches!(config.master_key, MasterKeySource::Inline(k) if k == [7u8; 32]));
+    let message = error_text(None, &[("WRISTBAND_MASTER_KEY", &key), ("WRISTBAND_MASTER_KEY_FILE", "/tmp/k")]);
+    assert!(message.contains("not both"), "{message}");
+    let message = error_text(None, &[("WRISTBAND_MASTER_KEY", "c2hvcnQ=")]);
+    assert!(message.contains("32 bytes"), "{message}");
+}
+
+#[test]
+fn secrets_can_be_read_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("password");
+    std::fs::write(&path, "correct horse battery staple\n").unwrap();
+    let config = load(None, &[("WRISTBAND_BOOTSTRAP_ADMIN_PASSWORD_FILE", path.to_str().unwrap())]).unwrap();
+    assert_eq!(config.bootstrap_admin_password.unwrap().expose(), "correct horse battery staple");
+}
