@@ -132,6 +132,8 @@ fn spawn_backchannel_delivery(
 fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(CLEANUP_INTERVAL);
+        // The first tick is immediate; start-up has enough to do.
+        ticker.tick().await;
         loop {
             ticker.tick().await;
             match clean_up(&store, clock.as_ref()).await {

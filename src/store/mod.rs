@@ -20,10 +20,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::SqliteSynchronous;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 pub use audit::{AuditEvent, AuditRecord};
@@ -94,20 +94,37 @@ impl Store {
                     .create(dir)
                     .map_err(|e| StoreError::Db(DbErr::Custom(format!("cannot create {}: {e}", dir.display()))))?;
             }
-            // WAL lets readers run beside the one writer; NORMAL is durable across process
-            // crashes in WAL mode; the busy timeout makes concurrent writers queue instead of
-            // failing at once.
+            // NORMAL is durable across process crashes in WAL mode; the busy timeout makes
+            // concurrent writers queue instead of failing at once. The journal mode is not set
+            // per connection: switching it needs a lock the busy timeout cannot wait for, so a
+            // CLI connecting while a server writes would fail (see `ensure_wal`).
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
+                o.synchronous(SqliteSynchronous::Normal).busy_timeout(Duration::from_secs(5)).foreign_keys(true)
             });
         } else {
             options.max_connections(16);
         }
         let db = Database::connect(options).await.map_err(StoreError::Db)?;
-        Ok(Self { db })
+        let store = Self { db };
+        if sqlite_path(url).is_some() {
+            store.ensure_wal().await?;
+        }
+        Ok(store)
+    }
+
+    /// WAL lets readers run beside the one writer. The mode is stored in the database file,
+    /// so it is switched once, when the file is new, not on every connection.
+    async fn ensure_wal(&self) -> Result<(), StoreError> {
+        let backend = self.db.get_database_backend();
+        let row = self.db.query_one_raw(Statement::from_string(backend, "PRAGMA journal_mode")).await?;
+        let mode: String = match row {
+            Some(row) => row.try_get("", "journal_mode")?,
+            None => String::new(),
+        };
+        if !mode.eq_ignore_ascii_case("wal") {
+            self.db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(())
     }
 
     /// Runs pending migrations. Two processes starting at once may race on the same

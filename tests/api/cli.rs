@@ -281,3 +281,30 @@ async fn migrate_brings_an_empty_database_up_to_date() {
     assert!(out.contains("up to date"));
     assert!(store(&env).await.list_users().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_cli_works_while_a_server_writes_to_the_same_database() {
+    let (env, app, secret, tokens) = crate::browser::app_with_tokens().await;
+    let writes = async {
+        let mut token = tokens["refresh_token"].as_str().unwrap().to_owned();
+        for _ in 0..30 {
+            let response =
+                app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await;
+            assert_eq!(response.status(), 200);
+            token = response.json::<serde_json::Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
+        }
+    };
+    let commands = futures::future::join_all((0..6).map(|i| {
+        let env = &env;
+        async move {
+            let args: &[&str] = if i % 2 == 0 { &["user", "list", "--json"] } else { &["keys", "list"] };
+            cli(env, args, None).await
+        }
+    }));
+
+    let ((), runs) = tokio::join!(writes, commands);
+
+    for run in runs {
+        assert!(run.success, "{}", run.stderr);
+    }
+}
