@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::Context;
 use super::access::active_access_token;
 use super::error::{ErrorCode, FlowError, oauth};
-use super::token::{ClientAuthentication, authenticate_client};
+use super::token::{ClientAuthentication, authenticate_client, family_unusable};
 use crate::security::random::sha256_hex;
 
 pub async fn introspect(
@@ -48,14 +48,12 @@ async fn refresh_token_status(
 ) -> Result<Value, FlowError> {
     let now = ctx.clock.now();
     let found = ctx.store.find_refresh_token(&sha256_hex(token)).await?;
-    let active = found.filter(|f| {
-        let family = &f.family;
-        &family.client_id == client_id
-            && !f.used()
-            && !family.revoked
-            && now < family.idle_expires_at
-            && now < family.absolute_expires_at
-    });
+    let active = match found {
+        Some(found) if &found.family.client_id == client_id && !found.used() => {
+            family_unusable(ctx, &found.family, now).await?.is_none().then_some(found)
+        }
+        _ => None,
+    };
     Ok(match active {
         None => json!({ "active": false }),
         Some(found) => json!({

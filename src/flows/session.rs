@@ -68,7 +68,8 @@ pub async fn start_session(
     Ok(StartedSession { cookie_value, max_age_seconds, session: SessionUser { session, user } })
 }
 
-/// Ends a session and the refresh-token families bound to it.
+/// Ends a session and the refresh-token families bound to it; audited when a live session
+/// actually ended.
 pub async fn end_session(
     ctx: &Context<'_>,
     sid: Uuid,
@@ -77,6 +78,9 @@ pub async fn end_session(
 ) -> Result<(), FlowError> {
     let now = ctx.clock.now();
     let ended = ctx.store.end_session(sid, reason, now).await?;
+    if ended.sessions == 0 {
+        return Ok(());
+    }
     let event = AuditEvent::new("session_ended")
         .user(user_id)
         .details(serde_json::json!({ "sid": sid, "reason": reason.as_str(), "families_revoked": ended.families }));

@@ -62,6 +62,13 @@ impl HttpError {
     }
 }
 
+/// A page that failed to render is an internal error, shown as the generic HTML page.
+impl From<askama::Error> for HttpError {
+    fn from(err: askama::Error) -> Self {
+        Self::Internal { html: true, cause: Box::new(err) }
+    }
+}
+
 /// The error page template.
 #[derive(Template)]
 #[template(path = "error.html")]

@@ -191,7 +191,10 @@ async fn without_offline_access_a_family_ends_with_its_browser_session() {
 
     app.clock.advance(43_200);
 
-    assert_eq!(refresh(&app, &secret, rotated["refresh_token"].as_str().unwrap()).await.1["error"], "invalid_grant");
+    let token = rotated["refresh_token"].as_str().unwrap();
+    let status = app.post_basic("/introspect", "app", &secret, &[("token", token)]).await;
+    assert_eq!(status.json::<serde_json::Value>().await.unwrap()["active"], false, "introspection agrees");
+    assert_eq!(refresh(&app, &secret, token).await.1["error"], "invalid_grant");
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 pub use client_auth::{ClientAuthentication, authenticate_client};
+pub use refresh_token::family_unusable;
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, oauth};

@@ -7,6 +7,7 @@ use super::super::error::{ErrorCode, FlowError, oauth};
 use super::super::session::{RequestMeta, end_session};
 use super::issue::{UserGrant, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
+use crate::clock::UnixTime;
 use crate::model::{Client, RefreshFamily, RevocationReason, Scope};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::{AuditEvent, FoundRefreshToken, Rotation};
@@ -33,19 +34,8 @@ pub(super) async fn refresh(
             format!("token of {} presented by {}", family.client_id, client.id),
         );
     }
-    if family.revoked {
-        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "family revoked");
-    }
-    if now >= family.idle_expires_at || now >= family.absolute_expires_at {
-        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "family expired");
-    }
-    // Without offline_access, a family lives only as long as its browser session.
-    let session_live = match family.sid {
-        Some(sid) => ctx.store.session_is_live(sid, now).await?,
-        None => false,
-    };
-    if !family.is_offline() && !session_live {
-        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "browser session ended");
+    if let Some(reason) = family_unusable(ctx, &family, now).await? {
+        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, reason);
     }
     let grace = client.refresh.reuse_grace_seconds.unwrap_or(ctx.config.refresh.reuse_grace_seconds);
     let repeated = if found.used() {
@@ -77,6 +67,32 @@ pub(super) async fn refresh(
     };
     let claims = user_access_claims(ctx, client, &grant, uuid::Uuid::new_v4().to_string(), now);
     user_tokens(ctx, &ctx.keystore.current(), client, &grant, &claims, Some(successor))
+}
+
+/// Why a family can no longer be refreshed (`None`: it can). The one rule for `/token`
+/// and `/introspect`: not revoked, within its idle and absolute lifetimes, and, without
+/// `offline_access`, its browser session still live.
+pub async fn family_unusable(
+    ctx: &Context<'_>,
+    family: &RefreshFamily,
+    now: UnixTime,
+) -> Result<Option<&'static str>, FlowError> {
+    if family.revoked {
+        return Ok(Some("family revoked"));
+    }
+    if now >= family.idle_expires_at || now >= family.absolute_expires_at {
+        return Ok(Some("family expired"));
+    }
+    if !family.is_offline() {
+        let session_live = match family.sid {
+            Some(sid) => ctx.store.session_is_live(sid, now).await?,
+            None => false,
+        };
+        if !session_live {
+            return Ok(Some("browser session ended"));
+        }
+    }
+    Ok(None)
 }
 
 /// Rotates the token; when another request rotated it a moment earlier, the grace window

@@ -65,7 +65,6 @@ async fn start(
 }
 
 fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> Result<HttpResponse, HttpError> {
-    let render_err = |e: askama::Error| HttpError::page(crate::flows::error::FlowError::Internal(Box::new(e)));
     match outcome {
         LogoutOutcome::Invalid(message) => Ok(error_page(StatusCode::BAD_REQUEST, "You were not signed out", message)),
         LogoutOutcome::Confirm(ConfirmLogout { client_name, client_id, post_logout_redirect_uri, state }) => {
@@ -76,7 +75,7 @@ fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> R
                 post_logout_redirect_uri: post_logout_redirect_uri.as_deref(),
                 state: state.as_deref(),
             };
-            Ok(browser.html(StatusCode::OK).body(page.render().map_err(render_err)?))
+            Ok(browser.html(StatusCode::OK).body(page.render()?))
         }
         LogoutOutcome::LoggedOut { redirect: Some(url) } => {
             let status = if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND };
@@ -86,9 +85,8 @@ fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> R
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish())
         }
-        LogoutOutcome::LoggedOut { redirect: None } => Ok(browser
-            .html(StatusCode::OK)
-            .cookie(cleared_session_cookie())
-            .body(LoggedOutTemplate.render().map_err(render_err)?)),
+        LogoutOutcome::LoggedOut { redirect: None } => {
+            Ok(browser.html(StatusCode::OK).cookie(cleared_session_cookie()).body(LoggedOutTemplate.render()?))
+        }
     }
 }

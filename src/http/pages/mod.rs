@@ -144,7 +144,6 @@ pub fn render_outcome(
         response.cookie(cookie);
     }
     let csrf_token = browser.csrf_token();
-    let render_err = |e: askama::Error| HttpError::page(crate::flows::error::FlowError::Internal(Box::new(e)));
     Ok(match outcome {
         AuthorizeOutcome::Redirect(url) => response.insert_header((header::LOCATION, url.as_str())).finish(),
         AuthorizeOutcome::Login(LoginPage { request_id, client_name, username, error }) => {
@@ -155,7 +154,7 @@ pub fn render_outcome(
                 username: username.as_deref(),
                 error,
             };
-            response.body(page.render().map_err(render_err)?)
+            response.body(page.render()?)
         }
         AuthorizeOutcome::Consent(ConsentPage { request_id, client_name, scopes }) => {
             let username = browser.browser.session.as_ref().map(|s| s.user.username.to_string()).unwrap_or_default();
@@ -166,7 +165,7 @@ pub fn render_outcome(
                 request_id: &request_id,
                 csrf_token,
             };
-            response.body(page.render().map_err(render_err)?)
+            response.body(page.render()?)
         }
         AuthorizeOutcome::Untrusted(reason) => {
             response.body(render_error("The sign-in request cannot be completed", reason.explanation()))
