@@ -19,13 +19,21 @@ pub enum ClientCommand {
         json: bool,
     },
     /// Delete a client with its codes, consents and refresh tokens
-    Remove { client_id: String },
+    Remove {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Replace a confidential client's secret; prints the new one once
-    RotateSecret { client_id: String },
+    RotateSecret {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct ClientAdd {
+    /// Letters, digits and `- . _ ~`; it may begin with `-`
+    #[arg(allow_hyphen_values = true)]
     client_id: String,
     /// A redirect URI, matched exactly (repeatable)
     #[arg(long = "redirect-uri", value_name = "URI")]

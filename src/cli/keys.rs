@@ -14,7 +14,11 @@ pub enum KeysCommand {
     /// Rotate: next becomes active, active is retired, a new next is published
     Rotate,
     /// Revoke a key at once (emergency): it leaves the JWKS and its tokens stop verifying
-    Revoke { kid: String },
+    Revoke {
+        /// A kid is base64url, so it may begin with `-`
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
 pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {

@@ -93,3 +93,26 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, clients::ClientCommand, keys::KeysCommand};
+
+    #[test]
+    fn a_kid_that_begins_with_a_hyphen_is_a_kid_not_an_option() {
+        let cli = Cli::try_parse_from(["wristband", "keys", "revoke", "-y2QalOWaPf4nd9m1W_d8_UY1caK"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Keys(KeysCommand::Revoke { kid }) if kid == "-y2QalOWaPf4nd9m1W_d8_UY1caK")
+        );
+    }
+
+    #[test]
+    fn a_client_id_that_begins_with_a_hyphen_is_accepted_before_options() {
+        let cli = Cli::try_parse_from(["wristband", "client", "remove", "-app"]).unwrap();
+        assert!(matches!(cli.command, Command::Client(ClientCommand::Remove { client_id }) if client_id == "-app"));
+        let add = ["wristband", "client", "add", "-app", "--redirect-uri", "https://app.example/cb", "--public"];
+        assert!(matches!(Cli::try_parse_from(add).unwrap().command, Command::Client(ClientCommand::Add(_))));
+    }
+}
