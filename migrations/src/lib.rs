@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial_schema;
 mod m20261123_000002_authorization_requests;
 mod m20261123_000003_backchannel_logout;
+mod m20261123_000004_mfa;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261123_000002_authorization_requests::Migration),
             Box::new(m20261123_000003_backchannel_logout::Migration),
+            Box::new(m20261123_000004_mfa::Migration),
         ]
     }
 }

@@ -51,6 +51,9 @@ pub struct ClientAdd {
     /// A first-party client: no consent page
     #[arg(long)]
     first_party: bool,
+    /// Every login to this client needs two factors (TOTP); people without one enrol first
+    #[arg(long)]
+    require_mfa: bool,
     /// Access token lifetime for this client [default: tokens.access_token_seconds]
     #[arg(long, value_name = "SECONDS")]
     access_token_seconds: Option<i64>,
@@ -82,6 +85,7 @@ struct ClientView<'a> {
     post_logout_redirect_uris: Vec<&'a str>,
     grant_types: Vec<&'static str>,
     first_party: bool,
+    require_mfa: bool,
     access_token_seconds: Option<i64>,
     backchannel_logout_uri: Option<&'a str>,
     created_at: String,
@@ -97,6 +101,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             post_logout_redirect_uris: client.post_logout_redirect_uris.iter().map(|u| u.as_str()).collect(),
             grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
             first_party: client.first_party,
+            require_mfa: client.require_mfa,
             access_token_seconds: client.access_token_seconds,
             backchannel_logout_uri: client.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
             created_at: format_rfc3339(client.created_at),
@@ -117,6 +122,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 grant_types: add.grants,
                 public: add.public,
                 first_party: add.first_party,
+                require_mfa: add.require_mfa,
                 access_token_seconds: add.access_token_seconds,
                 refresh: RefreshOverrides {
                     idle_seconds: add.refresh_idle_seconds,

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::flows::Actor;
 use crate::flows::admin::{self, UserInput};
 use crate::model::User;
+use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +26,10 @@ pub enum UserCommand {
     Enable { username: String },
     /// End a user's browser sessions and revoke their refresh tokens
     RevokeSessions { username: String },
+    /// Enrol TOTP for a user, active at once; prints the otpauth:// URI once
+    Totp { username: String },
+    /// Remove a user's TOTP and recovery codes; ends their sessions and refresh tokens
+    ResetMfa { username: String },
     /// Set a user's password (generated unless --password-stdin); ends their sessions
     SetPassword {
         username: String,
@@ -146,6 +151,20 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 "{username}: ended {} session(s), revoked {} refresh-token family(ies)",
                 ended.sessions, ended.families
             );
+        }
+        UserCommand::Totp { username } => {
+            let master_key = MasterKey::load_or_create(&config.master_key)?;
+            let url = admin::provision_totp(&store, &clock, &master_key, &config.issuer, &username, Actor::Cli).await?;
+            println!("TOTP is now required for {username}. Add it to their authenticator app (shown once):");
+            println!("{url}");
+        }
+        UserCommand::ResetMfa { username } => {
+            let removed = admin::reset_mfa(&store, &clock, &username, Actor::Cli).await?;
+            if removed {
+                println!("removed the second factor of {username}; their sessions and refresh tokens were ended");
+            } else {
+                println!("{username} had no second factor; their sessions and refresh tokens were ended");
+            }
         }
         UserCommand::SetPassword { username, password_stdin } => {
             let password = if password_stdin { Some(read_password_stdin()?) } else { None };

@@ -105,6 +105,14 @@ pub struct PasswordSettings {
     pub argon2_parallelism: u32,
 }
 
+#[derive(Debug, Clone)]
+pub struct MfaSettings {
+    /// Wrong second-factor codes in a row that lock the factor.
+    pub lockout_attempts: i32,
+    /// How long a locked factor refuses every code.
+    pub lockout_seconds: i64,
+}
+
 /// Validated configuration: holding one means every setting made sense.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -120,6 +128,7 @@ pub struct Config {
     pub refresh: RefreshSettings,
     pub keys: KeySettings,
     pub password: PasswordSettings,
+    pub mfa: MfaSettings,
 }
 
 impl Config {
@@ -163,6 +172,7 @@ impl Config {
             refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000, reuse_grace_seconds: 0 },
             keys: KeySettings { rsa_bits: 2048, jwks_max_age_seconds: 300 },
             password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
+            mfa: MfaSettings { lockout_attempts: 5, lockout_seconds: 900 },
         }
     }
 

@@ -33,6 +33,8 @@ pub(super) struct RawConfig {
     keys: RawKeys,
     #[serde(default)]
     password: RawPassword,
+    #[serde(default)]
+    mfa: RawMfa,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +74,13 @@ struct RawPassword {
     argon2_parallelism: Option<u32>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMfa {
+    lockout_attempts: Option<i32>,
+    lockout_seconds: Option<i64>,
+}
+
 impl RawConfig {
     pub(super) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let env = Env(env);
@@ -96,6 +105,8 @@ impl RawConfig {
         env.parse("password.argon2_memory_kib", &mut self.password.argon2_memory_kib)?;
         env.parse("password.argon2_iterations", &mut self.password.argon2_iterations)?;
         env.parse("password.argon2_parallelism", &mut self.password.argon2_parallelism)?;
+        env.parse("mfa.lockout_attempts", &mut self.mfa.lockout_attempts)?;
+        env.parse("mfa.lockout_seconds", &mut self.mfa.lockout_seconds)?;
         Ok(())
     }
 
@@ -175,6 +186,10 @@ impl RawConfig {
                 )?,
             },
             password: validate_password(self.password)?,
+            mfa: MfaSettings {
+                lockout_attempts: in_range("mfa.lockout_attempts", self.mfa.lockout_attempts, 5, 3, 20)?,
+                lockout_seconds: in_range("mfa.lockout_seconds", self.mfa.lockout_seconds, 900, 60, 86_400)?,
+            },
         })
     }
 }

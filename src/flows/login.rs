@@ -1,12 +1,14 @@
-//! The login page's form: username and password for a pending authorization request.
-//! An unknown user, a wrong password and a disabled account get the same answer after
-//! the same work (a password check against a dummy hash).
+//! The login page's form: username and password, for a pending authorization request or
+//! a wristband page. An unknown user, a wrong password and a disabled account get the same
+//! answer after the same work (a password check against a dummy hash). A user with a
+//! second factor, or whom the request demands one of, goes on to the second step.
 
 use super::Context;
-use super::authorize::{self, AuthorizeOutcome, Browser, LoginPage};
+use super::authorize::{self, AuthorizeOutcome, Browser, Continuation, LoginPage};
 use super::error::FlowError;
+use super::mfa::{continue_login, start_challenge};
 use super::session::{RequestMeta, StartedSession, end_session, start_session};
-use crate::model::{Authentication, RevocationReason, Username};
+use crate::model::{Authentication, Destination, RevocationReason, Username};
 use crate::security::secret::SecretString;
 use crate::store::AuditEvent;
 
@@ -14,19 +16,39 @@ pub const LOGIN_FAILED: &str = "Incorrect username or password.";
 
 #[derive(Debug, Clone)]
 pub struct LoginAttempt {
-    pub request_id: String,
+    pub continuation: Continuation,
     pub username: String,
     pub password: SecretString,
 }
 
+/// Where a step of a login leads, and the session cookie to set when the login completed.
 #[derive(Debug)]
-pub enum LoginOutcome {
-    /// Show the login page again with the generic error.
-    Failed(LoginPage),
-    /// A new session; continue with `next`.
-    LoggedIn { session: Box<StartedSession>, next: AuthorizeOutcome },
-    /// The pending request expired, finished, or belongs to another browser.
-    Expired,
+pub struct LoginStep {
+    pub outcome: AuthorizeOutcome,
+    pub session: Option<Box<StartedSession>>,
+}
+
+impl From<AuthorizeOutcome> for LoginStep {
+    fn from(outcome: AuthorizeOutcome) -> Self {
+        Self { outcome, session: None }
+    }
+}
+
+/// The login page for a wristband page.
+pub fn login_page(destination: Destination) -> LoginPage {
+    LoginPage {
+        continuation: Continuation::Page(destination),
+        client_name: destination_title(destination).to_owned(),
+        username: None,
+        error: None,
+    }
+}
+
+fn destination_title(destination: Destination) -> &'static str {
+    match destination {
+        Destination::Account => "your account",
+        Destination::Admin => "wristband administration",
+    }
 }
 
 pub async fn login(
@@ -34,9 +56,19 @@ pub async fn login(
     attempt: LoginAttempt,
     browser: &Browser,
     meta: &RequestMeta,
-) -> Result<LoginOutcome, FlowError> {
-    let Some(pending) = authorize::find_pending(ctx, &attempt.request_id, &browser.csrf_cookie).await? else {
-        return Ok(LoginOutcome::Expired);
+) -> Result<LoginStep, FlowError> {
+    let (client_name, client_id, client_requires_two) = match &attempt.continuation {
+        Continuation::Authorization { request_id } => {
+            let Some(pending) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
+                return Ok(AuthorizeOutcome::Expired.into());
+            };
+            let Some(client) = ctx.store.find_client(&pending.request.client_id).await? else {
+                return Ok(AuthorizeOutcome::Expired.into());
+            };
+            let requires_two = authorize::requires_two_factors(&client, &pending.request);
+            (client.name, Some(client.id.to_string()), requires_two)
+        }
+        Continuation::Page(destination) => (destination_title(*destination).to_owned(), None, false),
     };
     let user = match Username::parse(&attempt.username) {
         Ok(username) => ctx.store.find_user_by_username(&username).await?,
@@ -44,31 +76,45 @@ pub async fn login(
     };
     let verified = ctx.hasher.verify(&attempt.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
     let now = ctx.clock.now();
-    let client_id = pending.request.client_id.to_string();
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         other => {
-            let mut event = AuditEvent::new("login_failed").client(client_id.as_str()).ip(meta.ip.clone());
+            let mut event = AuditEvent::new("login_failed").ip(meta.ip.clone());
+            if let Some(client_id) = &client_id {
+                event = event.client(client_id.as_str());
+            }
             if let Some(user) = &other {
                 event = event.user(user.id);
             }
             ctx.store.record_audit(event, now).await?;
-            let client_name =
-                ctx.store.find_client(&pending.request.client_id).await?.map(|c| c.name).unwrap_or(client_id);
-            return Ok(LoginOutcome::Failed(LoginPage {
-                request_id: attempt.request_id,
+            return Ok(AuthorizeOutcome::Login(LoginPage {
+                continuation: attempt.continuation,
                 client_name,
                 username: Some(attempt.username.chars().take(64).collect()),
                 error: Some(LOGIN_FAILED),
-            }));
+            })
+            .into());
         }
     };
+    let requires_two = match attempt.continuation {
+        Continuation::Authorization { .. } => client_requires_two,
+        Continuation::Page(destination) => destination.requires_two_factors() && user.is_admin,
+    };
+    if user.has_totp() || requires_two {
+        return Ok(start_challenge(ctx, &user, browser, None, &attempt.continuation).await?.into());
+    }
     if let Some(previous) = &browser.session {
         end_session(ctx, previous.session.sid, previous.user.id, RevocationReason::ReplacedByLogin).await?;
     }
     let session = start_session(ctx, user, Authentication::password(now), meta).await?;
-    let event = AuditEvent::new("login_succeeded").user(session.session.user.id).client(client_id).ip(meta.ip.clone());
+    let mut event = AuditEvent::new("login_succeeded")
+        .user(session.session.user.id)
+        .ip(meta.ip.clone())
+        .details(serde_json::json!({ "amr": session.session.session.authentication.amr }));
+    if let Some(client_id) = client_id {
+        event = event.client(client_id);
+    }
     ctx.store.record_audit(event, now).await?;
-    let next = authorize::resume_after_login(ctx, &attempt.request_id, pending, &session.session).await?;
-    Ok(LoginOutcome::LoggedIn { session: Box::new(session), next })
+    let outcome = continue_login(ctx, &attempt.continuation, browser, &session).await?;
+    Ok(LoginStep { outcome, session: Some(Box::new(session)) })
 }

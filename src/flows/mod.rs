@@ -2,6 +2,7 @@
 //! and a clock. Nothing here knows about HTTP.
 
 pub mod access;
+pub mod account;
 pub mod admin;
 pub mod authorize;
 pub mod backchannel;
@@ -13,6 +14,7 @@ pub mod introspect;
 pub mod keys;
 pub mod login;
 pub mod logout;
+pub mod mfa;
 pub mod pkce;
 pub mod redirect;
 pub mod revoke;

@@ -68,6 +68,25 @@ pub async fn start_session(
     Ok(StartedSession { cookie_value, max_age_seconds, session: SessionUser { session, user } })
 }
 
+/// Raises a live session to a stronger authentication (a step-up). The cookie value is
+/// replaced, as after any change of privilege, while the `sid` stays. `None` when the
+/// session ended meanwhile.
+pub async fn elevate_session(
+    ctx: &Context<'_>,
+    current: &SessionUser,
+    authentication: Authentication,
+) -> Result<Option<StartedSession>, FlowError> {
+    let cookie_value = opaque_secret("")?;
+    let now = ctx.clock.now();
+    let elevated =
+        ctx.store.elevate_session(current.session.sid, sha256_hex(&cookie_value), &authentication, now).await?;
+    Ok(elevated.map(|session| StartedSession {
+        cookie_value,
+        max_age_seconds: session.expires_at - now,
+        session: SessionUser { session, user: current.user.clone() },
+    }))
+}
+
 /// Ends a session and the refresh-token families bound to it; audited when a live session
 /// actually ended.
 pub async fn end_session(

@@ -18,6 +18,8 @@ pub enum HttpError {
     Bearer(OAuthError),
     /// Browser pages: an HTML page that says what happened and what to do.
     Page { status: StatusCode, title: &'static str, message: &'static str },
+    /// A page that needs a signed-in person: 303 to the login page at `location`.
+    SignIn { location: &'static str },
     /// Anything unexpected: the cause goes to the log, the client gets a generic answer.
     Internal { html: bool, cause: Box<dyn std::error::Error + Send + Sync> },
 }
@@ -91,6 +93,7 @@ impl fmt::Debug for HttpError {
         match self {
             Self::Json(e) | Self::Bearer(e) => write!(f, "{e}"),
             Self::Page { title, .. } => write!(f, "page: {title}"),
+            Self::SignIn { location } => write!(f, "sign in first at {location}"),
             Self::Internal { cause, .. } => {
                 write!(f, "internal error: {cause}")?;
                 let mut source = cause.source();
@@ -119,6 +122,7 @@ impl ResponseError for HttpError {
             Self::Bearer(e) if e.code == ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::Bearer(_) => StatusCode::UNAUTHORIZED,
             Self::Page { status, .. } => *status,
+            Self::SignIn { .. } => StatusCode::SEE_OTHER,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -148,6 +152,10 @@ impl ResponseError for HttpError {
                     .json(json!({ "error": e.code.as_str(), "error_description": e.description }))
             }
             Self::Page { title, message, .. } => error_page(status, title, message),
+            Self::SignIn { location } => HttpResponse::build(status)
+                .insert_header((header::LOCATION, *location))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish(),
             Self::Internal { html, .. } => {
                 tracing::error!(error = ?self, "request failed");
                 if *html {

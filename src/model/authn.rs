@@ -20,6 +20,15 @@ impl Authentication {
         Self { auth_time: at, acr: ACR_ONE_FACTOR.to_owned(), amr: vec!["pwd".to_owned()] }
     }
 
+    /// A password and then a TOTP or recovery code (RFC 8176 `otp`, `mfa`).
+    pub fn two_factor(at: UnixTime) -> Self {
+        Self { auth_time: at, acr: ACR_TWO_FACTOR.to_owned(), amr: ["pwd", "otp", "mfa"].map(str::to_owned).to_vec() }
+    }
+
+    pub fn is_two_factor(&self) -> bool {
+        self.acr == ACR_TWO_FACTOR
+    }
+
     pub fn amr_json(&self) -> String {
         serde_json::Value::from(self.amr.clone()).to_string()
     }

@@ -38,6 +38,8 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// The RFC 8707 `resource`, which becomes the access token's `aud`.
     pub audience: Option<String>,
+    /// `acr_values` named the two-factor level (`ACR_TWO_FACTOR`).
+    pub two_factor_requested: bool,
 }
 
 /// An authorization request waiting on the login or consent page.
@@ -96,10 +98,12 @@ pub enum RevocationReason {
     PasswordChanged,
     UserDisabled,
     RevokedByAdmin,
+    /// The person ended it from their account page.
+    RevokedByUser,
 }
 
 impl RevocationReason {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::RefreshTokenReused,
         Self::AuthorizationCodeReused,
         Self::RevokedByClient,
@@ -109,6 +113,7 @@ impl RevocationReason {
         Self::PasswordChanged,
         Self::UserDisabled,
         Self::RevokedByAdmin,
+        Self::RevokedByUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +127,7 @@ impl RevocationReason {
             Self::PasswordChanged => "password_changed",
             Self::UserDisabled => "user_disabled",
             Self::RevokedByAdmin => "revoked_by_admin",
+            Self::RevokedByUser => "revoked_by_user",
         }
     }
 
@@ -129,7 +135,10 @@ impl RevocationReason {
     /// session and client stops being active. The others end sessions or accounts, which
     /// the session and user checks already see.
     pub fn condemns_grant(self) -> bool {
-        matches!(self, Self::RefreshTokenReused | Self::AuthorizationCodeReused | Self::RevokedByClient)
+        matches!(
+            self,
+            Self::RefreshTokenReused | Self::AuthorizationCodeReused | Self::RevokedByClient | Self::RevokedByUser
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 mod authn;
 mod authorization;
 mod client;
+mod mfa;
 mod redirect_uri;
 mod scope;
 mod signing_key;
@@ -13,6 +14,7 @@ pub use authorization::{
     AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily, RevocationReason,
 };
 pub use client::{Client, ClientId, GrantType, RefreshOverrides};
+pub use mfa::{Destination, MfaChallenge};
 pub use redirect_uri::RedirectUri;
 pub use scope::{OFFLINE_ACCESS, SUPPORTED_SCOPES, Scope};
 pub use signing_key::{KeyMove, KeyState, KeyTransition, NewSigningKey, SigningKeyRecord};

@@ -90,7 +90,17 @@ pub struct User {
     pub roles: Vec<Role>,
     pub is_admin: bool,
     pub disabled: bool,
+    /// The TOTP secret sealed under the master key; `Some` once the factor is active.
+    pub totp_secret: Option<Vec<u8>>,
+    /// Set while too many wrong second-factor codes keep the factor locked.
+    pub mfa_locked_until: Option<UnixTime>,
     pub created_at: UnixTime,
+}
+
+impl User {
+    pub fn has_totp(&self) -> bool {
+        self.totp_secret.is_some()
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    authorization_code, authorization_request, browser_session, refresh_family, refresh_token, revoked_access_token,
+    authorization_code, authorization_request, browser_session, mfa_challenge, refresh_family, refresh_token,
+    revoked_access_token,
 };
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
@@ -20,6 +21,7 @@ pub const CLEANUP_BATCH: u64 = 500;
 pub struct CleanupReport {
     pub authorization_codes: u64,
     pub authorization_requests: u64,
+    pub mfa_challenges: u64,
     pub browser_sessions: u64,
     pub refresh_families: u64,
     pub revoked_access_tokens: u64,
@@ -51,6 +53,12 @@ impl Store {
                 db,
                 authorization_request::Column::IdHash,
                 Condition::all().add(authorization_request::Column::ExpiresAt.lt(now)),
+            )
+            .await?,
+            mfa_challenges: delete_in_batches::<mfa_challenge::Entity, String>(
+                db,
+                mfa_challenge::Column::IdHash,
+                Condition::all().add(mfa_challenge::Column::ExpiresAt.lt(now)),
             )
             .await?,
             browser_sessions: delete_in_batches::<browser_session::Entity, String>(

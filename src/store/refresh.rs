@@ -2,7 +2,7 @@
 //! rotation is a conditional update checked by affected rows, never read-then-write.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use super::entities::{refresh_family, refresh_token, revoked_access_token};
@@ -104,6 +104,16 @@ async fn insert_token(
     Ok(())
 }
 
+/// A live refresh-token family as its user sees it: an application holding access.
+#[derive(Debug, Clone)]
+pub struct FamilyRecord {
+    pub id: Uuid,
+    pub client_name: String,
+    pub scope: Scope,
+    pub created_at: UnixTime,
+    pub last_used_at: UnixTime,
+}
+
 impl Store {
     pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<FoundRefreshToken>, StoreError> {
         let Some(token) = refresh_token::Entity::find_by_id(token_hash.to_owned()).one(&self.db).await? else {
@@ -164,14 +174,61 @@ impl Store {
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let updated = refresh_family::Entity::update_many()
+        self.revoke_family_where(family_id, None, reason, now).await
+    }
+
+    /// A user's live families with their clients' names, newest first.
+    pub async fn list_live_families(&self, user_id: Uuid, now: UnixTime) -> Result<Vec<FamilyRecord>, StoreError> {
+        let rows = refresh_family::Entity::find()
+            .filter(refresh_family::Column::UserId.eq(user_id))
+            .filter(refresh_family::Column::RevokedAt.is_null())
+            .filter(refresh_family::Column::IdleExpiresAt.gt(now))
+            .filter(refresh_family::Column::AbsoluteExpiresAt.gt(now))
+            .order_by_desc(refresh_family::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows {
+            let client_id = ClientId::parse(&row.client_id)?;
+            let client_name = self.find_client(&client_id).await?.map_or_else(|| row.client_id.clone(), |c| c.name);
+            records.push(FamilyRecord {
+                id: row.id,
+                client_name,
+                scope: Scope::parse(&row.scope)?,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
+            });
+        }
+        Ok(records)
+    }
+
+    /// Revokes a family of `user_id`; `false` when it is not theirs or already revoked.
+    pub async fn revoke_user_family(
+        &self,
+        user_id: Uuid,
+        family_id: Uuid,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        self.revoke_family_where(family_id, Some(user_id), reason, now).await
+    }
+
+    async fn revoke_family_where(
+        &self,
+        family_id: Uuid,
+        owner: Option<Uuid>,
+        reason: RevocationReason,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let mut update = refresh_family::Entity::update_many()
             .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
             .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
             .filter(refresh_family::Column::Id.eq(family_id))
-            .filter(refresh_family::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await?;
-        Ok(updated.rows_affected == 1)
+            .filter(refresh_family::Column::RevokedAt.is_null());
+        if let Some(owner) = owner {
+            update = update.filter(refresh_family::Column::UserId.eq(owner));
+        }
+        Ok(update.exec(&self.db).await?.rows_affected == 1)
     }
 
     /// Whether a live `offline_access` family of this session and client exists: its access

@@ -1,7 +1,9 @@
 //! Browser sessions and the refresh-token families bound to them.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::backchannel::enqueue_logouts;
@@ -118,9 +120,57 @@ impl Store {
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
         let txn = self.write_transaction().await?;
-        let ended = end_user_sessions_and_families(&txn, user_id, reason, now).await?;
+        let ended = end_user_sessions_and_families(&txn, user_id, None, reason, now).await?;
         txn.commit().await?;
         Ok(ended)
+    }
+
+    /// Records a stronger authentication for a live session under a new cookie value; the
+    /// `sid` (and so every token and family of the session) stays. `None` once it ended.
+    pub async fn elevate_session(
+        &self,
+        sid: Uuid,
+        new_id_hash: String,
+        authentication: &Authentication,
+        now: UnixTime,
+    ) -> Result<Option<BrowserSession>, StoreError> {
+        let updated = browser_session::Entity::update_many()
+            .col_expr(browser_session::Column::IdHash, Expr::value(new_id_hash.clone()))
+            .col_expr(browser_session::Column::AuthTime, Expr::value(authentication.auth_time))
+            .col_expr(browser_session::Column::Acr, Expr::value(authentication.acr.clone()))
+            .col_expr(browser_session::Column::Amr, Expr::value(authentication.amr_json()))
+            .col_expr(browser_session::Column::LastSeenAt, Expr::value(now))
+            .filter(browser_session::Column::Sid.eq(sid))
+            .filter(browser_session::Column::EndedAt.is_null())
+            .filter(browser_session::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Ok(None);
+        }
+        self.find_live_session(&new_id_hash, now).await
+    }
+
+    /// A user's live sessions, newest first.
+    pub async fn list_live_sessions(&self, user_id: Uuid, now: UnixTime) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = browser_session::Entity::find()
+            .filter(browser_session::Column::UserId.eq(user_id))
+            .filter(browser_session::Column::EndedAt.is_null())
+            .filter(browser_session::Column::ExpiresAt.gt(now))
+            .order_by_desc(browser_session::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SessionRecord {
+                sid: row.sid,
+                acr: row.acr,
+                user_agent: row.user_agent,
+                ip: row.ip,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+            })
+            .collect())
     }
 
     /// Whether the browser session `sid` is still live (an access token's `sid`).
@@ -136,18 +186,28 @@ impl Store {
 }
 
 /// Ends every live browser session of a user and revokes every live refresh-token
-/// family, inside the caller's transaction.
+/// family, except the session `keep` and the families bound to it, inside the caller's
+/// transaction.
 pub(super) async fn end_user_sessions_and_families(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
+    keep: Option<Uuid>,
     reason: RevocationReason,
     now: UnixTime,
 ) -> Result<SessionsEnded, StoreError> {
+    let other_sessions = || {
+        let mut condition = Condition::all()
+            .add(browser_session::Column::UserId.eq(user_id))
+            .add(browser_session::Column::EndedAt.is_null());
+        if let Some(keep) = keep {
+            condition = condition.add(browser_session::Column::Sid.ne(keep));
+        }
+        condition
+    };
     let live: Vec<Uuid> = browser_session::Entity::find()
         .select_only()
         .column(browser_session::Column::Sid)
-        .filter(browser_session::Column::UserId.eq(user_id))
-        .filter(browser_session::Column::EndedAt.is_null())
+        .filter(other_sessions())
         .into_tuple()
         .all(conn)
         .await?;
@@ -156,18 +216,34 @@ pub(super) async fn end_user_sessions_and_families(
     }
     let sessions = browser_session::Entity::update_many()
         .col_expr(browser_session::Column::EndedAt, Expr::value(now))
-        .filter(browser_session::Column::UserId.eq(user_id))
-        .filter(browser_session::Column::EndedAt.is_null())
+        .filter(other_sessions())
         .exec(conn)
         .await?
         .rows_affected;
+    let mut families = Condition::all()
+        .add(refresh_family::Column::UserId.eq(user_id))
+        .add(refresh_family::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        families = families
+            .add(Condition::any().add(refresh_family::Column::Sid.is_null()).add(refresh_family::Column::Sid.ne(keep)));
+    }
     let families = refresh_family::Entity::update_many()
         .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
         .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
-        .filter(refresh_family::Column::UserId.eq(user_id))
-        .filter(refresh_family::Column::RevokedAt.is_null())
+        .filter(families)
         .exec(conn)
         .await?
         .rows_affected;
     Ok(SessionsEnded { sessions, families })
+}
+
+/// A live session as its owner sees it on the account page.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub sid: Uuid,
+    pub acr: String,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: UnixTime,
+    pub last_seen_at: UnixTime,
 }

@@ -34,6 +34,8 @@ impl TryFrom<user::Model> for User {
             roles: from_json_list(&row.roles, Role::parse)?,
             is_admin: row.is_admin,
             disabled: row.disabled,
+            totp_secret: row.totp_secret,
+            mfa_locked_until: row.mfa_locked_until,
             created_at: row.created_at,
         })
     }
@@ -54,6 +56,8 @@ impl Store {
             disabled: Set(false),
             totp_secret: Set(None),
             totp_last_step: Set(None),
+            mfa_failures: Set(0),
+            mfa_locked_until: Set(None),
             password_changed_at: Set(now),
             created_at: Set(now),
             updated_at: Set(now),
@@ -102,7 +106,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let ended = if disabled {
-            end_user_sessions_and_families(&txn, id, RevocationReason::UserDisabled, now).await?
+            end_user_sessions_and_families(&txn, id, None, RevocationReason::UserDisabled, now).await?
         } else {
             SessionsEnded::default()
         };
@@ -111,11 +115,13 @@ impl Store {
     }
 
     /// Replaces the password hash and, in the same transaction, ends every session and
-    /// refresh-token family the old password opened.
+    /// refresh-token family the old password opened, but for the session `keep` (the one
+    /// the person changed it from) and its families.
     pub async fn set_user_password_hash(
         &self,
         id: Uuid,
         hash: String,
+        keep: Option<Uuid>,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
         let txn = self.write_transaction().await?;
@@ -129,7 +135,7 @@ impl Store {
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        let ended = end_user_sessions_and_families(&txn, id, RevocationReason::PasswordChanged, now).await?;
+        let ended = end_user_sessions_and_families(&txn, id, keep, RevocationReason::PasswordChanged, now).await?;
         txn.commit().await?;
         Ok(ended)
     }

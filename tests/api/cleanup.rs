@@ -12,6 +12,10 @@ async fn the_clean_up_deletes_only_what_has_expired_and_is_idempotent() {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     app.post_basic("/revoke", "demo", &secret, &[("token", tokens["access_token"].as_str().unwrap())]).await;
     Browser::new(&app).get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    app.enrol_totp("alice").await;
+    let mut half_done = Browser::new(&app);
+    let login = half_done.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    assert!(half_done.submit_login(&login, "alice", "correct horse battery").await.body.contains("/login/mfa"));
 
     let early = clean_up(&app.store, &app.clock).await.unwrap();
     assert_eq!(early, CleanupReport::default(), "nothing has expired yet");
@@ -25,7 +29,8 @@ async fn the_clean_up_deletes_only_what_has_expired_and_is_idempotent() {
         report,
         CleanupReport {
             authorization_codes: 1,
-            authorization_requests: 1,
+            authorization_requests: 2,
+            mfa_challenges: 1,
             browser_sessions: 1,
             refresh_families: 1,
             revoked_access_tokens: 1,

@@ -80,6 +80,10 @@ async fn discovery_describes_the_implemented_protocol_and_nothing_else() {
         serde_json::json!(["openid", "profile", "email", "roles", "offline_access"])
     );
     assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        metadata["acr_values_supported"],
+        serde_json::json!([wristband::model::ACR_ONE_FACTOR, wristband::model::ACR_TWO_FACTOR])
+    );
     assert_eq!(metadata["backchannel_logout_supported"], true);
 }
 

@@ -1,5 +1,6 @@
 //! One integration-test binary (each file under tests/ would cost its own link step).
 
+mod account;
 mod authorize;
 mod backchannel;
 mod bootstrap;
@@ -8,6 +9,7 @@ mod cleanup;
 mod cli;
 mod config;
 mod discovery;
+mod factor;
 mod forge;
 mod health;
 mod helpers;
@@ -16,6 +18,7 @@ mod jwks;
 mod keys;
 mod login;
 mod logout;
+mod mfa;
 mod oidc_client;
 mod process;
 mod refresh;

@@ -20,6 +20,7 @@ pub struct ClientInput {
     pub grant_types: Vec<String>,
     pub public: bool,
     pub first_party: bool,
+    pub require_mfa: bool,
     /// Overrides `tokens.access_token_seconds` for this client.
     pub access_token_seconds: Option<i64>,
     /// Overrides of `refresh.*` for this client.
@@ -141,7 +142,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         post_logout_redirect_uris,
         grant_types,
         first_party: input.first_party,
-        require_mfa: false,
+        require_mfa: input.require_mfa,
         access_token_seconds: input.access_token_seconds,
         refresh: input.refresh,
         backchannel_logout_uri,

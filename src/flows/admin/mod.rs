@@ -1,15 +1,21 @@
 //! Administrative actions on users and clients, shared by the CLI and the admin UI.
 //! Every change is audited with its actor.
 
+pub mod access;
 mod clients;
 mod users;
 
 pub use clients::{ClientInput, CreatedClient, add_client, list_clients, remove_client, rotate_client_secret};
-pub use users::{UserInput, add_user, list_users, revoke_user_sessions, set_user_disabled, set_user_password};
+pub use users::{
+    UserInput, add_user, list_users, provision_totp, reset_mfa, revoke_user_sessions, set_user_disabled,
+    set_user_password,
+};
 
 use crate::model::InvalidValue;
+use crate::security::master_key::SealError;
 use crate::security::password::{PasswordError, PasswordPolicyError};
 use crate::security::random::RandomError;
+use crate::security::totp::TotpError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,4 +41,8 @@ pub enum AdminError {
     Password(#[from] PasswordError),
     #[error(transparent)]
     Random(#[from] RandomError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Totp(#[from] TotpError),
 }

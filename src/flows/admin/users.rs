@@ -1,10 +1,13 @@
 use crate::clock::Clock;
 use crate::flows::Actor;
 use crate::flows::admin::AdminError;
+use crate::flows::mfa::factor::{totp_issuer_label, totp_purpose};
 use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
+use crate::security::master_key::MasterKey;
 use crate::security::password::{PasswordHasher, check_policy};
 use crate::security::random::generated_password;
 use crate::security::secret::SecretString;
+use crate::security::totp::TotpSecret;
 use crate::store::{AuditEvent, NewUser, SessionsEnded, Store, StoreError};
 
 /// A new user as an administrator describes it; parsed here.
@@ -98,12 +101,51 @@ pub async fn set_user_password(
     let user = find(store, username).await?;
     let (password, generated) = new_password(password)?;
     let hash = hasher.hash(&password).await?;
-    let ended = store.set_user_password_hash(user.id, hash, clock.now()).await?;
+    let ended = store.set_user_password_hash(user.id, hash, None, clock.now()).await?;
     let event = AuditEvent::new("user_password_set")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
     store.record_audit(actor.stamp(event), clock.now()).await?;
     Ok(generated.then_some(password))
+}
+
+/// Provisions TOTP for a user who has none, active at once (no code is asked: the
+/// administrator hands the secret over); returns the `otpauth://` URI, to be shown once.
+pub async fn provision_totp(
+    store: &Store,
+    clock: &dyn Clock,
+    master_key: &MasterKey,
+    issuer: &str,
+    username: &str,
+    actor: Actor,
+) -> Result<String, AdminError> {
+    let user = find(store, username).await?;
+    if user.has_totp() {
+        return Err(AdminError::Rejected(format!(
+            "{username} already has TOTP; run `wristband user reset-mfa {username}` first to replace it"
+        )));
+    }
+    let secret = TotpSecret::generate(&totp_issuer_label(issuer), user.username.as_str())?;
+    let url = secret.otpauth_url()?;
+    let sealed = master_key.seal(&totp_purpose(user.id), secret.as_bytes())?;
+    if !store.enable_totp(user.id, sealed, None, &[], clock.now()).await? {
+        return Err(AdminError::Rejected(format!("{username} enrolled TOTP meanwhile; nothing was changed")));
+    }
+    store.record_audit(actor.stamp(AuditEvent::new("mfa_enrolled").user(user.id)), clock.now()).await?;
+    Ok(url)
+}
+
+/// Removes a user's TOTP and recovery codes (a lost phone, with identity checked by
+/// support), and ends their sessions and refresh-token families. `false`: no factor.
+pub async fn reset_mfa(store: &Store, clock: &dyn Clock, username: &str, actor: Actor) -> Result<bool, AdminError> {
+    let user = find(store, username).await?;
+    let removed = store.remove_totp(user.id, clock.now()).await?;
+    let ended = store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, clock.now()).await?;
+    let event = AuditEvent::new("mfa_reset").user(user.id).details(serde_json::json!({
+        "had_factor": removed, "sessions_ended": ended.sessions, "families_revoked": ended.families
+    }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(removed)
 }
 
 async fn find(store: &Store, username: &str) -> Result<User, AdminError> {

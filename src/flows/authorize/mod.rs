@@ -11,19 +11,48 @@ pub use request::{AuthorizeParams, UntrustedRequest};
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, OAuthError};
+use super::mfa::{self, EnrollPage, MfaPage, RecoveryCodesPage};
 use super::redirect;
 use super::session::SessionUser;
 use crate::clock::UnixTime;
-use crate::model::{AuthorizationRequest, Client, CodeGrant, OFFLINE_ACCESS, PendingAuthorization, RedirectUri};
+use crate::model::{
+    AuthorizationRequest, Client, CodeGrant, Destination, OFFLINE_ACCESS, PendingAuthorization, RedirectUri,
+};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::NewCode;
 
 /// How long a person has to finish the login and consent pages.
 const PENDING_SECONDS: i64 = 600;
 
+/// Where a login goes on once the person has proven who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Continuation {
+    /// A pending authorization request, by its id (the login page's `request_id`).
+    Authorization { request_id: String },
+    /// A page of wristband itself.
+    Page(Destination),
+}
+
+impl Continuation {
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Authorization { request_id } => Some(request_id),
+            Self::Page(_) => None,
+        }
+    }
+
+    pub fn destination(&self) -> Option<Destination> {
+        match self {
+            Self::Authorization { .. } => None,
+            Self::Page(destination) => Some(*destination),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginPage {
-    pub request_id: String,
+    pub continuation: Continuation,
+    /// Who the person signs in to: a client's name, or a wristband page's title.
     pub client_name: String,
     pub username: Option<String>,
     /// Shown above the form after a failed attempt.
@@ -42,9 +71,17 @@ pub struct ConsentPage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeOutcome {
     Login(LoginPage),
+    /// The TOTP or recovery code after the password, or to step up a session.
+    SecondFactor(MfaPage),
+    /// Enrollment of a second factor that the request demands.
+    Enroll(EnrollPage),
+    /// Recovery codes of a factor just enrolled, shown once.
+    RecoveryCodes(RecoveryCodesPage),
     Consent(ConsentPage),
     /// Back to the client, with a code or an error.
     Redirect(Url),
+    /// On to a page of wristband itself.
+    Destination(Destination),
     /// An error page: the redirect URI could not be trusted.
     Untrusted(UntrustedRequest),
     /// The login or consent page was for a request that expired, finished, or belongs to
@@ -97,12 +134,25 @@ async fn decide(
         let username = request.login_hint.clone();
         let request_id = store_pending(ctx, request, browser, None).await?;
         return Ok(AuthorizeOutcome::Login(LoginPage {
-            request_id,
+            continuation: Continuation::Authorization { request_id },
             client_name: client.name.clone(),
             username,
             error: None,
         }));
     };
+    if requires_two_factors(client, &request) && !session.session.authentication.is_two_factor() {
+        if request.prompt.none {
+            let error = OAuthError::new(
+                ErrorCode::LoginRequired,
+                "The person must sign in with a second factor.",
+                "prompt=none with a one-factor session",
+            );
+            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
+        }
+        let request_id = store_pending(ctx, request, browser, Some(session)).await?;
+        let continuation = Continuation::Authorization { request_id };
+        return mfa::start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await;
+    }
     if needs_consent(ctx, client, &request, session.user.id).await? {
         if request.prompt.none {
             let error =
@@ -114,6 +164,29 @@ async fn decide(
         return Ok(AuthorizeOutcome::Consent(ConsentPage { request_id, client_name: client.name.clone(), scopes }));
     }
     issue_code(ctx, &request, session).await
+}
+
+/// Whether the client or the request (`acr_values`) demands two factors.
+pub fn requires_two_factors(client: &Client, request: &AuthorizationRequest) -> bool {
+    client.require_mfa || request.two_factor_requested
+}
+
+/// Resumes a pending request after the recovery-codes page of an enrollment: the session
+/// made by that login must be there, with the factors the request demands.
+pub async fn resume(ctx: &Context<'_>, request_id: &str, browser: &Browser) -> Result<AuthorizeOutcome, FlowError> {
+    let Some(pending) = find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
+        return Ok(AuthorizeOutcome::Expired);
+    };
+    let (Some(session), Some(client)) = (&browser.session, ctx.store.find_client(&pending.request.client_id).await?)
+    else {
+        return Ok(AuthorizeOutcome::Expired);
+    };
+    let bound_elsewhere = pending.user_id.is_some_and(|user_id| user_id != session.user.id);
+    let too_weak = requires_two_factors(&client, &pending.request) && !session.session.authentication.is_two_factor();
+    if bound_elsewhere || too_weak {
+        return Ok(AuthorizeOutcome::Expired);
+    }
+    resume_after_login(ctx, request_id, pending, session).await
 }
 
 /// After a successful login on the page of a pending request: consent if needed, else a code.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::flows::error::{ErrorCode, OAuthError};
 use crate::flows::pkce;
-use crate::model::{AuthorizationRequest, Client, ClientId, Prompt, RedirectUri, Scope};
+use crate::model::{ACR_TWO_FACTOR, AuthorizationRequest, Client, ClientId, Prompt, RedirectUri, Scope};
 
 const MAX_STATE_BYTES: usize = 2048;
 const MAX_NONCE_BYTES: usize = 512;
@@ -164,6 +164,8 @@ pub fn validate(
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_BYTES) {
         return Err(invalid("nonce is too long.", "nonce over 512 bytes".into()));
     }
+    // OIDC Core §3.1.2.1: values in order of preference; unknown ones are ignored.
+    let two_factor_requested = get("acr_values")?.is_some_and(|values| values.split(' ').any(|v| v == ACR_TWO_FACTOR));
     let login_hint = get("login_hint")?.filter(|h| h.len() <= MAX_LOGIN_HINT_BYTES).map(str::to_owned);
     if let Some(resource) = get("resource")? {
         // RFC 8707 §2: only audiences registered for the client may be requested.
@@ -184,6 +186,7 @@ pub fn validate(
         max_age,
         login_hint,
         audience: None,
+        two_factor_requested,
     })
 }
 

@@ -1,15 +1,37 @@
-//! `POST /login`: the login page's form.
+//! The login pages: `GET /login` (sign in to a wristband page), `POST /login` (the
+//! password), `POST /login/mfa` (the second factor or its enrollment) and
+//! `POST /login/resume` (on to the application after the recovery codes).
 
+use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::{PageBrowser, host_cookie, render_outcome};
-use crate::flows::authorize::AuthorizeOutcome;
-use crate::flows::login::{LoginAttempt, LoginOutcome, login};
+use super::{PageBrowser, continuation_field, render_outcome, render_step};
+use crate::flows::authorize::{self, AuthorizeOutcome};
+use crate::flows::login::{LoginAttempt, login, login_page};
+use crate::flows::mfa::{MfaAnswer, answer_challenge};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{SESSION_COOKIE, field, request_meta};
+use crate::http::extract::{field, pairs, request_meta};
+use crate::model::Destination;
 use crate::security::secret::SecretString;
+
+const UNKNOWN_PAGE: (&str, &str) =
+    ("This sign-in link is not valid", "Go to /account to manage your account, or back to the application.");
+
+pub async fn login_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let query = pairs(request.query_string().as_bytes());
+    let destination = field(&query, "destination").map_or(Some(Destination::Account), Destination::parse);
+    let Some(destination) = destination else { return Err(HttpError::bad_page(UNKNOWN_PAGE.0, UNKNOWN_PAGE.1)) };
+    let browser = PageBrowser::load(&state, &request).await?;
+    if browser.browser.session.is_some() {
+        return Ok(HttpResponse::build(StatusCode::FOUND)
+            .insert_header((header::LOCATION, destination.path()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    }
+    render_outcome(AuthorizeOutcome::Login(login_page(destination)), &browser, false, None)
+}
 
 pub async fn login_post(
     request: HttpRequest,
@@ -17,24 +39,44 @@ pub async fn login_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
+    let Some(continuation) = continuation_field(&form) else {
+        return Err(HttpError::bad_page(UNKNOWN_PAGE.0, UNKNOWN_PAGE.1));
+    };
     let attempt = LoginAttempt {
-        request_id: field(&form, "request_id").unwrap_or_default().to_owned(),
+        continuation,
         username: field(&form, "username").unwrap_or_default().to_owned(),
         password: SecretString::new(field(&form, "password").unwrap_or_default()),
     };
-    let outcome =
+    let step =
         login(&state.context(), attempt, &browser.browser, &request_meta(&request)).await.map_err(HttpError::page)?;
-    match outcome {
-        LoginOutcome::Failed(page) => render_outcome(AuthorizeOutcome::Login(page), &browser, true, None),
-        LoginOutcome::Expired => render_outcome(AuthorizeOutcome::Expired, &browser, true, None),
-        LoginOutcome::LoggedIn { session, next } => {
-            let cookie = host_cookie(SESSION_COOKIE, session.cookie_value, Some(session.max_age_seconds));
-            // The consent page, if any, belongs to the new session.
-            let browser = PageBrowser {
-                browser: crate::flows::authorize::Browser { session: Some(session.session), ..browser.browser },
-                ..browser
-            };
-            render_outcome(next, &browser, true, Some(cookie))
-        }
-    }
+    render_step(step, browser)
+}
+
+pub async fn mfa_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
+    let answer = MfaAnswer {
+        challenge: field(&form, "challenge").unwrap_or_default().to_owned(),
+        request_id: field(&form, "request_id").filter(|id| !id.is_empty()).map(str::to_owned),
+        code: field(&form, "code").unwrap_or_default().to_owned(),
+        enrollment: field(&form, "enrollment").map(str::to_owned),
+    };
+    let step = answer_challenge(&state.context(), answer, &browser.browser, &request_meta(&request))
+        .await
+        .map_err(HttpError::page)?;
+    render_step(step, browser)
+}
+
+pub async fn resume_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
+    let request_id = field(&form, "request_id").unwrap_or_default();
+    let outcome = authorize::resume(&state.context(), request_id, &browser.browser).await.map_err(HttpError::page)?;
+    render_outcome(outcome, &browser, true, None)
 }

@@ -1,6 +1,8 @@
 //! Browser pages: authorize, login, consent and logout. No JavaScript; every form carries
 //! a CSRF token equal to the browser's `__Host-` CSRF cookie.
 
+pub mod account;
+pub mod admin;
 pub mod authorize;
 pub mod consent;
 pub mod login;
@@ -15,7 +17,10 @@ use askama::Template;
 use super::AppState;
 use super::error::{ErrorPage, HttpError};
 use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field, pairs};
-use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, LoginPage};
+use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, Continuation, LoginPage};
+use crate::flows::login::LoginStep;
+use crate::flows::mfa::enrollment::EnrollmentOffer;
+use crate::flows::mfa::{EnrollPage, MfaPage, RecoveryCodesPage};
 use crate::flows::session::current_session;
 use crate::security::random::{constant_time_eq, opaque_secret};
 
@@ -107,10 +112,43 @@ pub fn cleared_session_cookie() -> Cookie<'static> {
 #[template(path = "login.html")]
 struct LoginTemplate<'a> {
     client_name: &'a str,
-    request_id: &'a str,
+    request_id: Option<&'a str>,
+    destination: Option<&'a str>,
     csrf_token: &'a str,
     username: Option<&'a str>,
     error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaTemplate<'a> {
+    csrf_token: &'a str,
+    challenge: &'a str,
+    request_id: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+/// The enrollment page, inside a login (with `challenge`) or on the account pages.
+#[derive(Template)]
+#[template(path = "enroll.html")]
+pub struct EnrollTemplate<'a> {
+    pub reason: &'a str,
+    pub offer: &'a EnrollmentOffer,
+    pub action: &'a str,
+    pub csrf_token: &'a str,
+    pub challenge: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// Recovery codes, shown once; then on to a pending request or a page.
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesTemplate<'a> {
+    pub codes: &'a [String],
+    pub request_id: Option<&'a str>,
+    pub next_path: &'a str,
+    pub csrf_token: &'a str,
 }
 
 #[derive(Template)]
@@ -132,12 +170,16 @@ pub fn render_outcome(
     session_cookie: Option<Cookie<'static>>,
 ) -> Result<HttpResponse, HttpError> {
     let mut response = match &outcome {
-        AuthorizeOutcome::Redirect(_) => {
+        AuthorizeOutcome::Redirect(_) | AuthorizeOutcome::Destination(_) => {
             let mut r = HttpResponse::build(if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND });
             r.insert_header((header::CACHE_CONTROL, "no-store"));
             r
         }
-        AuthorizeOutcome::Login(_) | AuthorizeOutcome::Consent(_) => browser.html(StatusCode::OK),
+        AuthorizeOutcome::Login(_)
+        | AuthorizeOutcome::SecondFactor(_)
+        | AuthorizeOutcome::Enroll(_)
+        | AuthorizeOutcome::RecoveryCodes(_)
+        | AuthorizeOutcome::Consent(_) => browser.html(StatusCode::OK),
         AuthorizeOutcome::Untrusted(_) | AuthorizeOutcome::Expired => browser.html(StatusCode::BAD_REQUEST),
     };
     if let Some(cookie) = session_cookie {
@@ -146,13 +188,47 @@ pub fn render_outcome(
     let csrf_token = browser.csrf_token();
     Ok(match outcome {
         AuthorizeOutcome::Redirect(url) => response.insert_header((header::LOCATION, url.as_str())).finish(),
-        AuthorizeOutcome::Login(LoginPage { request_id, client_name, username, error }) => {
+        AuthorizeOutcome::Destination(destination) => {
+            response.insert_header((header::LOCATION, destination.path())).finish()
+        }
+        AuthorizeOutcome::Login(LoginPage { continuation, client_name, username, error }) => {
             let page = LoginTemplate {
                 client_name: &client_name,
-                request_id: &request_id,
+                request_id: continuation.request_id(),
+                destination: continuation.destination().map(|d| d.as_str()),
                 csrf_token,
                 username: username.as_deref(),
                 error,
+            };
+            response.body(page.render()?)
+        }
+        AuthorizeOutcome::SecondFactor(MfaPage { challenge, request_id, error }) => {
+            let page = MfaTemplate {
+                csrf_token,
+                challenge: &challenge,
+                request_id: request_id.as_deref(),
+                error: error.as_deref(),
+            };
+            response.body(page.render()?)
+        }
+        AuthorizeOutcome::Enroll(EnrollPage { challenge, request_id, offer, error }) => {
+            let page = EnrollTemplate {
+                reason: "This sign-in needs a second step: a code from an app on your phone. Set it up now; it takes a minute.",
+                offer: &offer,
+                action: "/login/mfa",
+                csrf_token,
+                challenge: Some(&challenge),
+                request_id: request_id.as_deref(),
+                error,
+            };
+            response.body(page.render()?)
+        }
+        AuthorizeOutcome::RecoveryCodes(RecoveryCodesPage { codes, next }) => {
+            let page = RecoveryCodesTemplate {
+                codes: &codes,
+                request_id: next.request_id(),
+                next_path: next.destination().map_or("/account", |d| d.path()),
+                csrf_token,
             };
             response.body(page.render()?)
         }
@@ -175,6 +251,31 @@ pub fn render_outcome(
             "Nothing was done. Go back to the application and start again.",
         )),
     })
+}
+
+/// Renders a step of a login, setting the session cookie when the login completed. A
+/// consent page that follows belongs to the new session.
+pub fn render_step(step: LoginStep, browser: PageBrowser) -> Result<HttpResponse, HttpError> {
+    match step.session {
+        None => render_outcome(step.outcome, &browser, true, None),
+        Some(started) => {
+            let cookie = host_cookie(SESSION_COOKIE, started.cookie_value, Some(started.max_age_seconds));
+            let browser =
+                PageBrowser { browser: Browser { session: Some(started.session), ..browser.browser }, ..browser };
+            render_outcome(step.outcome, &browser, true, Some(cookie))
+        }
+    }
+}
+
+/// Where a posted login form goes on: a pending authorization request, or a wristband page.
+pub fn continuation_field(form: &[(String, String)]) -> Option<Continuation> {
+    match (field(form, "request_id"), field(form, "destination")) {
+        (Some(request_id), _) if !request_id.is_empty() => {
+            Some(Continuation::Authorization { request_id: request_id.to_owned() })
+        }
+        (_, Some(destination)) => crate::model::Destination::parse(destination).map(Continuation::Page),
+        _ => None,
+    }
 }
 
 fn render_error(title: &str, message: &str) -> String {

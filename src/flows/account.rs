@@ -1,0 +1,167 @@
+//! The account pages' logic: what a signed-in person sees of their account, and what they
+//! may change — sessions, applications holding refresh tokens, password, second factor.
+//! Every action is limited to the person's own rows.
+
+use uuid::Uuid;
+
+use super::Context;
+use super::error::FlowError;
+use super::mfa::enrollment::new_recovery_codes;
+use super::mfa::factor::{CodeCheck, check_code, explain};
+use super::session::{RequestMeta, SessionUser, end_session};
+use crate::model::{RevocationReason, User};
+use crate::security::password::check_policy;
+use crate::security::secret::SecretString;
+use crate::store::{AuditEvent, FamilyRecord, SessionRecord};
+
+#[derive(Debug, Clone)]
+pub struct AccountOverview {
+    pub user: User,
+    pub current_sid: Uuid,
+    pub recovery_codes_left: u64,
+    pub sessions: Vec<SessionRecord>,
+    pub apps: Vec<FamilyRecord>,
+}
+
+pub async fn overview(ctx: &Context<'_>, session: &SessionUser) -> Result<AccountOverview, FlowError> {
+    let now = ctx.clock.now();
+    let user_id = session.user.id;
+    Ok(AccountOverview {
+        user: session.user.clone(),
+        current_sid: session.session.sid,
+        recovery_codes_left: ctx.store.unused_recovery_codes(user_id).await?,
+        sessions: ctx.store.list_live_sessions(user_id, now).await?,
+        apps: ctx.store.list_live_families(user_id, now).await?,
+    })
+}
+
+/// Ends one of the person's sessions (perhaps this one); `false` when `sid` is not a live
+/// session of theirs.
+pub async fn end_own_session(ctx: &Context<'_>, session: &SessionUser, sid: &str) -> Result<bool, FlowError> {
+    let Ok(sid) = Uuid::parse_str(sid) else { return Ok(false) };
+    let own = ctx.store.list_live_sessions(session.user.id, ctx.clock.now()).await?;
+    if !own.iter().any(|s| s.sid == sid) {
+        return Ok(false);
+    }
+    end_session(ctx, sid, session.user.id, RevocationReason::RevokedByUser).await?;
+    Ok(true)
+}
+
+/// Takes access away from an application: revokes one of the person's refresh-token
+/// families (and with it the access tokens it issued); `false` when it is not theirs.
+pub async fn revoke_app(ctx: &Context<'_>, session: &SessionUser, family_id: &str) -> Result<bool, FlowError> {
+    let Ok(family_id) = Uuid::parse_str(family_id) else { return Ok(false) };
+    let now = ctx.clock.now();
+    let revoked =
+        ctx.store.revoke_user_family(session.user.id, family_id, RevocationReason::RevokedByUser, now).await?;
+    if revoked {
+        let event = AuditEvent::new("refresh_family_revoked")
+            .user(session.user.id)
+            .details(serde_json::json!({ "family": family_id, "reason": RevocationReason::RevokedByUser.as_str() }));
+        ctx.store.record_audit(event, now).await?;
+    }
+    Ok(revoked)
+}
+
+/// A password change as typed on the account page.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+    pub confirm: SecretString,
+}
+
+/// Changes the password when the current one is right; every other session and every
+/// refresh-token family not bound to this session ends. `Err` is what to tell the person.
+pub async fn change_password(
+    ctx: &Context<'_>,
+    session: &SessionUser,
+    change: PasswordChange,
+    meta: &RequestMeta,
+) -> Result<Result<(), String>, FlowError> {
+    let user = &session.user;
+    if !ctx.hasher.verify(&change.current, Some(&user.password_hash)).await? {
+        let event = AuditEvent::new("password_change_failed").user(user.id).ip(meta.ip.clone());
+        ctx.store.record_audit(event, ctx.clock.now()).await?;
+        return Ok(Err("Your current password is not right. Nothing was changed.".to_owned()));
+    }
+    if change.new.expose() != change.confirm.expose() {
+        return Ok(Err("The new password and its confirmation differ. Nothing was changed.".to_owned()));
+    }
+    if let Err(policy) = check_policy(change.new.expose()) {
+        return Ok(Err(format!("Nothing was changed: {policy}.")));
+    }
+    let hash = ctx.hasher.hash(&change.new).await?;
+    let now = ctx.clock.now();
+    let ended = ctx.store.set_user_password_hash(user.id, hash, Some(session.session.sid), now).await?;
+    let event = AuditEvent::new("password_changed")
+        .user(user.id)
+        .ip(meta.ip.clone())
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    ctx.store.record_audit(event, now).await?;
+    Ok(Ok(()))
+}
+
+/// Proof that the person at the keyboard holds the account before its factor changes:
+/// a current TOTP or recovery code, or else the password. `Err` is what to tell them.
+async fn prove(
+    ctx: &Context<'_>,
+    user: &User,
+    code: &str,
+    password: &SecretString,
+    meta: &RequestMeta,
+) -> Result<Result<(), String>, FlowError> {
+    if !code.trim().is_empty() {
+        return Ok(match check_code(ctx, user, code, meta).await? {
+            CodeCheck::Accepted(_) => Ok(()),
+            wrong => Err(explain(wrong, ctx.clock.now()).unwrap_or_default()),
+        });
+    }
+    if !password.expose().is_empty() && ctx.hasher.verify(password, Some(&user.password_hash)).await? {
+        return Ok(Ok(()));
+    }
+    Ok(Err("Type a current code from your app, or your password. Nothing was changed.".to_owned()))
+}
+
+/// Turns TOTP off (and drops the recovery codes).
+pub async fn disable_totp(
+    ctx: &Context<'_>,
+    session: &SessionUser,
+    code: &str,
+    password: &SecretString,
+    meta: &RequestMeta,
+) -> Result<Result<(), String>, FlowError> {
+    let user = &session.user;
+    if let Err(message) = prove(ctx, user, code, password, meta).await? {
+        return Ok(Err(message));
+    }
+    let now = ctx.clock.now();
+    if ctx.store.remove_totp(user.id, now).await? {
+        ctx.store.record_audit(AuditEvent::new("mfa_disabled").user(user.id).ip(meta.ip.clone()), now).await?;
+    }
+    Ok(Ok(()))
+}
+
+/// Replaces every recovery code with ten new ones, returned to be shown once.
+pub async fn regenerate_recovery_codes(
+    ctx: &Context<'_>,
+    session: &SessionUser,
+    code: &str,
+    password: &SecretString,
+    meta: &RequestMeta,
+) -> Result<Result<Vec<String>, String>, FlowError> {
+    let user = &session.user;
+    if !user.has_totp() {
+        return Ok(Err("Turn on two-step verification first.".to_owned()));
+    }
+    if let Err(message) = prove(ctx, user, code, password, meta).await? {
+        return Ok(Err(message));
+    }
+    let (codes, hashes) = new_recovery_codes()?;
+    let now = ctx.clock.now();
+    ctx.store.replace_recovery_codes(user.id, &hashes, now).await?;
+    ctx.store
+        .record_audit(AuditEvent::new("recovery_codes_regenerated").user(user.id).ip(meta.ip.clone()), now)
+        .await?;
+    Ok(Ok(codes))
+}

@@ -1,0 +1,157 @@
+//! Checking a typed second-factor code: a TOTP code (each time step once) or a recovery
+//! code (each code once), with the account's lockout after repeated wrong codes.
+
+use uuid::Uuid;
+
+use crate::clock::UnixTime;
+use crate::flows::Context;
+use crate::flows::error::FlowError;
+use crate::flows::session::RequestMeta;
+use crate::model::User;
+use crate::security::master_key::MasterKey;
+use crate::security::recovery::recovery_code_hash;
+use crate::security::totp::{TotpSecret, as_totp_code};
+use crate::store::{AuditEvent, MfaFailure};
+
+/// What a typed code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accepted(SecondFactor),
+    /// Wrong, reused, or unknown; `remaining` more lock the factor.
+    Wrong {
+        remaining: i32,
+    },
+    /// The factor is locked (perhaps by this very code) until then; nothing was checked.
+    Locked {
+        until: UnixTime,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    Totp,
+    RecoveryCode,
+}
+
+impl SecondFactor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// The purpose a user's TOTP secret is sealed under: it opens for that user only.
+pub fn totp_purpose(user_id: Uuid) -> String {
+    format!("totp:{user_id}")
+}
+
+/// The label authenticator apps show: the issuer's host and the username.
+pub fn totp_issuer_label(issuer: &str) -> String {
+    url::Url::parse(issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "wristband".into())
+}
+
+/// The user's active TOTP secret, if any.
+pub fn open_totp(master_key: &MasterKey, issuer: &str, user: &User) -> Result<Option<TotpSecret>, FlowError> {
+    let Some(sealed) = &user.totp_secret else { return Ok(None) };
+    let bytes = master_key.open(&totp_purpose(user.id), sealed)?;
+    let secret = TotpSecret::from_bytes(bytes, &totp_issuer_label(issuer), user.username.as_str())
+        .map_err(|e| FlowError::Internal(Box::new(e)))?;
+    Ok(Some(secret))
+}
+
+/// Checks a code typed by `user`, who has an active factor. A wrong code counts towards
+/// the lockout and is audited; while locked, no code is even looked at.
+pub async fn check_code(
+    ctx: &Context<'_>,
+    user: &User,
+    typed: &str,
+    meta: &RequestMeta,
+) -> Result<CodeCheck, FlowError> {
+    let now = ctx.clock.now();
+    if let Some(until) = user.mfa_locked_until.filter(|until| *until > now) {
+        return Ok(CodeCheck::Locked { until });
+    }
+    let accepted = match (as_totp_code(typed), recovery_code_hash(typed)) {
+        (Some(code), _) => match open_totp(ctx.master_key, &ctx.config.issuer, user)? {
+            Some(secret) => match secret.matching_step(&code, now) {
+                Some(step) => ctx.store.accept_totp_step(user.id, step).await?.then_some(SecondFactor::Totp),
+                None => None,
+            },
+            None => None,
+        },
+        (None, Some(hash)) => {
+            ctx.store.use_recovery_code(user.id, &hash, now).await?.then_some(SecondFactor::RecoveryCode)
+        }
+        (None, None) => None,
+    };
+    if let Some(factor) = accepted {
+        ctx.store.clear_mfa_failures(user.id).await?;
+        if factor == SecondFactor::RecoveryCode {
+            let left = ctx.store.unused_recovery_codes(user.id).await?;
+            let event = AuditEvent::new("recovery_code_used")
+                .user(user.id)
+                .ip(meta.ip.clone())
+                .details(serde_json::json!({ "left": left }));
+            ctx.store.record_audit(event, now).await?;
+        }
+        return Ok(CodeCheck::Accepted(factor));
+    }
+    let failure = ctx
+        .store
+        .record_mfa_failure(user.id, ctx.config.mfa.lockout_attempts, ctx.config.mfa.lockout_seconds, now)
+        .await?;
+    ctx.store.record_audit(AuditEvent::new("mfa_failed").user(user.id).ip(meta.ip.clone()), now).await?;
+    Ok(match failure {
+        MfaFailure::Counted { remaining } => CodeCheck::Wrong { remaining },
+        MfaFailure::Locked { until } => {
+            let event = AuditEvent::new("mfa_locked")
+                .user(user.id)
+                .ip(meta.ip.clone())
+                .details(serde_json::json!({ "until": until, "seconds": ctx.config.mfa.lockout_seconds }));
+            ctx.store.record_audit(event, now).await?;
+            CodeCheck::Locked { until }
+        }
+    })
+}
+
+/// What the person reads after a wrong code or while locked.
+pub fn explain(check: CodeCheck, now: UnixTime) -> Option<String> {
+    match check {
+        CodeCheck::Accepted(_) => None,
+        CodeCheck::Wrong { remaining } => Some(format!(
+            "That code did not work. Check the time on your phone and use the newest code. \
+             {remaining} more wrong {} will lock your second factor for a while.",
+            if remaining == 1 { "code" } else { "codes" }
+        )),
+        CodeCheck::Locked { until } => {
+            let minutes = ((until - now).max(1) + 59) / 60;
+            Some(format!(
+                "Too many wrong codes: your second factor is locked. Try again in {minutes} {}.",
+                if minutes == 1 { "minute" } else { "minutes" }
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lockout_message_says_how_long_to_wait() {
+        let text = explain(CodeCheck::Locked { until: 1_000 + 900 }, 1_000).unwrap();
+        assert!(text.contains("Try again in 15 minutes"), "{text}");
+        let text = explain(CodeCheck::Locked { until: 1_001 }, 1_000).unwrap();
+        assert!(text.contains("Try again in 1 minute."), "{text}");
+        let text = explain(CodeCheck::Wrong { remaining: 1 }, 0).unwrap();
+        assert!(text.contains("1 more wrong code will lock"), "{text}");
+    }
+
+    #[test]
+    fn the_authenticator_label_is_the_issuer_host() {
+        assert_eq!(totp_issuer_label("https://id.example.com/tenant"), "id.example.com");
+        assert_eq!(totp_issuer_label("not a url"), "wristband");
+    }
+}

@@ -1,0 +1,312 @@
+//! `/account` and `/account/mfa`: the signed-in person's own account. Without a session,
+//! every page sends the browser to sign in first; every form is CSRF-checked.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{EnrollTemplate, PageBrowser, RecoveryCodesTemplate, cleared_session_cookie};
+use crate::clock::format_rfc3339;
+use crate::flows::account::{self, AccountOverview, PasswordChange};
+use crate::flows::mfa::ENROLL_WRONG_CODE;
+use crate::flows::mfa::enrollment::{self, Enrollment, EnrollmentOffer};
+use crate::flows::session::SessionUser;
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::http::extract::{field, pairs, request_meta};
+use crate::model::ACR_TWO_FACTOR;
+use crate::security::secret::SecretString;
+
+/// Messages an action may leave for the page it returns to, by a fixed key.
+const NOTICES: [(&str, &str); 6] = [
+    ("password_changed", "Your password was changed. Every other session was signed out."),
+    ("session_ended", "That session was signed out."),
+    ("app_revoked", "The application no longer has access. It must ask you to sign in again."),
+    ("mfa_disabled", "Two-step verification is off."),
+    ("nothing_changed", "Nothing was changed: that item is not yours, or it no longer exists."),
+    ("enroll_expired", "That setup form expired. Scan the new code below."),
+];
+
+struct SessionRow {
+    sid: String,
+    created_at: String,
+    ip: String,
+    user_agent: String,
+    factors: &'static str,
+    current: bool,
+}
+
+struct AppRow {
+    id: String,
+    client_name: String,
+    scope: String,
+    created_at: String,
+    last_used_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountTemplate<'a> {
+    csrf_token: &'a str,
+    notice: Option<&'a str>,
+    username: &'a str,
+    name: &'a str,
+    email: &'a str,
+    totp: bool,
+    recovery_codes_left: u64,
+    sessions: Vec<SessionRow>,
+    apps: Vec<AppRow>,
+    password_error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "account_mfa.html")]
+struct AccountMfaTemplate<'a> {
+    csrf_token: &'a str,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+    recovery_codes_left: u64,
+}
+
+/// The signed-in person (with the posted form, CSRF-checked); without a session, the
+/// browser is sent to sign in.
+async fn signed_in(
+    state: &AppState,
+    request: &HttpRequest,
+    body: Option<&[u8]>,
+) -> Result<(PageBrowser, SessionUser, Vec<(String, String)>), HttpError> {
+    let (browser, form) = match body {
+        Some(body) => PageBrowser::load_for_form(state, request, body).await?,
+        None => (PageBrowser::load(state, request).await?, Vec::new()),
+    };
+    let session =
+        browser.browser.session.clone().ok_or(HttpError::SignIn { location: "/login?destination=account" })?;
+    Ok((browser, session, form))
+}
+
+/// The code and password fields of a form that changes the second factor.
+fn proof(form: &[(String, String)]) -> (&str, SecretString) {
+    (field(form, "code").unwrap_or_default(), SecretString::new(field(form, "password").unwrap_or_default()))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::build(StatusCode::SEE_OTHER)
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn notice(request: &HttpRequest) -> Option<&'static str> {
+    let query = pairs(request.query_string().as_bytes());
+    let key = field(&query, "notice")?;
+    NOTICES.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+}
+
+fn html(browser: &PageBrowser, status: StatusCode, body: String) -> HttpResponse {
+    browser.html(status).body(body)
+}
+
+pub async fn account_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let (browser, session, _) = signed_in(&state, &request, None).await?;
+    render_account(&state, &browser, &session, notice(&request), None, StatusCode::OK).await
+}
+
+async fn render_account(
+    state: &AppState,
+    browser: &PageBrowser,
+    session: &SessionUser,
+    notice: Option<&str>,
+    password_error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, HttpError> {
+    let AccountOverview { user, current_sid, recovery_codes_left, sessions, apps } =
+        account::overview(&state.context(), session).await.map_err(HttpError::page)?;
+    let sessions = sessions
+        .into_iter()
+        .map(|s| SessionRow {
+            sid: s.sid.to_string(),
+            created_at: format_rfc3339(s.created_at),
+            ip: s.ip.unwrap_or_else(|| "-".into()),
+            user_agent: s.user_agent.unwrap_or_else(|| "-".into()),
+            factors: if s.acr == ACR_TWO_FACTOR { "password and code" } else { "password" },
+            current: s.sid == current_sid,
+        })
+        .collect();
+    let apps = apps
+        .into_iter()
+        .map(|a| AppRow {
+            id: a.id.to_string(),
+            client_name: a.client_name,
+            scope: a.scope.to_string(),
+            created_at: format_rfc3339(a.created_at),
+            last_used_at: format_rfc3339(a.last_used_at),
+        })
+        .collect();
+    let page = AccountTemplate {
+        csrf_token: browser.csrf_token(),
+        notice,
+        username: user.username.as_str(),
+        name: user.name.as_ref().map_or("-", |n| n.as_str()),
+        email: user.email.as_ref().map_or("-", |e| e.as_str()),
+        totp: user.has_totp(),
+        recovery_codes_left,
+        sessions,
+        apps,
+        password_error,
+    };
+    Ok(html(browser, status, page.render()?))
+}
+
+pub async fn end_session_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (_, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let sid = field(&form, "sid").unwrap_or_default();
+    let ended = account::end_own_session(&state.context(), &session, sid).await.map_err(HttpError::page)?;
+    if ended && sid == session.session.sid.to_string() {
+        return Ok(HttpResponse::build(StatusCode::SEE_OTHER)
+            .insert_header((header::LOCATION, "/login?destination=account"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .cookie(cleared_session_cookie())
+            .finish());
+    }
+    Ok(see_other(if ended { "/account?notice=session_ended" } else { "/account?notice=nothing_changed" }))
+}
+
+pub async fn revoke_app_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (_, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let family = field(&form, "family").unwrap_or_default();
+    let revoked = account::revoke_app(&state.context(), &session, family).await.map_err(HttpError::page)?;
+    Ok(see_other(if revoked { "/account?notice=app_revoked" } else { "/account?notice=nothing_changed" }))
+}
+
+pub async fn password_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let secret = |name| SecretString::new(field(&form, name).unwrap_or_default());
+    let change = PasswordChange {
+        current: secret("current_password"),
+        new: secret("new_password"),
+        confirm: secret("confirm_password"),
+    };
+    let changed = account::change_password(&state.context(), &session, change, &request_meta(&request))
+        .await
+        .map_err(HttpError::page)?;
+    match changed {
+        Ok(()) => Ok(see_other("/account?notice=password_changed")),
+        Err(message) => render_account(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await,
+    }
+}
+
+pub async fn mfa_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let (browser, session, _) = signed_in(&state, &request, None).await?;
+    let notice = notice(&request);
+    if session.user.has_totp() {
+        return render_mfa(&state, &browser, &session, notice, None, StatusCode::OK).await;
+    }
+    let offer = enrollment::offer(&state.context(), &session.user).map_err(HttpError::page)?;
+    render_enroll(&browser, &offer, notice, None, StatusCode::OK)
+}
+
+async fn render_mfa(
+    state: &AppState,
+    browser: &PageBrowser,
+    session: &SessionUser,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, HttpError> {
+    let recovery_codes_left =
+        state.store.unused_recovery_codes(session.user.id).await.map_err(|e| HttpError::page(e.into()))?;
+    let page = AccountMfaTemplate { csrf_token: browser.csrf_token(), notice, error, recovery_codes_left };
+    Ok(html(browser, status, page.render()?))
+}
+
+fn render_enroll(
+    browser: &PageBrowser,
+    offer: &EnrollmentOffer,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, HttpError> {
+    let page = EnrollTemplate {
+        reason: notice.unwrap_or(
+            "Two-step verification is off. Turn it on so that a stolen password alone cannot open your account.",
+        ),
+        offer,
+        action: "/account/mfa/enable",
+        csrf_token: browser.csrf_token(),
+        challenge: None,
+        request_id: None,
+        error,
+    };
+    Ok(html(browser, status, page.render()?))
+}
+
+fn render_codes(browser: &PageBrowser, codes: &[String]) -> Result<HttpResponse, HttpError> {
+    let page =
+        RecoveryCodesTemplate { codes, request_id: None, next_path: "/account/mfa", csrf_token: browser.csrf_token() };
+    Ok(html(browser, StatusCode::OK, page.render()?))
+}
+
+pub async fn mfa_enable_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let token = field(&form, "enrollment").unwrap_or_default();
+    let code = field(&form, "code").unwrap_or_default();
+    let ctx = state.context();
+    match enrollment::confirm(&ctx, &session.user, token, code, &request_meta(&request))
+        .await
+        .map_err(HttpError::page)?
+    {
+        Enrollment::Enabled { recovery_codes } => render_codes(&browser, &recovery_codes),
+        Enrollment::WrongCode(offer) => {
+            render_enroll(&browser, &offer, None, Some(ENROLL_WRONG_CODE), StatusCode::BAD_REQUEST)
+        }
+        Enrollment::Expired => Ok(see_other("/account/mfa?notice=enroll_expired")),
+    }
+}
+
+pub async fn mfa_disable_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let (code, password) = proof(&form);
+    let meta = request_meta(&request);
+    match account::disable_totp(&state.context(), &session, code, &password, &meta).await.map_err(HttpError::page)? {
+        Ok(()) => Ok(see_other("/account?notice=mfa_disabled")),
+        Err(message) => render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await,
+    }
+}
+
+pub async fn recovery_codes_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let (code, password) = proof(&form);
+    let meta = request_meta(&request);
+    let regenerated = account::regenerate_recovery_codes(&state.context(), &session, code, &password, &meta)
+        .await
+        .map_err(HttpError::page)?;
+    match regenerated {
+        Ok(codes) => render_codes(&browser, &codes),
+        Err(message) => render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await,
+    }
+}
