@@ -16,7 +16,9 @@ use crate::config::Config;
 use crate::flows::backchannel::{DELIVERY_TIMEOUT, Deliverer};
 use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
 use crate::flows::cleanup::clean_up;
-use crate::flows::keys::{KeyContext, ensure_signing_keys, refresh_keystore};
+use crate::flows::keys::{
+    KeyContext, KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore,
+};
 use crate::http::{self, AppState};
 use crate::keys::Keystore;
 use crate::security::master_key::MasterKey;
@@ -68,11 +70,18 @@ impl Application {
                 .context("cannot create the first administrator")?;
         let discovery = http::discovery_document(&config.issuer)?;
 
-        spawn_key_refresh(store.clone(), Arc::clone(&keystore));
+        let config = Arc::new(config);
+        spawn_key_maintenance(
+            store.clone(),
+            Arc::clone(&keystore),
+            master_key.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&config),
+        );
         spawn_cleanup(store.clone(), Arc::clone(&clock));
         spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone())?;
         let state = web::Data::new(AppState {
-            config: Arc::new(config),
+            config,
             store,
             keystore,
             clock,
@@ -144,12 +153,36 @@ fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>) {
     });
 }
 
-fn spawn_key_refresh(store: Store, keystore: Arc<Keystore>) {
+/// Every few seconds: retire keys out of the JWKS and rotate on schedule (whichever
+/// instance notices first), then load what the database holds, so that a rotation made
+/// anywhere signs here within `KEY_REFRESH_INTERVAL`.
+fn spawn_key_maintenance(
+    store: Store,
+    keystore: Arc<Keystore>,
+    master_key: MasterKey,
+    clock: Arc<dyn Clock>,
+    config: Arc<Config>,
+) {
     tokio::spawn(async move {
+        let ctx = KeyContext {
+            store: &store,
+            master_key: &master_key,
+            clock: clock.as_ref(),
+            rsa_bits: config.keys.rsa_bits,
+        };
         let mut ticker = tokio::time::interval(KEY_REFRESH_INTERVAL);
         ticker.tick().await;
         loop {
             ticker.tick().await;
+            let maintained = match KeySchedule::from_config(&store, &config).await {
+                Ok(schedule) => maintain_signing_keys(&ctx, schedule).await.map_err(|e| e.to_string()),
+                Err(err) => Err(err.to_string()),
+            };
+            match maintained {
+                Ok(done) if done != Maintenance::default() => tracing::info!(?done, "signing keys maintained"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "key maintenance failed; it runs again shortly"),
+            }
             match refresh_keystore(&store, &keystore).await {
                 Ok(true) => tracing::info!("signing keys changed; keystore reloaded"),
                 Ok(false) => {}

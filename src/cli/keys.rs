@@ -1,10 +1,10 @@
 use clap::Subcommand;
 
 use crate::app::open_store;
-use crate::clock::{SystemClock, format_rfc3339};
+use crate::clock::{Clock, SystemClock, format_rfc3339};
 use crate::config::Config;
 use crate::flows::Actor;
-use crate::flows::keys::{KeyContext, revoke_signing_key, rotate_signing_keys};
+use crate::flows::keys::{KeyContext, early_rotation, revoke_signing_key, rotate_signing_keys};
 use crate::security::master_key::MasterKey;
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +49,9 @@ pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             let master_key = MasterKey::load_or_create(&config.master_key)?;
             let ctx =
                 KeyContext { store: &store, master_key: &master_key, clock: &clock, rsa_bits: config.keys.rsa_bits };
+            if let Some(early) = early_rotation(&store, clock.now(), config.keys.jwks_max_age_seconds).await? {
+                eprintln!("warning: {}", early.explain(clock.now()));
+            }
             let rotation = rotate_signing_keys(&ctx, Actor::Cli).await?;
             match rotation.activated {
                 Some(active) => println!("active: {active}"),

@@ -2,8 +2,10 @@
 //! Every command reads the same configuration as `serve`, and works while servers run
 //! on the same database.
 
+mod admin;
 mod clients;
 mod keys;
+mod token;
 mod users;
 
 use std::io::BufRead;
@@ -44,6 +46,12 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Inspect tokens
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Break-glass administration
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -60,6 +68,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => users::run(&config, command).await,
         Command::Client(command) => clients::run(&config, command).await,
         Command::Keys(command) => keys::run(&config, command).await,
+        Command::Token(command) => token::run(&config, command).await,
+        Command::Admin(command) => admin::run(&config, command).await,
     }
 }
 

@@ -96,7 +96,12 @@ pub struct RefreshSettings {
 pub struct KeySettings {
     pub rsa_bits: u32,
     pub jwks_max_age_seconds: u32,
+    /// Scheduled rotation period; `None` turns scheduled rotation off.
+    pub rotate_every_seconds: Option<i64>,
 }
+
+/// `keys.rotate_every` by default: 90 days.
+pub const DEFAULT_ROTATE_EVERY_SECONDS: i64 = 90 * 86_400;
 
 #[derive(Debug, Clone)]
 pub struct PasswordSettings {
@@ -170,7 +175,11 @@ impl Config {
             tokens: TokenSettings { access_token_seconds: 900, id_token_seconds: 3600, authorization_code_seconds: 60 },
             sessions: SessionSettings { lifetime_seconds: 43_200 },
             refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000, reuse_grace_seconds: 0 },
-            keys: KeySettings { rsa_bits: 2048, jwks_max_age_seconds: 300 },
+            keys: KeySettings {
+                rsa_bits: 2048,
+                jwks_max_age_seconds: 300,
+                rotate_every_seconds: Some(DEFAULT_ROTATE_EVERY_SECONDS),
+            },
             password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
             mfa: MfaSettings { lockout_attempts: 5, lockout_seconds: 900 },
         }

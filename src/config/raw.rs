@@ -64,6 +64,7 @@ struct RawRefresh {
 struct RawKeys {
     rsa_bits: Option<u32>,
     jwks_max_age_seconds: Option<u32>,
+    rotate_every: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +103,7 @@ impl RawConfig {
         env.parse("refresh.reuse_grace_seconds", &mut self.refresh.reuse_grace_seconds)?;
         env.parse("keys.rsa_bits", &mut self.keys.rsa_bits)?;
         env.parse("keys.jwks_max_age_seconds", &mut self.keys.jwks_max_age_seconds)?;
+        env.string("keys.rotate_every", &mut self.keys.rotate_every);
         env.parse("password.argon2_memory_kib", &mut self.password.argon2_memory_kib)?;
         env.parse("password.argon2_iterations", &mut self.password.argon2_iterations)?;
         env.parse("password.argon2_parallelism", &mut self.password.argon2_parallelism)?;
@@ -167,24 +169,7 @@ impl RawConfig {
                 )?,
             },
             refresh: validate_refresh(self.refresh)?,
-            keys: KeySettings {
-                rsa_bits: match self.keys.rsa_bits.unwrap_or(2048) {
-                    bits @ (2048 | 3072 | 4096) => bits,
-                    other => {
-                        return Err(ConfigError::invalid(
-                            "keys.rsa_bits",
-                            format!("{other} is not 2048, 3072 or 4096"),
-                        ));
-                    }
-                },
-                jwks_max_age_seconds: in_range(
-                    "keys.jwks_max_age_seconds",
-                    self.keys.jwks_max_age_seconds,
-                    300,
-                    0,
-                    86_400,
-                )?,
-            },
+            keys: validate_keys(self.keys)?,
             password: validate_password(self.password)?,
             mfa: MfaSettings {
                 lockout_attempts: in_range("mfa.lockout_attempts", self.mfa.lockout_attempts, 5, 3, 20)?,
@@ -323,6 +308,51 @@ fn validate_refresh(raw: RawRefresh) -> Result<RefreshSettings, ConfigError> {
     let reuse_grace_seconds =
         in_range("refresh.reuse_grace_seconds", raw.reuse_grace_seconds, 0, 0, MAX_REUSE_GRACE_SECONDS)?;
     Ok(RefreshSettings { idle_seconds, absolute_seconds, reuse_grace_seconds })
+}
+
+fn validate_keys(raw: RawKeys) -> Result<KeySettings, ConfigError> {
+    let rsa_bits = match raw.rsa_bits.unwrap_or(2048) {
+        bits @ (2048 | 3072 | 4096) => bits,
+        other => return Err(ConfigError::invalid("keys.rsa_bits", format!("{other} is not 2048, 3072 or 4096"))),
+    };
+    let jwks_max_age_seconds = in_range("keys.jwks_max_age_seconds", raw.jwks_max_age_seconds, 300, 0, 86_400)?;
+    let rotate_every_seconds = match raw.rotate_every.as_deref().map(str::trim) {
+        None => Some(DEFAULT_ROTATE_EVERY_SECONDS),
+        Some("off") => None,
+        Some(text) => Some(parse_duration(text).ok_or_else(|| {
+            ConfigError::invalid(
+                "keys.rotate_every",
+                format!("`{text}` is not `off` or a duration like 90d, 12h or 3600s"),
+            )
+        })?),
+    };
+    // A key waits as `next` for a whole rotation period: that wait must outlast every
+    // JWKS cache, or verifiers would meet tokens signed by a key they have never seen.
+    if let Some(every) = rotate_every_seconds
+        && (every < 3_600 || every <= i64::from(jwks_max_age_seconds))
+    {
+        return Err(ConfigError::invalid(
+            "keys.rotate_every",
+            format!("must be at least 1h and longer than keys.jwks_max_age_seconds ({jwks_max_age_seconds} s)"),
+        ));
+    }
+    Ok(KeySettings { rsa_bits, jwks_max_age_seconds, rotate_every_seconds })
+}
+
+/// `90d`, `12h`, `30m`, `45s` or a bare number of seconds.
+fn parse_duration(text: &str) -> Option<i64> {
+    let (number, unit) = match text.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let factor = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return None,
+    };
+    number.parse::<i64>().ok().filter(|n| *n > 0)?.checked_mul(factor)
 }
 
 fn validate_password(raw: RawPassword) -> Result<PasswordSettings, ConfigError> {

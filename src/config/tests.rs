@@ -120,3 +120,20 @@ fn secrets_can_be_read_from_files() {
     let config = load(None, &[("WRISTBAND_BOOTSTRAP_ADMIN_PASSWORD_FILE", path.to_str().unwrap())]).unwrap();
     assert_eq!(config.bootstrap_admin_password.unwrap().expose(), "correct horse battery staple");
 }
+
+#[test]
+fn scheduled_rotation_takes_durations_or_off_and_must_outlast_the_jwks_cache() {
+    assert_eq!(load(None, &[]).unwrap().keys.rotate_every_seconds, Some(90 * 86_400));
+    let every = |text: &str| load(None, &[("WRISTBAND_KEYS_ROTATE_EVERY", text)]).map(|c| c.keys.rotate_every_seconds);
+    assert_eq!(every("off").unwrap(), None);
+    assert_eq!(every("30d").unwrap(), Some(30 * 86_400));
+    assert_eq!(every("12h").unwrap(), Some(43_200));
+    assert_eq!(every("7200").unwrap(), Some(7_200));
+    for bad in ["", "soon", "-5d", "0h", "10m", "3w"] {
+        let message = every(bad).expect_err(bad).to_string();
+        assert!(message.contains("keys.rotate_every"), "{bad}: {message}");
+    }
+    let message =
+        error_text(None, &[("WRISTBAND_KEYS_ROTATE_EVERY", "1h"), ("WRISTBAND_KEYS_JWKS_MAX_AGE_SECONDS", "3600")]);
+    assert!(message.contains("longer than keys.jwks_max_age_seconds"), "{message}");
+}

@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod cleanup;
 pub mod consent;
 pub mod error;
+pub mod inspect;
 pub mod introspect;
 pub mod keys;
 pub mod login;

@@ -18,7 +18,7 @@ impl Jwks {
             KeyState::Active => 0,
             KeyState::Next => 1,
             KeyState::Retired => 2,
-            KeyState::Revoked => 3,
+            KeyState::Revoked | KeyState::Removed => 3,
         };
         let mut published: Vec<&SigningKeyRecord> = records.iter().filter(|r| r.state.is_published()).collect();
         published.sort_by_key(|r| (rank(r.state), std::cmp::Reverse(r.created_at)));

@@ -10,8 +10,10 @@ mod sign;
 pub use generate::{RS256, generate_rsa_key};
 pub use jwks::Jwks;
 pub use keystore::{KeySet, Keystore};
-pub use rotation::{KeyPlan, PlanError, plan_ensure, plan_revoke, plan_rotation};
-pub use sign::{MAX_TOKEN_BYTES, VerifiedJws, VerifyError};
+pub use rotation::{
+    KeyPlan, PlanError, next_key_unseen_until, plan_ensure, plan_removals, plan_revoke, plan_rotation, rotation_due,
+};
+pub use sign::{MAX_TOKEN_BYTES, VerifiedJws, VerifyError, signature_matches};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

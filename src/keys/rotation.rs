@@ -2,6 +2,7 @@
 //! change, and whether a new `next` key is needed. The store applies a plan atomically,
 //! refusing it if another instance changed the keys in between.
 
+use crate::clock::UnixTime;
 use crate::model::{KeyMove, KeyState, SigningKeyRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub enum PlanError {
     UnknownKid(String),
     #[error("key `{0}` is already revoked")]
     AlreadyRevoked(String),
+    #[error("key `{0}` was removed: every token it signed has expired, and it is no longer published")]
+    AlreadyRemoved(String),
 }
 
 fn kid_in(records: &[SigningKeyRecord], state: KeyState) -> Option<&str> {
@@ -60,6 +63,7 @@ pub fn plan_revoke(records: &[SigningKeyRecord], kid: &str) -> Result<KeyPlan, P
     let mut moves = vec![moved(kid, record.state, KeyState::Revoked)];
     match record.state {
         KeyState::Revoked => Err(PlanError::AlreadyRevoked(kid.to_owned())),
+        KeyState::Removed => Err(PlanError::AlreadyRemoved(kid.to_owned())),
         KeyState::Retired => Ok(KeyPlan { moves, needs_new_next: false }),
         KeyState::Next => Ok(KeyPlan { moves, needs_new_next: true }),
         KeyState::Active => {
@@ -69,6 +73,33 @@ pub fn plan_revoke(records: &[SigningKeyRecord], kid: &str) -> Result<KeyPlan, P
             Ok(KeyPlan { moves, needs_new_next: true })
         }
     }
+}
+
+/// Removes the retired keys whose tokens have all expired: retired at least
+/// `longest_token_seconds` ago. Published keys never shrink below `active` and `next`.
+pub fn plan_removals(records: &[SigningKeyRecord], now: UnixTime, longest_token_seconds: i64) -> Option<KeyPlan> {
+    let moves: Vec<KeyMove> = records
+        .iter()
+        .filter(|r| r.state == KeyState::Retired)
+        .filter(|r| r.retired_at.is_some_and(|at| at + longest_token_seconds <= now))
+        .map(|r| moved(&r.kid, KeyState::Retired, KeyState::Removed))
+        .collect();
+    (!moves.is_empty()).then_some(KeyPlan { moves, needs_new_next: false })
+}
+
+/// Whether the `active` key has signed for `rotate_every` seconds, so a scheduled
+/// rotation is due.
+pub fn rotation_due(records: &[SigningKeyRecord], now: UnixTime, rotate_every: i64) -> bool {
+    let activated = records.iter().find(|r| r.state == KeyState::Active).and_then(|r| r.activated_at);
+    activated.is_some_and(|at| at + rotate_every <= now)
+}
+
+/// Until when verifiers that cache the JWKS for `max_age` seconds may lack the `next` key
+/// (it was published less than `max_age` ago); `None` when every cache has it by now.
+pub fn next_key_unseen_until(records: &[SigningKeyRecord], now: UnixTime, max_age: i64) -> Option<UnixTime> {
+    let next = records.iter().find(|r| r.state == KeyState::Next)?;
+    let seen_by_all = next.created_at + max_age;
+    (seen_by_all > now).then_some(seen_by_all)
 }
 
 #[cfg(test)]
@@ -130,9 +161,35 @@ mod tests {
     }
 
     #[test]
-    fn revoking_unknown_or_revoked_keys_is_refused() {
-        let keys = [key("x", KeyState::Revoked)];
+    fn revoking_unknown_revoked_or_removed_keys_is_refused() {
+        let keys = [key("x", KeyState::Revoked), key("y", KeyState::Removed)];
         assert_eq!(plan_revoke(&keys, "nope"), Err(PlanError::UnknownKid("nope".into())));
         assert_eq!(plan_revoke(&keys, "x"), Err(PlanError::AlreadyRevoked("x".into())));
+        assert_eq!(plan_revoke(&keys, "y"), Err(PlanError::AlreadyRemoved("y".into())));
+    }
+
+    #[test]
+    fn retired_keys_are_removed_once_their_longest_token_has_expired() {
+        let retired = |kid: &str, at| SigningKeyRecord { retired_at: Some(at), ..key(kid, KeyState::Retired) };
+        let keys = [retired("old", 1_000), retired("recent", 1_500), key("a", KeyState::Active)];
+        assert_eq!(plan_removals(&keys, 1_959, 960), None);
+        let plan = plan_removals(&keys, 1_960, 960).unwrap();
+        assert_eq!(plan.moves, vec![moved("old", KeyState::Retired, KeyState::Removed)]);
+        assert!(!plan.needs_new_next);
+    }
+
+    #[test]
+    fn a_rotation_is_due_when_the_active_key_has_signed_long_enough() {
+        let keys = [SigningKeyRecord { activated_at: Some(100), ..key("a", KeyState::Active) }];
+        assert!(!rotation_due(&keys, 199, 100));
+        assert!(rotation_due(&keys, 200, 100));
+        assert!(!rotation_due(&[], 200, 100), "no active key, nothing to rotate");
+    }
+
+    #[test]
+    fn a_next_key_is_unseen_until_every_cache_has_expired() {
+        let keys = [SigningKeyRecord { created_at: 1_000, ..key("n", KeyState::Next) }];
+        assert_eq!(next_key_unseen_until(&keys, 1_100, 300), Some(1_300));
+        assert_eq!(next_key_unseen_until(&keys, 1_300, 300), None);
     }
 }

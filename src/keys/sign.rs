@@ -50,3 +50,11 @@ impl KeySet {
         Ok(VerifiedJws { kid, typ: header.token_type().map(str::to_ascii_lowercase), payload })
     }
 }
+
+/// Whether `token`'s signature verifies under one public JWK with RS256, whatever the
+/// key's state: the token inspector reports the signature apart from the key's standing.
+pub fn signature_matches(token: &str, public_jwk: &str) -> bool {
+    let Ok(jwk) = josekit::jwk::Jwk::from_bytes(public_jwk.as_bytes()) else { return false };
+    let Ok(verifier) = josekit::jws::RS256.verifier_from_jwk(&jwk) else { return false };
+    token.len() <= MAX_TOKEN_BYTES && jws::deserialize_compact(token, &verifier).is_ok()
+}

@@ -12,6 +12,9 @@ pub enum KeyState {
     Retired,
     /// Out of the JWKS at once: its tokens are no longer accepted.
     Revoked,
+    /// Retired long enough that every token it signed has expired: out of the JWKS, the
+    /// row kept for the audit trail.
+    Removed,
 }
 
 impl KeyState {
@@ -21,11 +24,12 @@ impl KeyState {
             Self::Active => "active",
             Self::Retired => "retired",
             Self::Revoked => "revoked",
+            Self::Removed => "removed",
         }
     }
 
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        [Self::Next, Self::Active, Self::Retired, Self::Revoked]
+        [Self::Next, Self::Active, Self::Retired, Self::Revoked, Self::Removed]
             .into_iter()
             .find(|s| s.as_str() == input)
             .ok_or_else(|| InvalidValue::new("key state", input.to_owned()))
@@ -33,7 +37,7 @@ impl KeyState {
 
     /// Whether verifiers should find this key in the JWKS.
     pub fn is_published(self) -> bool {
-        !matches!(self, Self::Revoked)
+        !matches!(self, Self::Revoked | Self::Removed)
     }
 }
 

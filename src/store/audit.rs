@@ -1,6 +1,8 @@
 //! The audit log: who did what, when, to whom. Details never contain a secret.
 
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::entities::audit_event;
@@ -55,7 +57,48 @@ impl AuditEvent {
     }
 }
 
+/// Which audit events to show; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub event: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub client_id: Option<String>,
+    pub since: Option<UnixTime>,
+    pub until: Option<UnixTime>,
+}
+
+impl AuditFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(event) = &self.event {
+            condition = condition.add(audit_event::Column::Event.eq(event.as_str()));
+        }
+        if let Some(user_id) = self.user_id {
+            condition = condition.add(
+                Condition::any()
+                    .add(audit_event::Column::UserId.eq(user_id))
+                    .add(audit_event::Column::ActorUserId.eq(user_id)),
+            );
+        }
+        if let Some(client_id) = &self.client_id {
+            condition = condition.add(audit_event::Column::ClientId.eq(client_id.as_str()));
+        }
+        if let Some(since) = self.since {
+            condition = condition.add(audit_event::Column::At.gte(since));
+        }
+        if let Some(until) = self.until {
+            condition = condition.add(audit_event::Column::At.lt(until));
+        }
+        condition
+    }
+}
+
 impl Store {
+    /// How many events match `filter` (the dashboard's logins and failures).
+    pub async fn count_audit_events(&self, filter: &AuditFilter) -> Result<u64, StoreError> {
+        Ok(audit_event::Entity::find().filter(filter.condition()).count(&self.db).await?)
+    }
+
     pub async fn record_audit(&self, event: AuditEvent, at: UnixTime) -> Result<(), StoreError> {
         audit_event::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -74,9 +117,21 @@ impl Store {
 
     /// The newest events first, for the admin views and the audit trail's tests.
     pub async fn recent_audit_events(&self, limit: u64) -> Result<Vec<AuditRecord>, StoreError> {
+        self.search_audit(&AuditFilter::default(), 0, limit).await
+    }
+
+    /// Events matching `filter`, newest first, one page at a time.
+    pub async fn search_audit(
+        &self,
+        filter: &AuditFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = audit_event::Entity::find()
+            .filter(filter.condition())
             .order_by_desc(audit_event::Column::At)
             .order_by_desc(audit_event::Column::Id)
+            .offset(offset)
             .limit(limit)
             .all(&self.db)
             .await?;

@@ -1,7 +1,7 @@
 //! Clients: registered relying parties.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::client;
 use super::{Store, StoreError, from_json_list, to_json_list};
@@ -77,6 +77,17 @@ impl Store {
         Client::try_from(row)
     }
 
+    /// The longest access-token lifetime any client overrides the default with.
+    pub async fn longest_client_access_token_seconds(&self) -> Result<Option<i64>, StoreError> {
+        let longest: Option<Option<i64>> = client::Entity::find()
+            .select_only()
+            .column_as(client::Column::AccessTokenSeconds.max(), "longest")
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(longest.flatten())
+    }
+
     pub async fn find_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
         let row = client::Entity::find_by_id(id.as_str().to_owned()).one(&self.db).await?;
         row.map(Client::try_from).transpose()
@@ -94,6 +105,38 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Replaces a client's settings (all but its id, secret and creation time).
+    pub async fn update_client(&self, client: NewClient, now: UnixTime) -> Result<(), StoreError> {
+        let grant_names: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+        let updated = client::Entity::update_many()
+            .col_expr(client::Column::Name, Expr::value(client.name))
+            .col_expr(client::Column::RedirectUris, Expr::value(to_json_list(&client.redirect_uris)))
+            .col_expr(client::Column::PostLogoutRedirectUris, Expr::value(to_json_list(&client.post_logout_redirect_uris)))
+            .col_expr(client::Column::GrantTypes, Expr::value(to_json_list(&grant_names)))
+            .col_expr(client::Column::FirstParty, Expr::value(client.first_party))
+            .col_expr(client::Column::RequireMfa, Expr::value(client.require_mfa))
+            .col_expr(client::Column::AccessTokenSeconds, Expr::value(client.access_token_seconds))
+            .col_expr(client::Column::RefreshIdleSeconds, Expr::value(client.refresh.idle_seconds))
+            .col_expr(client::Column::RefreshAbsoluteSeconds, Expr::value(client.refresh.absolute_seconds))
+            .col_expr(client::Column::ReuseGraceSeconds, Expr::value(client.refresh.reuse_grace_seconds))
+            .col_expr(
+                client::Column::BackchannelLogoutUri,
+                Expr::value(client.backchannel_logout_uri.map(|uri| uri.to_string())),
+            )
+            .col_expr(client::Column::UpdatedAt, Expr::value(now))
+            .filter(client::Column::Id.eq(client.id.as_str()))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn count_clients(&self) -> Result<u64, StoreError> {
+        Ok(client::Entity::find().count(&self.db).await?)
     }
 
     pub async fn set_client_secret_hash(&self, id: &ClientId, hash: String, now: UnixTime) -> Result<(), StoreError> {

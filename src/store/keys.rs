@@ -70,7 +70,7 @@ impl Store {
                 KeyState::Active => update.col_expr(signing_key::Column::ActivatedAt, Expr::value(now)),
                 KeyState::Retired => update.col_expr(signing_key::Column::RetiredAt, Expr::value(now)),
                 KeyState::Revoked => update.col_expr(signing_key::Column::RevokedAt, Expr::value(now)),
-                KeyState::Next => update,
+                KeyState::Next | KeyState::Removed => update,
             };
             let result = update
                 .filter(signing_key::Column::Kid.eq(kid.as_str()))

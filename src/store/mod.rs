@@ -27,13 +27,13 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
-pub use audit::{AuditEvent, AuditRecord};
+pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
 pub use cleanup::CleanupReport;
 pub use clients::NewClient;
 pub use codes::{CodeRedemption, NewCode};
 pub use mfa::MfaFailure;
-pub use refresh::{FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
+pub use refresh::{FamilyAdminRecord, FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
 pub use sessions::{NewSession, SessionRecord, SessionsEnded};
 pub use users::NewUser;
 
@@ -167,6 +167,12 @@ fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// `text` for a LIKE pattern with `\` as the escape character: `%` and `_` match
+/// themselves.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Encodes a list column (JSON array of strings).

@@ -2,7 +2,9 @@
 //! rotation is a conditional update checked by affected rows, never read-then-write.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::entities::{refresh_family, refresh_token, revoked_access_token};
@@ -104,6 +106,21 @@ async fn insert_token(
     Ok(())
 }
 
+/// A refresh-token family as an administrator sees it.
+#[derive(Debug, Clone)]
+pub struct FamilyAdminRecord {
+    pub id: Uuid,
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub scope: String,
+    pub created_at: UnixTime,
+    pub last_used_at: UnixTime,
+    /// The earlier of the idle and absolute expiry.
+    pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+    pub revoked_reason: Option<String>,
+}
+
 /// A live refresh-token family as its user sees it: an application holding access.
 #[derive(Debug, Clone)]
 pub struct FamilyRecord {
@@ -200,6 +217,54 @@ impl Store {
             });
         }
         Ok(records)
+    }
+
+    /// Families for the admin view: newest first, filtered by user and client.
+    pub async fn search_families(
+        &self,
+        user_id: Option<Uuid>,
+        client_id: Option<&ClientId>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<FamilyAdminRecord>, StoreError> {
+        let mut select = refresh_family::Entity::find();
+        if let Some(user_id) = user_id {
+            select = select.filter(refresh_family::Column::UserId.eq(user_id));
+        }
+        if let Some(client_id) = client_id {
+            select = select.filter(refresh_family::Column::ClientId.eq(client_id.as_str()));
+        }
+        let rows = select
+            .order_by_desc(refresh_family::Column::CreatedAt)
+            .order_by_desc(refresh_family::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| FamilyAdminRecord {
+                id: row.id,
+                client_id: row.client_id,
+                user_id: row.user_id,
+                scope: row.scope,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
+                expires_at: row.idle_expires_at.min(row.absolute_expires_at),
+                revoked_at: row.revoked_at,
+                revoked_reason: row.revoked_reason,
+            })
+            .collect())
+    }
+
+    /// Families neither revoked nor expired.
+    pub async fn count_live_families(&self, now: UnixTime) -> Result<u64, StoreError> {
+        Ok(refresh_family::Entity::find()
+            .filter(refresh_family::Column::RevokedAt.is_null())
+            .filter(refresh_family::Column::IdleExpiresAt.gt(now))
+            .filter(refresh_family::Column::AbsoluteExpiresAt.gt(now))
+            .count(&self.db)
+            .await?)
     }
 
     /// Revokes a family of `user_id`; `false` when it is not theirs or already revoked.

@@ -1,12 +1,14 @@
 //! Users: accounts, their password hashes and roles.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::entities::user;
 use super::sessions::{SessionsEnded, end_user_sessions_and_families};
-use super::{Store, StoreError, from_json_list, to_json_list};
+use super::{Store, StoreError, escape_like, from_json_list, to_json_list};
 use crate::clock::UnixTime;
 use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
 
@@ -80,6 +82,53 @@ impl Store {
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows = user::Entity::find().order_by_asc(user::Column::Username).all(&self.db).await?;
         rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// Users whose username, name or email contains `query` (case-insensitive on the
+    /// username, which is stored lower-cased), by username, one page at a time, with the
+    /// number of matches.
+    pub async fn search_users(&self, query: &str, offset: u64, limit: u64) -> Result<(Vec<User>, u64), StoreError> {
+        let mut select = user::Entity::find();
+        if !query.is_empty() {
+            let pattern = format!("%{}%", escape_like(query));
+            let lower = format!("%{}%", escape_like(&query.to_lowercase()));
+            select = select.filter(
+                Condition::any()
+                    .add(Expr::col(user::Column::Username).like(LikeExpr::new(lower).escape('\\')))
+                    .add(Expr::col(user::Column::Name).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                    .add(Expr::col(user::Column::Email).like(LikeExpr::new(pattern).escape('\\'))),
+            );
+        }
+        let total = select.clone().count(&self.db).await?;
+        let rows = select.order_by_asc(user::Column::Username).offset(offset).limit(limit).all(&self.db).await?;
+        Ok((rows.into_iter().map(User::try_from).collect::<Result<_, _>>()?, total))
+    }
+
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        Ok(user::Entity::find().count(&self.db).await?)
+    }
+
+    /// Replaces a user's email, name and roles.
+    pub async fn update_user_profile(
+        &self,
+        id: Uuid,
+        email: Option<Email>,
+        name: Option<DisplayName>,
+        roles: &[Role],
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let updated = user::Entity::update_many()
+            .col_expr(user::Column::Email, Expr::value(email.map(|e| e.as_str().to_owned())))
+            .col_expr(user::Column::Name, Expr::value(name.map(|n| n.as_str().to_owned())))
+            .col_expr(user::Column::Roles, Expr::value(to_json_list(roles)))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     pub async fn admin_exists(&self) -> Result<bool, StoreError> {

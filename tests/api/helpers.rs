@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use sea_orm::{ConnectionTrait, Database};
 use tempfile::TempDir;
 use wristband::app::Application;
-use wristband::clock::FixedClock;
+use wristband::clock::{Clock, FixedClock, SystemClock};
 use wristband::config::Config;
 use wristband::flows::Actor;
 use wristband::flows::admin::{ClientInput, UserInput, add_client, add_user};
@@ -27,16 +27,26 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 /// A place for one wristband deployment: a temp dir (keys, SQLite file) and a database.
 /// Several apps spawned in one environment share its database and master key, like
 /// restarts or replicas.
+/// How far the test server's clock starts ahead of the wall clock (see `spawn_with`).
+const CLI_CLOCK_LEAD_SECONDS: i64 = 50;
+
 pub struct TestEnv {
     pub dir: TempDir,
     pub database_url: String,
+    /// The issuer CLI commands run with (`WRISTBAND_ISSUER`), when it matters to them.
+    pub cli_issuer: Option<String>,
 }
 
 impl TestEnv {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database_url(dir.path()).await;
-        Self { dir, database_url }
+        Self { dir, database_url, cli_issuer: None }
+    }
+
+    /// The same environment, with CLI commands told the issuer of a spawned app.
+    pub fn with_issuer(self, issuer: &str) -> Self {
+        Self { cli_issuer: Some(issuer.to_owned()), ..self }
     }
 
     pub fn master_key_path(&self) -> PathBuf {
@@ -57,7 +67,10 @@ impl TestEnv {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
         let port = listener.local_addr().expect("local address").port();
         config.issuer = format!("http://127.0.0.1:{port}");
-        let clock = FixedClock::new(1_800_000_000);
+        // A little ahead of the wall clock, which the CLI (a separate process) runs on:
+        // what the CLI queues "now" is already due here, a token issued here is within
+        // the 60 s leeway of the CLI's clock, and a key the CLI retires is not yet expired.
+        let clock = FixedClock::new(SystemClock.now() + CLI_CLOCK_LEAD_SECONDS);
         let app = Application::with_listener(config.clone(), listener, Arc::new(clock.clone()))
             .await
             .expect("the app starts");

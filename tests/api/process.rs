@@ -23,6 +23,9 @@ pub fn wristband(dir: &Path) -> Command {
 pub fn wristband_in(env: &TestEnv) -> Command {
     let mut command = wristband(env.dir.path());
     command.env("WRISTBAND_DATABASE_URL", &env.database_url).env("WRISTBAND_MASTER_KEY_FILE", env.master_key_path());
+    if let Some(issuer) = &env.cli_issuer {
+        command.env("WRISTBAND_ISSUER", issuer);
+    }
     command
 }
 

@@ -25,7 +25,8 @@ async fn an_access_token_verifies_against_the_jwks_with_josekit() {
     assert_eq!(payload.issuer(), Some(app.address.as_str()));
     assert_eq!(payload.audience(), Some(vec!["demo"]));
     let expires = payload.expires_at().unwrap();
-    assert!(expires > std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000));
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(app.clock_now() as u64);
+    assert_eq!(expires, now + std::time::Duration::from_secs(900));
     assert!(tokens["id_token"].as_str().is_some_and(|id| {
         josekit::jwt::decode_with_verifier_selector(id, |h| {
             Ok(verifiers.iter().find(|v| v.key_id() == h.key_id()).map(|v| v.as_ref()))

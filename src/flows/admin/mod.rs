@@ -7,7 +7,7 @@ mod users;
 
 pub use clients::{ClientInput, CreatedClient, add_client, list_clients, remove_client, rotate_client_secret};
 pub use users::{
-    UserInput, add_user, list_users, provision_totp, reset_mfa, revoke_user_sessions, set_user_disabled,
+    UserInput, add_user, list_users, provision_totp, recover_admin, reset_mfa, revoke_user_sessions, set_user_disabled,
     set_user_password,
 };
 

@@ -148,6 +148,33 @@ pub async fn reset_mfa(store: &Store, clock: &dyn Clock, username: &str, actor: 
     Ok(removed)
 }
 
+/// Break-glass for a locked-out administrator: a generated password, their second factor
+/// and recovery codes removed, every session and family ended. Refused for anyone who is
+/// not an administrator (`user set-password` is for them).
+pub async fn recover_admin(
+    store: &Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    username: &str,
+    actor: Actor,
+) -> Result<SecretString, AdminError> {
+    let user = find(store, username).await?;
+    if !user.is_admin {
+        return Err(AdminError::Rejected(format!(
+            "{username} is not an administrator; use `wristband user set-password` and `user reset-mfa`"
+        )));
+    }
+    let password = SecretString::new(generated_password()?);
+    let hash = hasher.hash(&password).await?;
+    store.remove_totp(user.id, clock.now()).await?;
+    let ended = store.set_user_password_hash(user.id, hash, None, clock.now()).await?;
+    let event = AuditEvent::new("admin_recovered")
+        .user(user.id)
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(password)
+}
+
 async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
     let unknown = || AdminError::UnknownUser(username.to_owned());
     let parsed = Username::parse(username).map_err(|_| unknown())?;
