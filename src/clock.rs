@@ -49,6 +49,13 @@ pub fn format_rfc3339(at: UnixTime) -> String {
         .unwrap_or_else(|| at.to_string())
 }
 
+/// Reads an RFC 3339 time (`2026-11-23T10:00:00Z`), or a date alone as its midnight UTC.
+pub fn parse_rfc3339(text: &str) -> Option<UnixTime> {
+    let text = text.trim();
+    let full = if text.len() == 10 { format!("{text}T00:00:00Z") } else { text.to_owned() };
+    time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +71,15 @@ mod tests {
     #[test]
     fn rfc3339_formatting_is_utc() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc3339_parsing_takes_times_and_dates_and_refuses_the_rest() {
+        assert_eq!(parse_rfc3339("1970-01-02T00:00:00Z"), Some(86_400));
+        assert_eq!(parse_rfc3339("1970-01-02"), Some(86_400));
+        assert_eq!(parse_rfc3339(&format_rfc3339(1_800_000_000)), Some(1_800_000_000));
+        for bad in ["", "yesterday", "1970-13-01", "1970-01-02T00:00:00"] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 }

@@ -50,6 +50,11 @@ impl HttpError {
         }
     }
 
+    /// An unexpected failure behind a page: logged, shown as the generic error page.
+    pub fn internal_page(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal { html: true, cause: Box::new(err) }
+    }
+
     pub fn bad_page(title: &'static str, message: &'static str) -> Self {
         Self::Page { status: StatusCode::BAD_REQUEST, title, message }
     }

@@ -137,7 +137,11 @@ impl RevocationReason {
     pub fn condemns_grant(self) -> bool {
         matches!(
             self,
-            Self::RefreshTokenReused | Self::AuthorizationCodeReused | Self::RevokedByClient | Self::RevokedByUser
+            Self::RefreshTokenReused
+                | Self::AuthorizationCodeReused
+                | Self::RevokedByClient
+                | Self::RevokedByUser
+                | Self::RevokedByAdmin
         )
     }
 }

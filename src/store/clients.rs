@@ -113,7 +113,10 @@ impl Store {
         let updated = client::Entity::update_many()
             .col_expr(client::Column::Name, Expr::value(client.name))
             .col_expr(client::Column::RedirectUris, Expr::value(to_json_list(&client.redirect_uris)))
-            .col_expr(client::Column::PostLogoutRedirectUris, Expr::value(to_json_list(&client.post_logout_redirect_uris)))
+            .col_expr(
+                client::Column::PostLogoutRedirectUris,
+                Expr::value(to_json_list(&client.post_logout_redirect_uris)),
+            )
             .col_expr(client::Column::GrantTypes, Expr::value(to_json_list(&grant_names)))
             .col_expr(client::Column::FirstParty, Expr::value(client.first_party))
             .col_expr(client::Column::RequireMfa, Expr::value(client.require_mfa))

@@ -3,7 +3,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
@@ -223,7 +224,7 @@ impl Store {
     pub async fn search_families(
         &self,
         user_id: Option<Uuid>,
-        client_id: Option<&ClientId>,
+        client_id: Option<&str>,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<FamilyAdminRecord>, StoreError> {
@@ -232,7 +233,7 @@ impl Store {
             select = select.filter(refresh_family::Column::UserId.eq(user_id));
         }
         if let Some(client_id) = client_id {
-            select = select.filter(refresh_family::Column::ClientId.eq(client_id.as_str()));
+            select = select.filter(refresh_family::Column::ClientId.eq(client_id));
         }
         let rows = select
             .order_by_desc(refresh_family::Column::CreatedAt)

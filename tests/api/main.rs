@@ -1,6 +1,7 @@
 //! One integration-test binary (each file under tests/ would cost its own link step).
 
 mod account;
+mod admin;
 mod authorize;
 mod backchannel;
 mod bootstrap;

@@ -6,7 +6,8 @@ use crate::flows::authorize::{AuthorizeOutcome, Browser, Continuation};
 use crate::flows::error::FlowError;
 use crate::flows::mfa::start_challenge;
 use crate::flows::session::SessionUser;
-use crate::model::{Destination, KeyState};
+use crate::model::{Destination, SigningKeyRecord};
+use crate::store::{AuditFilter, AuditRecord};
 
 #[derive(Debug)]
 pub enum AdminAccess {
@@ -32,19 +33,34 @@ pub async fn admin_access(ctx: &Context<'_>, browser: &Browser) -> Result<AdminA
     Ok(AdminAccess::Granted(Box::new(session.clone())))
 }
 
-/// What the admin home page summarises.
+/// What the dashboard summarises.
 #[derive(Debug, Clone)]
 pub struct AdminOverview {
-    pub users: usize,
-    pub clients: usize,
-    pub active_kid: Option<String>,
+    pub users: u64,
+    pub clients: u64,
+    pub live_families: u64,
+    pub logins_24h: u64,
+    pub failed_logins_24h: u64,
+    pub keys: Vec<SigningKeyRecord>,
+    pub latest_events: Vec<AuditRecord>,
 }
 
 pub async fn overview(ctx: &Context<'_>) -> Result<AdminOverview, FlowError> {
-    let keys = ctx.store.list_signing_keys().await?;
+    let now = ctx.clock.now();
+    let day = |event: &str| AuditFilter {
+        event: Some(event.to_owned()),
+        since: Some(now - 86_400),
+        ..AuditFilter::default()
+    };
+    let mut keys = ctx.store.list_signing_keys().await?;
+    keys.retain(|k| k.state.is_published());
     Ok(AdminOverview {
-        users: ctx.store.list_users().await?.len(),
-        clients: ctx.store.list_clients().await?.len(),
-        active_kid: keys.into_iter().find(|k| k.state == KeyState::Active).map(|k| k.kid),
+        users: ctx.store.count_users().await?,
+        clients: ctx.store.count_clients().await?,
+        live_families: ctx.store.count_live_families(now).await?,
+        logins_24h: ctx.store.count_audit_events(&day("login_succeeded")).await?,
+        failed_logins_24h: ctx.store.count_audit_events(&day("login_failed")).await?,
+        keys,
+        latest_events: ctx.store.recent_audit_events(10).await?,
     })
 }

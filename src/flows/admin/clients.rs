@@ -57,6 +57,30 @@ pub async fn add_client(
     Ok(CreatedClient { client, secret })
 }
 
+/// Replaces a client's settings; whether it is public, and its secret, stay as they are.
+pub async fn update_client(
+    store: &Store,
+    clock: &dyn Clock,
+    input: ClientInput,
+    actor: Actor,
+) -> Result<Client, AdminError> {
+    let id = known_id(&input.client_id)?;
+    let existing = store.find_client(&id).await?.ok_or_else(|| AdminError::UnknownClient(input.client_id.clone()))?;
+    let input = ClientInput { public: existing.is_public(), ..input };
+    let updated = parse_client(input, existing.secret_hash)?;
+    match store.update_client(updated, clock.now()).await {
+        Err(StoreError::NotFound) => return Err(AdminError::UnknownClient(id.to_string())),
+        other => other?,
+    }
+    let client = store.find_client(&id).await?.ok_or_else(|| AdminError::UnknownClient(id.to_string()))?;
+    let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    let event = AuditEvent::new("client_updated").client(id.as_str()).details(serde_json::json!({
+        "grant_types": grants, "first_party": client.first_party, "require_mfa": client.require_mfa
+    }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(client)
+}
+
 pub async fn list_clients(store: &Store) -> Result<Vec<Client>, AdminError> {
     Ok(store.list_clients().await?)
 }

@@ -5,10 +5,12 @@ pub mod access;
 mod clients;
 mod users;
 
-pub use clients::{ClientInput, CreatedClient, add_client, list_clients, remove_client, rotate_client_secret};
+pub use clients::{
+    ClientInput, CreatedClient, add_client, list_clients, remove_client, rotate_client_secret, update_client,
+};
 pub use users::{
-    UserInput, add_user, list_users, provision_totp, recover_admin, reset_mfa, revoke_user_sessions, set_user_disabled,
-    set_user_password,
+    ProfileInput, UserInput, add_user, end_user_session, list_users, provision_totp, recover_admin, reset_mfa,
+    revoke_refresh_family, revoke_user_sessions, set_user_disabled, set_user_password, update_user_profile,
 };
 
 use crate::model::InvalidValue;

@@ -1,3 +1,5 @@
+use uuid::Uuid;
+
 use crate::clock::Clock;
 use crate::flows::Actor;
 use crate::flows::admin::AdminError;
@@ -173,6 +175,80 @@ pub async fn recover_admin(
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
     store.record_audit(actor.stamp(event), clock.now()).await?;
     Ok(password)
+}
+
+/// A profile as an administrator edits it: empty email or name clear them; roles are
+/// separated by commas or spaces.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInput {
+    pub email: String,
+    pub name: String,
+    pub roles: String,
+}
+
+pub async fn update_user_profile(
+    store: &Store,
+    clock: &dyn Clock,
+    user_id: Uuid,
+    input: ProfileInput,
+    actor: Actor,
+) -> Result<(), AdminError> {
+    let email = Some(input.email.trim()).filter(|e| !e.is_empty()).map(Email::parse).transpose()?;
+    let name = Some(input.name.trim()).filter(|n| !n.is_empty()).map(DisplayName::parse).transpose()?;
+    let mut roles = input
+        .roles
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|r| !r.is_empty())
+        .map(Role::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    roles.sort();
+    roles.dedup();
+    match store.update_user_profile(user_id, email, name, &roles, clock.now()).await {
+        Err(StoreError::NotFound) => return Err(AdminError::UnknownUser(user_id.to_string())),
+        other => other?,
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let event = AuditEvent::new("user_updated").user(user_id).details(serde_json::json!({ "roles": names }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(())
+}
+
+/// Ends one browser session of a user (and its refresh-token families); `false` when it
+/// is not a live session of theirs.
+pub async fn end_user_session(
+    store: &Store,
+    clock: &dyn Clock,
+    user_id: Uuid,
+    sid: Uuid,
+    actor: Actor,
+) -> Result<bool, AdminError> {
+    let live = store.list_live_sessions(user_id, clock.now()).await?;
+    if !live.iter().any(|s| s.sid == sid) {
+        return Ok(false);
+    }
+    let ended = store.end_session(sid, RevocationReason::RevokedByAdmin, clock.now()).await?;
+    let event = AuditEvent::new("session_ended").user(user_id).details(serde_json::json!({
+        "sid": sid, "reason": RevocationReason::RevokedByAdmin.as_str(), "families_revoked": ended.families
+    }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
+    Ok(ended.sessions == 1)
+}
+
+/// Revokes one refresh-token family, and with it the access tokens of its grant; `false`
+/// when it was revoked already or does not exist.
+pub async fn revoke_refresh_family(
+    store: &Store,
+    clock: &dyn Clock,
+    family_id: Uuid,
+    actor: Actor,
+) -> Result<bool, AdminError> {
+    let revoked = store.revoke_family(family_id, RevocationReason::RevokedByAdmin, clock.now()).await?;
+    if revoked {
+        let event = AuditEvent::new("refresh_family_revoked")
+            .details(serde_json::json!({ "family": family_id, "reason": RevocationReason::RevokedByAdmin.as_str() }));
+        store.record_audit(actor.stamp(event), clock.now()).await?;
+    }
+    Ok(revoked)
 }
 
 async fn find(store: &Store, username: &str) -> Result<User, AdminError> {

@@ -1,0 +1,268 @@
+//! Clients: create (the secret shown once), edit every setting, rotate the secret, delete.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
+use crate::clock::format_rfc3339;
+use crate::flows::admin::{self, ClientInput};
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::model::{Client, ClientId, GrantType, RefreshOverrides};
+
+/// The editable settings as the form shows them.
+#[derive(Default)]
+struct ClientForm {
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    authorization_code: bool,
+    refresh_token: bool,
+    client_credentials: bool,
+    first_party: bool,
+    require_mfa: bool,
+    access_token_seconds: String,
+    refresh_idle_seconds: String,
+    refresh_absolute_seconds: String,
+    reuse_grace_seconds: String,
+    backchannel_logout_uri: String,
+}
+
+impl From<&Client> for ClientForm {
+    fn from(client: &Client) -> Self {
+        let lines = |uris: &[crate::model::RedirectUri]| uris.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n");
+        let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        Self {
+            name: client.name.clone(),
+            redirect_uris: lines(&client.redirect_uris),
+            post_logout_redirect_uris: lines(&client.post_logout_redirect_uris),
+            authorization_code: client.allows(GrantType::AuthorizationCode),
+            refresh_token: client.allows(GrantType::RefreshToken),
+            client_credentials: client.allows(GrantType::ClientCredentials),
+            first_party: client.first_party,
+            require_mfa: client.require_mfa,
+            access_token_seconds: number(client.access_token_seconds),
+            refresh_idle_seconds: number(client.refresh.idle_seconds),
+            refresh_absolute_seconds: number(client.refresh.absolute_seconds),
+            reuse_grace_seconds: number(client.refresh.reuse_grace_seconds),
+            backchannel_logout_uri: client.backchannel_logout_uri.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+struct ClientRow {
+    id: String,
+    name: String,
+    kind: &'static str,
+    grants: String,
+    first_party: bool,
+    require_mfa: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/clients.html")]
+struct ClientsTemplate {
+    admin: AdminFrame,
+    clients: Vec<ClientRow>,
+    form: ClientForm,
+}
+
+#[derive(Template)]
+#[template(path = "admin/client.html")]
+struct ClientTemplate {
+    admin: AdminFrame,
+    client_id: String,
+    kind: &'static str,
+    public: bool,
+    created: String,
+    form: ClientForm,
+}
+
+fn kind(client: &Client) -> &'static str {
+    if client.is_public() { "public" } else { "confidential" }
+}
+
+/// The client settings of a posted form; `Err` names the field that is not a number.
+fn client_input(admin: &AdminRequest, client_id: String) -> Result<ClientInput, String> {
+    let lines = |name| admin.form(name).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let number = |name: &str, label: &str| -> Result<Option<i64>, String> {
+        match admin.form(name).trim() {
+            "" => Ok(None),
+            text => text.parse().map(Some).map_err(|_| format!("{label} must be a whole number of seconds")),
+        }
+    };
+    Ok(ClientInput {
+        client_id,
+        name: Some(admin.form("name").trim().to_owned()).filter(|n| !n.is_empty()),
+        redirect_uris: lines("redirect_uris"),
+        post_logout_redirect_uris: lines("post_logout_redirect_uris"),
+        grant_types: admin.form.iter().filter(|(k, _)| k == "grant").map(|(_, v)| v.clone()).collect(),
+        public: admin.form("public") == "yes",
+        first_party: admin.form("first_party") == "yes",
+        require_mfa: admin.form("require_mfa") == "yes",
+        access_token_seconds: number("access_token_seconds", "The access token lifetime")?,
+        refresh: RefreshOverrides {
+            idle_seconds: number("refresh_idle_seconds", "The refresh idle lifetime")?,
+            absolute_seconds: number("refresh_absolute_seconds", "The refresh absolute lifetime")?,
+            reuse_grace_seconds: number("reuse_grace_seconds", "The reuse grace window")?,
+        },
+        backchannel_logout_uri: Some(admin.form("backchannel_logout_uri").trim().to_owned()).filter(|u| !u.is_empty()),
+    })
+}
+
+pub async fn clients_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    let clients = admin::list_clients(&state.store).await.map_err(HttpError::internal_page)?;
+    let rows = clients
+        .iter()
+        .map(|c| ClientRow {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            kind: kind(c),
+            grants: c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "),
+            first_party: c.first_party,
+            require_mfa: c.require_mfa,
+        })
+        .collect();
+    let form = ClientForm { authorization_code: true, refresh_token: true, ..ClientForm::default() };
+    admin.render(StatusCode::OK, ClientsTemplate { admin: admin.frame(), clients: rows, form })
+}
+
+pub async fn clients_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let input = match client_input(&admin, admin.form("client_id").trim().to_owned()) {
+        Ok(input) => input,
+        Err(message) => return admin.failed(message, "/admin/clients"),
+    };
+    match admin::add_client(&state.store, state.clock.as_ref(), input, admin.actor()).await {
+        Ok(created) => {
+            let back = format!("/admin/clients/{}", created.client.id);
+            match created.secret {
+                Some(secret) => {
+                    let message = format!(
+                        "{} was created. Put this client_secret in the application's configuration.",
+                        created.client.id
+                    );
+                    admin.show_secret("Client secret", &message, secret.expose(), &back)
+                }
+                None => Ok(see_other(&format!("{back}?notice=client_saved"))),
+            }
+        }
+        Err(err) => admin.failed(err, "/admin/clients"),
+    }
+}
+
+async fn find_client(state: &AppState, id: &str) -> Result<Client, HttpError> {
+    let not_found = || HttpError::Page {
+        status: StatusCode::NOT_FOUND,
+        title: "No such client",
+        message: "Go back to the list of clients.",
+    };
+    let id = ClientId::parse(id).map_err(|_| not_found())?;
+    state.store.find_client(&id).await.map_err(HttpError::internal_page)?.ok_or_else(not_found)
+}
+
+pub async fn client_get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    let client = find_client(&state, &id).await?;
+    let page = ClientTemplate {
+        admin: admin.frame(),
+        client_id: client.id.to_string(),
+        kind: kind(&client),
+        public: client.is_public(),
+        created: format_rfc3339(client.created_at),
+        form: ClientForm::from(&client),
+    };
+    admin.render(StatusCode::OK, page)
+}
+
+pub async fn client_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let client = find_client(&state, &id).await?;
+    let back = format!("/admin/clients/{}", client.id);
+    let input = match client_input(&admin, client.id.to_string()) {
+        Ok(input) => input,
+        Err(message) => return admin.failed(message, &back),
+    };
+    match admin::update_client(&state.store, state.clock.as_ref(), input, admin.actor()).await {
+        Ok(_) => Ok(see_other(&format!("{back}?notice=client_saved"))),
+        Err(err) => admin.failed(err, &back),
+    }
+}
+
+pub async fn client_rotate_secret_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let client = find_client(&state, &id).await?;
+    let back = format!("/admin/clients/{}", client.id);
+    match admin::rotate_client_secret(&state.store, state.clock.as_ref(), client.id.as_str(), admin.actor()).await {
+        Ok(secret) => {
+            let message = format!(
+                "The old secret of {} stopped working. Put this one in the application's configuration.",
+                client.id
+            );
+            admin.show_secret("New client secret", &message, secret.expose(), &back)
+        }
+        Err(err) => admin.failed(err, &back),
+    }
+}
+
+pub async fn client_delete_confirm_get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    let client = find_client(&state, &id).await?;
+    let action = format!("/admin/clients/{}/delete", client.id);
+    let back = format!("/admin/clients/{}", client.id);
+    let page = ConfirmTemplate {
+        admin: admin.frame(),
+        title: "Delete this client?",
+        paragraphs: vec![format!(
+            "{} ({}) is deleted with its authorization codes, consents and refresh tokens. Its users stay signed in \
+             to wristband, but the application can no longer sign anyone in or refresh tokens.",
+            client.id, client.name
+        )],
+        action: &action,
+        button: "Delete the client",
+        back: &back,
+    };
+    admin.render(StatusCode::OK, page)
+}
+
+pub async fn client_delete_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let client = find_client(&state, &id).await?;
+    if admin.form("confirm") != "yes" {
+        return Ok(see_other(&format!("/admin/clients/{}/delete", client.id)));
+    }
+    match admin::remove_client(&state.store, state.clock.as_ref(), client.id.as_str(), admin.actor()).await {
+        Ok(()) => Ok(see_other("/admin/clients?notice=client_deleted")),
+        Err(err) => admin.failed(err, "/admin/clients"),
+    }
+}

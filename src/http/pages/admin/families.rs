@@ -1,0 +1,108 @@
+//! Refresh-token families across users and clients: filter, inspect, revoke.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use uuid::Uuid;
+
+use super::{AdminFrame, AdminRequest, PAGE_SIZE, see_other, user_filter};
+use crate::clock::{UnixTime, format_rfc3339};
+use crate::flows::admin;
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::store::FamilyAdminRecord;
+
+pub struct FamilyRow {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+    pub revoked: String,
+    pub live: bool,
+}
+
+pub fn family_rows(records: Vec<FamilyAdminRecord>, now: UnixTime) -> Vec<FamilyRow> {
+    records
+        .into_iter()
+        .map(|f| FamilyRow {
+            live: f.revoked_at.is_none() && f.expires_at > now,
+            id: f.id.to_string(),
+            client_id: f.client_id,
+            user_id: f.user_id.to_string(),
+            scope: f.scope,
+            created: format_rfc3339(f.created_at),
+            last_used: format_rfc3339(f.last_used_at),
+            expires: format_rfc3339(f.expires_at),
+            revoked: match (f.revoked_at, f.revoked_reason) {
+                (Some(at), reason) => format!("{} ({})", format_rfc3339(at), reason.unwrap_or_default()),
+                (None, _) => String::new(),
+            },
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "admin/families.html")]
+struct FamiliesTemplate<'a> {
+    admin: AdminFrame,
+    user: &'a str,
+    client: &'a str,
+    families: Vec<FamilyRow>,
+    back: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn families_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    let user = admin.query("user").unwrap_or_default().trim().to_owned();
+    let client = admin.query("client").unwrap_or_default().trim().to_owned();
+    let user_id = user_filter(&state, &user).await?;
+    let client_id = Some(client.as_str()).filter(|c| !c.is_empty());
+    let (page, offset) = admin.offset();
+    let records = state
+        .store
+        .search_families(user_id, client_id, offset, PAGE_SIZE + 1)
+        .await
+        .map_err(HttpError::internal_page)?;
+    let more = records.len() as u64 > PAGE_SIZE;
+    let records = records.into_iter().take(PAGE_SIZE as usize).collect();
+    let encode = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let link = |page: u64| format!("/admin/families?user={}&client={}&page={page}", encode(&user), encode(&client));
+    let page = FamiliesTemplate {
+        admin: admin.frame(),
+        user: &user,
+        client: &client,
+        families: family_rows(records, state.clock.now()),
+        back: "/admin/families".to_owned(),
+        prev: (page > 1).then(|| link(page - 1)),
+        next: more.then(|| link(page + 1)),
+    };
+    admin.render(StatusCode::OK, page)
+}
+
+pub async fn family_revoke_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    // Back to an admin page only: never an open redirect.
+    let back = admin.form("back");
+    let back = if back.starts_with("/admin/") && !back.contains("//") && !back.contains('?') {
+        back
+    } else {
+        "/admin/families"
+    };
+    let Ok(family_id) = Uuid::parse_str(&id) else { return Ok(see_other(&format!("{back}?notice=nothing_changed"))) };
+    match admin::revoke_refresh_family(&state.store, state.clock.as_ref(), family_id, admin.actor()).await {
+        Ok(true) => Ok(see_other(&format!("{back}?notice=family_revoked"))),
+        Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
+        Err(err) => admin.failed(err, back),
+    }
+}

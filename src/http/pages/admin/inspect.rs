@@ -1,0 +1,53 @@
+//! The token inspector page: paste a JWT, read each check's verdict.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{AdminFrame, AdminRequest};
+use crate::flows::inspect::{Check, inspect_token};
+use crate::http::AppState;
+use crate::http::error::HttpError;
+
+struct Report {
+    passed: bool,
+    checks: Vec<Check>,
+    header: Option<String>,
+    claims: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/inspect.html")]
+struct InspectTemplate<'a> {
+    admin: AdminFrame,
+    token: &'a str,
+    report: Option<Report>,
+}
+
+pub async fn inspect_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    admin.render(StatusCode::OK, InspectTemplate { admin: admin.frame(), token: "", report: None })
+}
+
+pub async fn inspect_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let token = admin.form("token");
+    let inspection = inspect_token(&state.store, &state.config.issuer, state.clock.now(), token)
+        .await
+        .map_err(|e| HttpError::page(e.into()))?;
+    let pretty = |value: &Option<serde_json::Value>| {
+        value.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()))
+    };
+    let report = Report {
+        passed: inspection.all_passed(),
+        header: pretty(&inspection.header),
+        claims: pretty(&inspection.claims),
+        checks: inspection.checks,
+    };
+    admin.render(StatusCode::OK, InspectTemplate { admin: admin.frame(), token, report: Some(report) })
+}

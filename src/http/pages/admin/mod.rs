@@ -1,0 +1,225 @@
+//! `/admin`: administrators only, and only with two factors. Every form is CSRF-checked
+//! and every change is made by `flows::admin` with the administrator as the actor.
+
+mod audit;
+mod clients;
+mod dashboard;
+mod families;
+mod inspect;
+mod keys;
+mod users;
+
+pub use audit::audit_get;
+pub use clients::{
+    client_delete_confirm_get, client_delete_post, client_get, client_post, client_rotate_secret_post, clients_get,
+    clients_post,
+};
+pub use dashboard::admin_get;
+pub use families::{families_get, family_revoke_post};
+pub use inspect::{inspect_get, inspect_post};
+pub use keys::{key_revoke_confirm_get, key_revoke_post, keys_get, keys_rotate_post};
+pub use users::{session_end_post, user_action_post, user_get, user_post, users_get, users_post};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use uuid::Uuid;
+
+use super::PageBrowser;
+use crate::clock::format_rfc3339;
+use crate::flows::Actor;
+use crate::flows::admin::access::{AdminAccess, admin_access};
+use crate::flows::session::SessionUser;
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::http::extract::{field, pairs};
+use crate::model::Username;
+use crate::store::AuditRecord;
+
+/// Rows per page of the long lists.
+const PAGE_SIZE: u64 = 50;
+
+/// Messages an action leaves for the page it returns to, by a fixed key (`?notice=`).
+const NOTICES: [(&str, &str); 14] = [
+    ("user_created", "The user was created."),
+    ("user_saved", "The user's profile was saved."),
+    ("user_disabled", "The user was disabled: their sessions and refresh tokens ended."),
+    ("user_enabled", "The user was enabled."),
+    ("mfa_reset", "The user's second factor was removed; their sessions and refresh tokens ended."),
+    ("sessions_revoked", "The user's sessions and refresh tokens ended."),
+    ("session_ended", "The session ended."),
+    ("client_saved", "The client was saved."),
+    ("client_deleted", "The client was deleted with its codes, consents and refresh tokens."),
+    ("key_rotated", "The keys were rotated: the next key signs from now on."),
+    ("key_revoked", "The key was revoked: it left the JWKS and its tokens are refused."),
+    ("family_revoked", "The refresh-token family was revoked."),
+    ("nothing_changed", "Nothing was changed: it was changed elsewhere, or no longer exists."),
+    ("rotation_raced", "Another rotation happened at the same moment; nothing more was done."),
+];
+
+/// What every admin page shows around its content.
+pub struct AdminFrame {
+    pub username: String,
+    pub csrf_token: String,
+    pub notice: Option<&'static str>,
+    pub error: Option<String>,
+}
+
+/// A request from a signed-in administrator with two factors.
+pub struct AdminRequest {
+    pub browser: PageBrowser,
+    pub session: SessionUser,
+    pub form: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+}
+
+impl AdminRequest {
+    /// The administrator behind `request` (and its form, CSRF-checked, when `body` is
+    /// given). No session: sign in first; not an admin: 403; one factor: back to `/admin`,
+    /// which steps up.
+    pub async fn load(state: &AppState, request: &HttpRequest, body: Option<&[u8]>) -> Result<Self, HttpError> {
+        let (browser, form) = match body {
+            Some(body) => PageBrowser::load_for_form(state, request, body).await?,
+            None => (PageBrowser::load(state, request).await?, Vec::new()),
+        };
+        match admin_access(&state.context(), &browser.browser).await.map_err(HttpError::page)? {
+            AdminAccess::Granted(session) => {
+                Ok(Self { browser, session: *session, form, query: pairs(request.query_string().as_bytes()) })
+            }
+            AdminAccess::SignIn => Err(HttpError::SignIn { location: "/login?destination=admin" }),
+            AdminAccess::Forbidden => Err(forbidden()),
+            AdminAccess::SecondFactor(_) => Err(HttpError::SignIn { location: "/admin" }),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::Admin(self.session.user.id)
+    }
+
+    pub fn form(&self, name: &str) -> &str {
+        field(&self.form, name).unwrap_or_default()
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        field(&self.query, name).filter(|v| !v.is_empty())
+    }
+
+    pub fn frame(&self) -> AdminFrame {
+        let notice = self.query("notice").and_then(|key| NOTICES.iter().find(|(k, _)| *k == key)).map(|(_, t)| *t);
+        AdminFrame {
+            username: self.session.user.username.to_string(),
+            csrf_token: self.browser.csrf_token().to_owned(),
+            notice,
+            error: None,
+        }
+    }
+
+    /// The page offset of `?page=` (1-based).
+    pub fn offset(&self) -> (u64, u64) {
+        let page = self.query("page").and_then(|p| p.parse::<u64>().ok()).filter(|p| (1..=100_000).contains(p));
+        let page = page.unwrap_or(1);
+        (page, (page - 1) * PAGE_SIZE)
+    }
+
+    pub fn render(&self, status: StatusCode, page: impl Template) -> Result<HttpResponse, HttpError> {
+        Ok(self.browser.html(status).body(page.render()?))
+    }
+
+    /// A secret (a client secret, a temporary password) shown once.
+    pub fn show_secret(&self, title: &str, message: &str, secret: &str, back: &str) -> Result<HttpResponse, HttpError> {
+        self.render(StatusCode::OK, SecretTemplate { admin: self.frame(), title, message, secret, back })
+    }
+
+    /// A failed action: what went wrong, and the way back.
+    pub fn failed(&self, error: impl std::fmt::Display, back: &str) -> Result<HttpResponse, HttpError> {
+        let page =
+            MessageTemplate { admin: self.frame(), title: "Nothing was changed", message: &error.to_string(), back };
+        self.render(StatusCode::BAD_REQUEST, page)
+    }
+}
+
+/// The user a filter names, by username or `sub`; an unknown one matches nobody.
+pub async fn user_filter(state: &AppState, text: &str) -> Result<Option<Uuid>, HttpError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(id) = Uuid::parse_str(text) {
+        return Ok(Some(id));
+    }
+    let found = match Username::parse(text) {
+        Ok(username) => state.store.find_user_by_username(&username).await.map_err(HttpError::internal_page)?,
+        Err(_) => None,
+    };
+    Ok(Some(found.map_or(Uuid::nil(), |u| u.id)))
+}
+
+pub fn forbidden() -> HttpError {
+    HttpError::Page {
+        status: StatusCode::FORBIDDEN,
+        title: "Administrators only",
+        message: "Your account is not an administrator of this sign-in service. Go to /account for your own account.",
+    }
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::build(StatusCode::SEE_OTHER)
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "admin/message.html")]
+struct MessageTemplate<'a> {
+    admin: AdminFrame,
+    title: &'a str,
+    message: &'a str,
+    back: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/secret.html")]
+struct SecretTemplate<'a> {
+    admin: AdminFrame,
+    title: &'a str,
+    message: &'a str,
+    secret: &'a str,
+    back: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmTemplate<'a> {
+    pub admin: AdminFrame,
+    pub title: &'a str,
+    pub paragraphs: Vec<String>,
+    pub action: &'a str,
+    pub button: &'a str,
+    pub back: &'a str,
+}
+
+/// An audit event as the tables show it.
+pub struct EventRow {
+    pub at: String,
+    pub event: String,
+    pub user: String,
+    pub actor: String,
+    pub client: String,
+    pub ip: String,
+    pub details: String,
+}
+
+impl From<AuditRecord> for EventRow {
+    fn from(record: AuditRecord) -> Self {
+        let id = |id: Option<uuid::Uuid>| id.map_or_else(String::new, |id| id.to_string());
+        Self {
+            at: format_rfc3339(record.at),
+            event: record.event,
+            user: id(record.user_id),
+            actor: id(record.actor_user_id),
+            client: record.client_id.unwrap_or_default(),
+            ip: record.ip.unwrap_or_default(),
+            details: record.details.to_string(),
+        }
+    }
+}

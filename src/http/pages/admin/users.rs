@@ -1,0 +1,273 @@
+//! Users: search and page through them, create, edit, disable, reset credentials, and
+//! end their sessions.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use uuid::Uuid;
+
+use super::families::{FamilyRow, family_rows};
+use super::{AdminFrame, AdminRequest, PAGE_SIZE, see_other};
+use crate::clock::format_rfc3339;
+use crate::flows::admin::{self, ProfileInput, UserInput};
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::model::{ACR_TWO_FACTOR, User};
+
+struct UserRow {
+    id: String,
+    username: String,
+    name: String,
+    email: String,
+    roles: String,
+    admin: bool,
+    totp: bool,
+    disabled: bool,
+}
+
+impl From<User> for UserRow {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            username: user.username.to_string(),
+            name: user.name.map(|n| n.to_string()).unwrap_or_default(),
+            email: user.email.map(|e| e.to_string()).unwrap_or_default(),
+            roles: user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            admin: user.is_admin,
+            totp: user.totp_secret.is_some(),
+            disabled: user.disabled,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersTemplate<'a> {
+    admin: AdminFrame,
+    query: &'a str,
+    total: u64,
+    users: Vec<UserRow>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+struct SessionRow {
+    sid: String,
+    created: String,
+    ip: String,
+    user_agent: String,
+    acr: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserTemplate {
+    admin: AdminFrame,
+    id: String,
+    username: String,
+    name: String,
+    email: String,
+    roles: String,
+    admin_role: bool,
+    disabled: bool,
+    totp: bool,
+    created: String,
+    actions: Vec<(&'static str, &'static str)>,
+    sessions: Vec<SessionRow>,
+    families: Vec<FamilyRow>,
+    back: String,
+}
+
+pub async fn users_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    let query: String = admin.query("q").unwrap_or_default().chars().take(200).collect();
+    let (page, offset) = admin.offset();
+    let (users, total) =
+        state.store.search_users(query.trim(), offset, PAGE_SIZE).await.map_err(HttpError::internal_page)?;
+    let link = |page: u64| {
+        format!(
+            "/admin/users?q={}&page={page}",
+            url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+        )
+    };
+    let page = UsersTemplate {
+        admin: admin.frame(),
+        query: &query,
+        total,
+        users: users.into_iter().map(UserRow::from).collect(),
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (offset + PAGE_SIZE < total).then(|| link(page + 1)),
+    };
+    admin.render(StatusCode::OK, page)
+}
+
+pub async fn users_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let optional = |name| Some(admin.form(name).trim().to_owned()).filter(|v| !v.is_empty());
+    let input = UserInput {
+        username: admin.form("username").trim().to_owned(),
+        email: optional("email"),
+        name: optional("name"),
+        roles: admin
+            .form("roles")
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        is_admin: admin.form("admin") == "yes",
+        password: None,
+    };
+    match admin::add_user(&state.store, state.clock.as_ref(), &state.hasher, input, admin.actor()).await {
+        Ok((user, password)) => {
+            let back = format!("/admin/users/{}?notice=user_created", user.id);
+            let message =
+                format!("{} was created. Give them this temporary password over a channel you trust.", user.username);
+            let secret = password.map(|p| p.expose().to_owned()).unwrap_or_default();
+            admin.show_secret("Temporary password", &message, &secret, &back)
+        }
+        Err(err) => admin.failed(err, "/admin/users"),
+    }
+}
+
+async fn find_user(state: &AppState, id: &str) -> Result<Option<User>, HttpError> {
+    let Ok(id) = Uuid::parse_str(id) else { return Ok(None) };
+    state.store.find_user(id).await.map_err(HttpError::internal_page)
+}
+
+fn not_found() -> HttpError {
+    HttpError::Page { status: StatusCode::NOT_FOUND, title: "No such user", message: "Go back to the list of users." }
+}
+
+pub async fn user_get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, None).await?;
+    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let now = state.clock.now();
+    let sessions = state.store.list_live_sessions(user.id, now).await.map_err(HttpError::internal_page)?;
+    let families =
+        state.store.search_families(Some(user.id), None, 0, PAGE_SIZE).await.map_err(HttpError::internal_page)?;
+    let mut actions = vec![if user.disabled { ("enable", "Enable") } else { ("disable", "Disable") }];
+    actions.push(("password", "Set a temporary password"));
+    if user.totp_secret.is_some() {
+        actions.push(("reset-mfa", "Reset two-step verification"));
+    }
+    actions.push(("revoke-sessions", "End every session"));
+    let back = format!("/admin/users/{}", user.id);
+    let page = UserTemplate {
+        admin: admin.frame(),
+        id: user.id.to_string(),
+        username: user.username.to_string(),
+        name: user.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        email: user.email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+        roles: user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+        admin_role: user.is_admin,
+        disabled: user.disabled,
+        totp: user.totp_secret.is_some(),
+        created: format_rfc3339(user.created_at),
+        actions,
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                sid: s.sid.to_string(),
+                created: format_rfc3339(s.created_at),
+                ip: s.ip.unwrap_or_default(),
+                user_agent: s.user_agent.unwrap_or_default(),
+                acr: if s.acr == ACR_TWO_FACTOR { "two factors" } else { "password" },
+            })
+            .collect(),
+        families: family_rows(families, now),
+        back,
+    };
+    admin.render(StatusCode::OK, page)
+}
+
+pub async fn user_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let input = ProfileInput {
+        email: admin.form("email").to_owned(),
+        name: admin.form("name").to_owned(),
+        roles: admin.form("roles").to_owned(),
+    };
+    let back = format!("/admin/users/{}", user.id);
+    match admin::update_user_profile(&state.store, state.clock.as_ref(), user.id, input, admin.actor()).await {
+        Ok(()) => Ok(see_other(&format!("{back}?notice=user_saved"))),
+        Err(err) => admin.failed(err, &back),
+    }
+}
+
+/// Disable, enable, temporary password, reset MFA, end every session.
+pub async fn user_action_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let (id, action) = path.into_inner();
+    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let (store, clock, actor) = (&state.store, state.clock.as_ref(), admin.actor());
+    let username = user.username.as_str();
+    let back = format!("/admin/users/{}", user.id);
+    let notice = match action.as_str() {
+        "disable" => admin::set_user_disabled(store, clock, username, true, actor).await.map(|_| "user_disabled"),
+        "enable" => admin::set_user_disabled(store, clock, username, false, actor).await.map(|_| "user_enabled"),
+        "reset-mfa" => admin::reset_mfa(store, clock, username, actor).await.map(|_| "mfa_reset"),
+        "revoke-sessions" => {
+            admin::revoke_user_sessions(store, clock, username, actor).await.map(|_| "sessions_revoked")
+        }
+        "password" => {
+            return match admin::set_user_password(store, clock, &state.hasher, username, None, actor).await {
+                Ok(password) => {
+                    let secret = password.map(|p| p.expose().to_owned()).unwrap_or_default();
+                    let message = format!(
+                        "{username}'s sessions and refresh tokens ended. Give them this password over a channel you trust."
+                    );
+                    admin.show_secret("Temporary password", &message, &secret, &back)
+                }
+                Err(err) => admin.failed(err, &back),
+            };
+        }
+        _ => {
+            return Err(HttpError::bad_page(
+                "Unknown action",
+                "Go back to the user's page and use one of its buttons.",
+            ));
+        }
+    };
+    match notice {
+        Ok(notice) => Ok(see_other(&format!("{back}?notice={notice}"))),
+        Err(err) => admin.failed(err, &back),
+    }
+}
+
+pub async fn session_end_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+    let (id, sid) = path.into_inner();
+    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let back = format!("/admin/users/{}", user.id);
+    let Ok(sid) = Uuid::parse_str(&sid) else { return Ok(see_other(&format!("{back}?notice=nothing_changed"))) };
+    match admin::end_user_session(&state.store, state.clock.as_ref(), user.id, sid, admin.actor()).await {
+        Ok(true) => Ok(see_other(&format!("{back}?notice=session_ended"))),
+        Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
+        Err(err) => admin.failed(err, &back),
+    }
+}
