@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod admin_browser;
 mod authorize;
 mod backchannel;
 mod bootstrap;

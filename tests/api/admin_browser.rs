@@ -1,0 +1,172 @@
+//! The admin pages in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, driven over WebDriver with fantoccini): sign in with TOTP, create a
+//! client and a user, rotate the key, revoke a refresh family, inspect a token. Each page
+//! is saved as a screenshot under `target/screenshots/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::process::{Child, Command};
+use wristband::model::{ClientId, KeyState, Username};
+
+use crate::browser::app_with_tokens;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver on a free loopback port, stopped when dropped.
+struct Driver {
+    _process: Child,
+    url: String,
+}
+
+async fn start_driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "the browser tests need Debian's chromium and chromium-driver: apt-get install chromium chromium-driver \
+         (.ci/run installs them)"
+    );
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let process = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/status")).await.is_ok_and(|r| r.status().is_success()) {
+            return Driver { _process: process, url };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not answer on {url}");
+}
+
+async fn chromium(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]
+        }),
+    );
+    ClientBuilder::native().capabilities(capabilities).connect(&driver.url).await.expect("a Chromium session")
+}
+
+/// Saves what the browser shows as `target/screenshots/<name>.png`.
+async fn screenshot(browser: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = browser.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits for the element (a click may still be loading the next page), then types.
+async fn fill(browser: &Client, css: &str, text: &str) {
+    let field = browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+/// Waits (10 s at most) for the page to say `needle`: after a click, the next page may
+/// still be loading.
+async fn expect_text(browser: &Client, needle: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(main) = browser.find(Locator::Css("main")).await
+            && let Ok(text) = main.text().await
+        {
+            if text.contains(needle) {
+                return;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never said {needle:?}; it says: {last}");
+}
+
+#[tokio::test]
+async fn an_administrator_does_the_daily_tasks_in_a_real_browser() {
+    let driver = start_driver().await;
+    let (_env, app, _secret, tokens) = app_with_tokens().await;
+    let phone = app.enrol_totp("admin").await;
+    let password = app.bootstrapped_admin.clone().unwrap().password.unwrap();
+    let browser = chromium(&driver).await;
+
+    // Sign in with a password and a TOTP code.
+    browser.goto(&app.url("/admin")).await.unwrap();
+    assert!(browser.current_url().await.unwrap().as_str().ends_with("/login?destination=admin"));
+    screenshot(&browser, "01-login").await;
+    fill(&browser, "#username", "admin").await;
+    fill(&browser, "#password", password.expose()).await;
+    click(&browser, "button[type=submit]").await;
+    expect_text(&browser, "Two-step verification").await;
+    screenshot(&browser, "02-totp").await;
+    fill(&browser, "#code", &app.code(&phone)).await;
+    click(&browser, "button[type=submit]").await;
+    expect_text(&browser, "Signed in as admin with two factors").await;
+    screenshot(&browser, "03-dashboard").await;
+
+    // Create a client; its secret is shown once.
+    browser.goto(&app.url("/admin/clients")).await.unwrap();
+    fill(&browser, "#client_id", "reports").await;
+    fill(&browser, "#name", "Reports").await;
+    fill(&browser, "#redirect_uris", "https://reports.example/cb").await;
+    click(&browser, "form[action='/admin/clients'] button[type=submit]").await;
+    let secret = browser.wait().for_element(Locator::Css("#secret")).await.unwrap().text().await.unwrap();
+    assert!(secret.starts_with("wbs_"), "{secret}");
+    screenshot(&browser, "04-client-secret").await;
+    assert!(app.store.find_client(&ClientId::parse("reports").unwrap()).await.unwrap().is_some());
+
+    // Create a user; the temporary password is shown once.
+    browser.goto(&app.url("/admin/users")).await.unwrap();
+    fill(&browser, "#username", "carol").await;
+    fill(&browser, "#email", "carol@example.com").await;
+    fill(&browser, "#roles", "reader").await;
+    click(&browser, "form[method=post][action='/admin/users'] button").await;
+    expect_text(&browser, "Temporary password").await;
+    screenshot(&browser, "05-user-password").await;
+    let carol = app.store.find_user_by_username(&Username::parse("carol").unwrap()).await.unwrap();
+    assert!(carol.is_some_and(|c| c.email.is_some_and(|e| e.as_str() == "carol@example.com")));
+
+    // Rotate the key: the next key was published moments ago, so the page asks first.
+    browser.goto(&app.url("/admin/keys")).await.unwrap();
+    screenshot(&browser, "06-keys").await;
+    click(&browser, "form[action='/admin/keys/rotate'] button").await;
+    expect_text(&browser, "Rotate before every verifier has the next key?").await;
+    screenshot(&browser, "07-rotate-confirm").await;
+    click(&browser, "button.danger").await;
+    expect_text(&browser, "The keys were rotated").await;
+    let keys = app.store.list_signing_keys().await.unwrap();
+    assert_eq!(keys.iter().filter(|k| k.state == KeyState::Retired).count(), 1);
+
+    // Revoke alice's refresh-token family.
+    browser.goto(&app.url("/admin/families?user=alice")).await.unwrap();
+    screenshot(&browser, "08-families").await;
+    click(&browser, "form[action^='/admin/families/'] button").await;
+    expect_text(&browser, "The refresh-token family was revoked.").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let family = app.store.find_refresh_token(&wristband::security::random::sha256_hex(refresh)).await.unwrap();
+    assert!(family.unwrap().family.revoked);
+
+    // Inspect a token.
+    browser.goto(&app.url("/admin/inspect")).await.unwrap();
+    fill(&browser, "#token", tokens["id_token"].as_str().unwrap()).await;
+    click(&browser, "form[action='/admin/inspect'] button").await;
+    expect_text(&browser, "Every check passed").await;
+    screenshot(&browser, "09-inspector").await;
+
+    browser.close().await.unwrap();
+}
