@@ -10,6 +10,7 @@ mod m20261123_000001_initial_schema;
 mod m20261123_000002_authorization_requests;
 mod m20261123_000003_backchannel_logout;
 mod m20261123_000004_mfa;
+mod m20261123_000005_password_change_required;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_authorization_requests::Migration),
             Box::new(m20261123_000003_backchannel_logout::Migration),
             Box::new(m20261123_000004_mfa::Migration),
+            Box::new(m20261123_000005_password_change_required::Migration),
         ]
     }
 }

@@ -85,15 +85,32 @@ pub async fn change_password(
         ctx.store.record_audit(event, ctx.clock.now()).await?;
         return Ok(Err("Your current password is not right. Nothing was changed.".to_owned()));
     }
-    if change.new.expose() != change.confirm.expose() {
+    replace_password(ctx, session, &change.new, &change.confirm, meta).await
+}
+
+/// Sets the password the person chose (typed twice), ending every other session and every
+/// family not bound to this one; a temporary password stops being temporary. `Err` is
+/// what to tell the person.
+pub async fn replace_password(
+    ctx: &Context<'_>,
+    session: &SessionUser,
+    new: &SecretString,
+    confirm: &SecretString,
+    meta: &RequestMeta,
+) -> Result<Result<(), String>, FlowError> {
+    let user = &session.user;
+    if new.expose() != confirm.expose() {
         return Ok(Err("The new password and its confirmation differ. Nothing was changed.".to_owned()));
     }
-    if let Err(policy) = check_policy(change.new.expose()) {
+    if let Err(policy) = check_policy(new.expose()) {
         return Ok(Err(format!("Nothing was changed: {policy}.")));
     }
-    let hash = ctx.hasher.hash(&change.new).await?;
+    if ctx.hasher.verify(new, Some(&user.password_hash)).await? {
+        return Ok(Err("The new password must differ from the current one. Nothing was changed.".to_owned()));
+    }
+    let hash = ctx.hasher.hash(new).await?;
     let now = ctx.clock.now();
-    let ended = ctx.store.set_user_password_hash(user.id, hash, Some(session.session.sid), now).await?;
+    let ended = ctx.store.set_user_password_hash(user.id, hash, false, Some(session.session.sid), now).await?;
     let event = AuditEvent::new("password_changed")
         .user(user.id)
         .ip(meta.ip.clone())

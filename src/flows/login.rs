@@ -4,6 +4,7 @@
 //! second factor, or whom the request demands one of, goes on to the second step.
 
 use super::Context;
+use super::account::replace_password;
 use super::authorize::{self, AuthorizeOutcome, Browser, Continuation, LoginPage};
 use super::error::FlowError;
 use super::mfa::{continue_login, start_challenge};
@@ -32,6 +33,41 @@ impl From<AuthorizeOutcome> for LoginStep {
     fn from(outcome: AuthorizeOutcome) -> Self {
         Self { outcome, session: None }
     }
+}
+
+/// The page that replaces a temporary password before the login goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePasswordPage {
+    pub continuation: Continuation,
+    pub error: Option<String>,
+}
+
+/// The temporary-password form as posted.
+#[derive(Debug, Clone)]
+pub struct NewPassword {
+    pub continuation: Continuation,
+    pub new: SecretString,
+    pub confirm: SecretString,
+}
+
+/// Replaces the signed-in person's temporary password, then goes on where the login was
+/// going. Without a session, nothing happens.
+pub async fn replace_temporary_password(
+    ctx: &Context<'_>,
+    form: NewPassword,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let Some(session) = &browser.session else { return Ok(AuthorizeOutcome::Expired) };
+    if session.user.password_change_required
+        && let Err(message) = replace_password(ctx, session, &form.new, &form.confirm, meta).await?
+    {
+        let page = ChangePasswordPage { continuation: form.continuation, error: Some(message) };
+        return Ok(AuthorizeOutcome::ChangePassword(page));
+    }
+    let mut session = session.clone();
+    session.user.password_change_required = false;
+    continue_login(ctx, &form.continuation, browser, &session).await
 }
 
 /// The login page for a wristband page.
@@ -115,6 +151,6 @@ pub async fn login(
         event = event.client(client_id);
     }
     ctx.store.record_audit(event, now).await?;
-    let outcome = continue_login(ctx, &attempt.continuation, browser, &session).await?;
+    let outcome = continue_login(ctx, &attempt.continuation, browser, &session.session).await?;
     Ok(LoginStep { outcome, session: Some(Box::new(session)) })
 }

@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(pages::login::login_get))
             .route("/login", web::post().to(pages::login::login_post))
             .route("/login/mfa", web::post().to(pages::login::mfa_post))
+            .route("/login/password", web::post().to(pages::login::password_post))
             .route("/login/resume", web::post().to(pages::login::resume_post))
             .route("/consent", web::post().to(pages::consent::consent_post))
             .route("/account", web::get().to(pages::account::account_get))

@@ -94,6 +94,8 @@ pub struct User {
     pub totp_secret: Option<Vec<u8>>,
     /// Set while too many wrong second-factor codes keep the factor locked.
     pub mfa_locked_until: Option<UnixTime>,
+    /// The password is a temporary one wristband generated: the next sign-in must replace it.
+    pub password_change_required: bool,
     pub created_at: UnixTime,
 }
 

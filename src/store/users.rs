@@ -20,6 +20,8 @@ pub struct NewUser {
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub is_admin: bool,
+    /// A generated (temporary) password, to be replaced at the next sign-in.
+    pub password_change_required: bool,
 }
 
 impl TryFrom<user::Model> for User {
@@ -38,6 +40,7 @@ impl TryFrom<user::Model> for User {
             disabled: row.disabled,
             totp_secret: row.totp_secret,
             mfa_locked_until: row.mfa_locked_until,
+            password_change_required: row.password_change_required,
             created_at: row.created_at,
         })
     }
@@ -60,6 +63,7 @@ impl Store {
             totp_last_step: Set(None),
             mfa_failures: Set(0),
             mfa_locked_until: Set(None),
+            password_change_required: Set(new.password_change_required),
             password_changed_at: Set(now),
             created_at: Set(now),
             updated_at: Set(now),
@@ -165,17 +169,20 @@ impl Store {
 
     /// Replaces the password hash and, in the same transaction, ends every session and
     /// refresh-token family the old password opened, but for the session `keep` (the one
-    /// the person changed it from) and its families.
+    /// the person changed it from) and its families. `temporary`: the next sign-in must
+    /// replace it.
     pub async fn set_user_password_hash(
         &self,
         id: Uuid,
         hash: String,
+        temporary: bool,
         keep: Option<Uuid>,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
         let txn = self.write_transaction().await?;
         let updated = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .col_expr(user::Column::PasswordChangeRequired, Expr::value(temporary))
             .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(id))

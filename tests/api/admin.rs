@@ -6,7 +6,11 @@ use wristband::security::random::sha256_hex;
 use crate::browser::{Browser, Page, REDIRECT_URI, app_with_tokens, authorize_query, claims, code_for, exchange};
 use crate::helpers::TestApp;
 
-/// The bootstrapped admin, signed in with TOTP, on the dashboard; and their CSRF token.
+/// What the bootstrapped admin's printed, temporary password is replaced with.
+const ADMIN_PASSWORD: &str = "the admin's own passphrase";
+
+/// The bootstrapped admin, signed in with TOTP, their temporary password replaced, on the
+/// dashboard; and their CSRF token.
 async fn admin_browser(app: &TestApp) -> (Browser, String) {
     let phone = app.enrol_totp("admin").await;
     let password = app.bootstrapped_admin.clone().unwrap().password.unwrap();
@@ -19,10 +23,34 @@ async fn admin_browser(app: &TestApp) -> (Browser, String) {
             &[("csrf_token", &csrf), ("destination", "admin"), ("username", "admin"), ("password", password.expose())],
         )
         .await;
-    let done = browser.submit_code(&code_page, &app.code(&phone)).await;
+    let temporary = browser.submit_code(&code_page, &app.code(&phone)).await;
+    let done = browser.replace_password(&temporary, ADMIN_PASSWORD).await;
     assert_eq!(done.location.as_deref(), Some("/admin"), "{}", done.body);
     assert_eq!(browser.get("/admin").await.status, 200);
     (browser, csrf)
+}
+
+/// Signs in at `/authorize` with a temporary password, which must be replaced before the
+/// code is issued; returns the browser and the code.
+async fn first_sign_in(app: &TestApp, username: &str, temporary: &str, chosen: &str) -> (Browser, String) {
+    let mut browser = Browser::new(app);
+    let login = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid roles", &[]))).await;
+    let page = browser.submit_login(&login, username, temporary).await;
+    let skipped = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid roles", &[]))).await;
+    assert!(skipped.body.contains("Choose a new password"), "no code before the password is replaced");
+    let silent = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[("prompt", "none")]))).await;
+    assert_eq!(silent.redirect_param("error").as_deref(), Some("interaction_required"));
+    let short = browser.replace_password(&page, "short").await;
+    assert!(short.body.contains("at least"), "the policy applies: {}", short.body);
+    let redirect = browser.replace_password(&page, chosen).await;
+    assert_eq!(redirect.status, 303, "{}", redirect.body);
+    let mut again = Browser::new(app);
+    let login = again.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    assert!(
+        again.submit_login(&login, username, temporary).await.body.contains("Incorrect"),
+        "the temporary one is gone"
+    );
+    (browser, redirect.redirect_param("code").expect("a code"))
 }
 
 fn secret_on(page: &Page) -> String {
@@ -43,7 +71,8 @@ async fn only_administrators_with_two_factors_get_in() {
     let mut one_factor = Browser::new(&app);
     let login = one_factor.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let password = app.bootstrapped_admin.clone().unwrap().password.unwrap();
-    assert_eq!(one_factor.submit_login(&login, "admin", password.expose()).await.status, 303);
+    let temporary = one_factor.submit_login(&login, "admin", password.expose()).await;
+    assert_eq!(one_factor.replace_password(&temporary, ADMIN_PASSWORD).await.status, 303);
 
     for path in pages {
         let page = anonymous.get(path).await;
@@ -102,7 +131,7 @@ async fn an_admin_manages_a_user_from_creation_to_reset() {
         )
         .await;
     assert_eq!(saved.location, Some(format!("/admin/users/{}?notice=user_saved", bob.id)));
-    let (mut bob_browser, code) = code_for(&app, "demo", "bob", &password).await;
+    let (mut bob_browser, code) = first_sign_in(&app, "bob", &password, "bob's own passphrase").await;
     let tokens = exchange(&app, "demo", &secret, &code).await;
     assert_eq!(claims(tokens["access_token"].as_str().unwrap())["roles"], serde_json::json!(["reader", "writer"]));
     let detail = admin.get(&format!("/admin/users/{}", bob.id)).await;
@@ -126,7 +155,7 @@ async fn an_admin_manages_a_user_from_creation_to_reset() {
     let temporary = admin.post(&format!("/admin/users/{}/password", bob.id), &[("csrf_token", &csrf)]).await;
     let new_password = secret_on(&temporary);
     assert_ne!(new_password, password);
-    code_for(&app, "demo", "bob", &new_password).await;
+    first_sign_in(&app, "bob", &new_password, "bob's second passphrase").await;
 
     let admin_id = app.store.find_user_by_username(&Username::parse("admin").unwrap()).await.unwrap().unwrap().id;
     for event in ["user_created", "user_updated", "user_disabled", "user_enabled", "user_password_set"] {

@@ -116,8 +116,13 @@ async fn an_administrator_does_the_daily_tasks_in_a_real_browser() {
     screenshot(&browser, "02-totp").await;
     fill(&browser, "#code", &app.code(&phone)).await;
     click(&browser, "button[type=submit]").await;
+    expect_text(&browser, "Choose a new password").await;
+    fill(&browser, "#new_password", "the admin's own passphrase").await;
+    fill(&browser, "#confirm_password", "the admin's own passphrase").await;
+    screenshot(&browser, "03-new-password").await;
+    click(&browser, "button[type=submit]").await;
     expect_text(&browser, "Signed in as admin with two factors").await;
-    screenshot(&browser, "03-dashboard").await;
+    screenshot(&browser, "03b-dashboard").await;
 
     // Create a client; its secret is shown once.
     browser.goto(&app.url("/admin/clients")).await.unwrap();

@@ -95,6 +95,23 @@ impl Browser {
         .await
     }
 
+    /// Answers the page that replaces a temporary password.
+    pub async fn replace_password(&mut self, page: &Page, new_password: &str) -> Page {
+        assert!(page.body.contains("Choose a new password"), "the temporary-password page: {}", page.body);
+        let mut form = vec![
+            ("csrf_token", page.hidden("csrf_token").expect("CSRF token")),
+            ("new_password", new_password.to_owned()),
+            ("confirm_password", new_password.to_owned()),
+        ];
+        for name in ["request_id", "destination"] {
+            if let Some(value) = page.hidden(name) {
+                form.push((name, value));
+            }
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post("/login/password", &form).await
+    }
+
     /// Answers a consent page.
     pub async fn submit_consent(&mut self, page: &Page, decision: &str) -> Page {
         let csrf = page.hidden("csrf_token").expect("consent form has a CSRF token");

@@ -286,6 +286,9 @@ async fn the_first_administrator_enrols_totp_on_the_way_to_admin() {
     let phone = offered_secret(&enroll);
     let codes = browser.submit_code(&enroll, &app.code(&phone)).await;
     assert!(codes.body.contains("href=\"/admin\""), "{}", codes.body);
+    let temporary = browser.get("/admin").await;
+    let back = browser.replace_password(&temporary, "the admin's own passphrase").await;
+    assert_eq!(back.location.as_deref(), Some("/admin"), "the printed password was temporary");
     let home = browser.get("/admin").await;
 
     assert_eq!(home.status, 200, "{}", home.body);
@@ -309,7 +312,8 @@ async fn a_one_factor_administrator_steps_up_and_others_are_refused() {
 
     let mut admin = Browser::new(&app);
     let login = admin.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
-    assert_eq!(admin.submit_login(&login, "admin", admin_password.expose()).await.status, 303, "one factor");
+    let temporary = admin.submit_login(&login, "admin", admin_password.expose()).await;
+    assert_eq!(admin.replace_password(&temporary, "the admin's own passphrase").await.status, 303, "one factor");
     let phone = app.enrol_totp("admin").await;
     let step_up = admin.get("/admin").await;
     assert!(is_code_page(&step_up), "{}", step_up.body);

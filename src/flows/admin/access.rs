@@ -4,6 +4,7 @@
 use crate::flows::Context;
 use crate::flows::authorize::{AuthorizeOutcome, Browser, Continuation};
 use crate::flows::error::FlowError;
+use crate::flows::login::ChangePasswordPage;
 use crate::flows::mfa::start_challenge;
 use crate::flows::session::SessionUser;
 use crate::model::{Destination, SigningKeyRecord};
@@ -15,8 +16,9 @@ pub enum AdminAccess {
     SignIn,
     /// Signed in, but not an administrator.
     Forbidden,
-    /// An administrator whose session has one factor: the second step comes first.
-    SecondFactor(AuthorizeOutcome),
+    /// An administrator who must first step up to two factors, or replace a temporary
+    /// password: that page comes first.
+    Interaction(AuthorizeOutcome),
     Granted(Box<SessionUser>),
 }
 
@@ -28,7 +30,14 @@ pub async fn admin_access(ctx: &Context<'_>, browser: &Browser) -> Result<AdminA
     if !session.session.authentication.is_two_factor() {
         let continuation = Continuation::Page(Destination::Admin);
         let page = start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await?;
-        return Ok(AdminAccess::SecondFactor(page));
+        return Ok(AdminAccess::Interaction(page));
+    }
+    if session.user.password_change_required {
+        let continuation = Continuation::Page(Destination::Admin);
+        return Ok(AdminAccess::Interaction(AuthorizeOutcome::ChangePassword(ChangePasswordPage {
+            continuation,
+            error: None,
+        })));
     }
     Ok(AdminAccess::Granted(Box::new(session.clone())))
 }

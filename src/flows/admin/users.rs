@@ -40,7 +40,15 @@ pub async fn add_user(
     roles.dedup();
     let (password, generated) = new_password(input.password)?;
     let password_hash = hasher.hash(&password).await?;
-    let new = NewUser { username: username.clone(), email, name, password_hash, roles, is_admin: input.is_admin };
+    let new = NewUser {
+        username: username.clone(),
+        email,
+        name,
+        password_hash,
+        roles,
+        is_admin: input.is_admin,
+        password_change_required: generated,
+    };
     let user = match store.insert_user(new, clock.now()).await {
         Err(StoreError::Conflict(_)) => return Err(AdminError::UserExists(username.to_string())),
         other => other?,
@@ -103,7 +111,7 @@ pub async fn set_user_password(
     let user = find(store, username).await?;
     let (password, generated) = new_password(password)?;
     let hash = hasher.hash(&password).await?;
-    let ended = store.set_user_password_hash(user.id, hash, None, clock.now()).await?;
+    let ended = store.set_user_password_hash(user.id, hash, generated, None, clock.now()).await?;
     let event = AuditEvent::new("user_password_set")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
@@ -169,7 +177,7 @@ pub async fn recover_admin(
     let password = SecretString::new(generated_password()?);
     let hash = hasher.hash(&password).await?;
     store.remove_totp(user.id, clock.now()).await?;
-    let ended = store.set_user_password_hash(user.id, hash, None, clock.now()).await?;
+    let ended = store.set_user_password_hash(user.id, hash, true, None, clock.now()).await?;
     let event = AuditEvent::new("admin_recovered")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));

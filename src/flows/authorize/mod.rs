@@ -11,6 +11,7 @@ pub use request::{AuthorizeParams, UntrustedRequest};
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, OAuthError};
+use super::login::ChangePasswordPage;
 use super::mfa::{self, EnrollPage, MfaPage, RecoveryCodesPage};
 use super::redirect;
 use super::session::SessionUser;
@@ -77,6 +78,8 @@ pub enum AuthorizeOutcome {
     Enroll(EnrollPage),
     /// Recovery codes of a factor just enrolled, shown once.
     RecoveryCodes(RecoveryCodesPage),
+    /// A temporary password to replace before the login goes on.
+    ChangePassword(ChangePasswordPage),
     Consent(ConsentPage),
     /// Back to the client, with a code or an error.
     Redirect(Url),
@@ -153,6 +156,19 @@ async fn decide(
         let continuation = Continuation::Authorization { request_id };
         return mfa::start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await;
     }
+    if session.user.password_change_required {
+        if request.prompt.none {
+            let error = OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "The person must replace a temporary password.",
+                "prompt=none with a temporary password",
+            );
+            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
+        }
+        let request_id = store_pending(ctx, request, browser, Some(session)).await?;
+        let continuation = Continuation::Authorization { request_id };
+        return Ok(AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error: None }));
+    }
     if needs_consent(ctx, client, &request, session.user.id).await? {
         if request.prompt.none {
             let error =
@@ -185,6 +201,10 @@ pub async fn resume(ctx: &Context<'_>, request_id: &str, browser: &Browser) -> R
     let too_weak = requires_two_factors(&client, &pending.request) && !session.session.authentication.is_two_factor();
     if bound_elsewhere || too_weak {
         return Ok(AuthorizeOutcome::Expired);
+    }
+    if session.user.password_change_required {
+        let continuation = Continuation::Authorization { request_id: request_id.to_owned() };
+        return Ok(AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error: None }));
     }
     resume_after_login(ctx, request_id, pending, session).await
 }

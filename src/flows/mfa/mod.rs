@@ -13,8 +13,8 @@ use self::factor::{CodeCheck, SecondFactor, check_code, explain};
 use super::Context;
 use super::authorize::{self, AuthorizeOutcome, Browser, Continuation};
 use super::error::FlowError;
-use super::login::LoginStep;
-use super::session::{RequestMeta, StartedSession, elevate_session, end_session, start_session};
+use super::login::{ChangePasswordPage, LoginStep};
+use super::session::{RequestMeta, SessionUser, elevate_session, end_session, start_session};
 use crate::model::{Authentication, MfaChallenge, RevocationReason, User};
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
 use crate::store::AuditEvent;
@@ -163,26 +163,30 @@ pub async fn answer_challenge(
     ctx.store.record_audit(event, now).await?;
     let outcome = match recovery_codes {
         Some(codes) => AuthorizeOutcome::RecoveryCodes(RecoveryCodesPage { codes, next: continuation }),
-        None => continue_login(ctx, &continuation, browser, &started).await?,
+        None => continue_login(ctx, &continuation, browser, &started.session).await?,
     };
     Ok(LoginStep { outcome, session: Some(Box::new(started)) })
 }
 
 /// Goes on to where a completed login leads: the pending authorization request (consent
-/// or a code), or a wristband page.
+/// or a code), or a wristband page; a temporary password is replaced first.
 pub(super) async fn continue_login(
     ctx: &Context<'_>,
     continuation: &Continuation,
     browser: &Browser,
-    started: &StartedSession,
+    session: &SessionUser,
 ) -> Result<AuthorizeOutcome, FlowError> {
+    if session.user.password_change_required {
+        let page = ChangePasswordPage { continuation: continuation.clone(), error: None };
+        return Ok(AuthorizeOutcome::ChangePassword(page));
+    }
     match continuation {
         Continuation::Page(destination) => Ok(AuthorizeOutcome::Destination(*destination)),
         Continuation::Authorization { request_id } => {
             let Some(pending) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
                 return Ok(AuthorizeOutcome::Expired);
             };
-            authorize::resume_after_login(ctx, request_id, pending, &started.session).await
+            authorize::resume_after_login(ctx, request_id, pending, session).await
         }
     }
 }

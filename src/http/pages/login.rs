@@ -1,6 +1,7 @@
 //! The login pages: `GET /login` (sign in to a wristband page), `POST /login` (the
 //! password), `POST /login/mfa` (the second factor or its enrollment) and
-//! `POST /login/resume` (on to the application after the recovery codes).
+//! `POST /login/password` (a temporary password replaced) and `POST /login/resume` (on to
+//! the application after the recovery codes).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Bytes};
@@ -8,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::{PageBrowser, continuation_field, render_outcome, render_step};
 use crate::flows::authorize::{self, AuthorizeOutcome};
-use crate::flows::login::{LoginAttempt, login, login_page};
+use crate::flows::login::{LoginAttempt, NewPassword, login, login_page, replace_temporary_password};
 use crate::flows::mfa::{MfaAnswer, answer_challenge};
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -68,6 +69,26 @@ pub async fn mfa_post(
         .await
         .map_err(HttpError::page)?;
     render_step(step, browser)
+}
+
+pub async fn password_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
+    let Some(continuation) = continuation_field(&form) else {
+        return Err(HttpError::bad_page(UNKNOWN_PAGE.0, UNKNOWN_PAGE.1));
+    };
+    let new_password = NewPassword {
+        continuation,
+        new: SecretString::new(field(&form, "new_password").unwrap_or_default()),
+        confirm: SecretString::new(field(&form, "confirm_password").unwrap_or_default()),
+    };
+    let outcome = replace_temporary_password(&state.context(), new_password, &browser.browser, &request_meta(&request))
+        .await
+        .map_err(HttpError::page)?;
+    render_outcome(outcome, &browser, true, None)
 }
 
 pub async fn resume_post(

@@ -18,7 +18,7 @@ use super::AppState;
 use super::error::{ErrorPage, HttpError};
 use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field, pairs};
 use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, Continuation, LoginPage};
-use crate::flows::login::LoginStep;
+use crate::flows::login::{ChangePasswordPage, LoginStep};
 use crate::flows::mfa::enrollment::EnrollmentOffer;
 use crate::flows::mfa::{EnrollPage, MfaPage, RecoveryCodesPage};
 use crate::flows::session::current_session;
@@ -120,6 +120,15 @@ struct LoginTemplate<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "change_password.html")]
+struct ChangePasswordTemplate<'a> {
+    csrf_token: &'a str,
+    request_id: Option<&'a str>,
+    destination: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
 #[template(path = "mfa.html")]
 struct MfaTemplate<'a> {
     csrf_token: &'a str,
@@ -179,6 +188,7 @@ pub fn render_outcome(
         | AuthorizeOutcome::SecondFactor(_)
         | AuthorizeOutcome::Enroll(_)
         | AuthorizeOutcome::RecoveryCodes(_)
+        | AuthorizeOutcome::ChangePassword(_)
         | AuthorizeOutcome::Consent(_) => browser.html(StatusCode::OK),
         AuthorizeOutcome::Untrusted(_) | AuthorizeOutcome::Expired => browser.html(StatusCode::BAD_REQUEST),
     };
@@ -220,6 +230,15 @@ pub fn render_outcome(
                 challenge: Some(&challenge),
                 request_id: request_id.as_deref(),
                 error,
+            };
+            response.body(page.render()?)
+        }
+        AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error }) => {
+            let page = ChangePasswordTemplate {
+                csrf_token,
+                request_id: continuation.request_id(),
+                destination: continuation.destination().map(|d| d.as_str()),
+                error: error.as_deref(),
             };
             response.body(page.render()?)
         }

@@ -18,6 +18,7 @@ pub struct Model {
     pub totp_last_step: Option<i64>,
     pub mfa_failures: i32,
     pub mfa_locked_until: Option<i64>,
+    pub password_change_required: bool,
     pub password_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,

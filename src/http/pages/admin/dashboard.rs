@@ -36,7 +36,7 @@ pub async fn admin_get(request: HttpRequest, state: web::Data<AppState>) -> Resu
     match admin_access(&ctx, &browser.browser).await.map_err(HttpError::page)? {
         AdminAccess::SignIn => Err(HttpError::SignIn { location: "/login?destination=admin" }),
         AdminAccess::Forbidden => Err(forbidden()),
-        AdminAccess::SecondFactor(page) => render_outcome(page, &browser, false, None),
+        AdminAccess::Interaction(page) => render_outcome(page, &browser, false, None),
         AdminAccess::Granted(session) => {
             let query = pairs(request.query_string().as_bytes());
             let admin = AdminRequest { browser, session: *session, form: Vec::new(), query };

@@ -88,7 +88,7 @@ impl AdminRequest {
             }
             AdminAccess::SignIn => Err(HttpError::SignIn { location: "/login?destination=admin" }),
             AdminAccess::Forbidden => Err(forbidden()),
-            AdminAccess::SecondFactor(_) => Err(HttpError::SignIn { location: "/admin" }),
+            AdminAccess::Interaction(_) => Err(HttpError::SignIn { location: "/admin" }),
         }
     }
 
