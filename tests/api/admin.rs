@@ -158,6 +158,9 @@ async fn an_admin_manages_a_user_from_creation_to_reset() {
     first_sign_in(&app, "bob", &new_password, "bob's second passphrase").await;
 
     let admin_id = app.store.find_user_by_username(&Username::parse("admin").unwrap()).await.unwrap().unwrap().id;
+    let myself = admin.post(&format!("/admin/users/{admin_id}/disable"), &[("csrf_token", &csrf)]).await;
+    assert!(myself.status == 400 && myself.body.contains("cannot disable your own account"), "{}", myself.body);
+    assert!(!app.store.find_user(admin_id).await.unwrap().unwrap().disabled);
     for event in ["user_created", "user_updated", "user_disabled", "user_enabled", "user_password_set"] {
         let found = events(&app, event).await;
         assert!(found.iter().any(|e| e.actor_user_id == Some(admin_id)), "{event} is audited with the admin");

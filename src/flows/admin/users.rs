@@ -73,6 +73,11 @@ pub async fn set_user_disabled(
     actor: Actor,
 ) -> Result<SessionsEnded, AdminError> {
     let user = find(store, username).await?;
+    if disabled && actor == Actor::Admin(user.id) {
+        return Err(AdminError::Rejected(
+            "you cannot disable your own account: another administrator can, or use the CLI".to_owned(),
+        ));
+    }
     let ended = store.set_user_disabled(user.id, disabled, clock.now()).await?;
     let event = AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" })
         .user(user.id)

@@ -7,7 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::{PageBrowser, continuation_field, render_outcome, render_step};
+use super::{PageBrowser, UNKNOWN_LOGIN, continuation_field, render_outcome, render_step};
 use crate::flows::authorize::{self, AuthorizeOutcome};
 use crate::flows::login::{LoginAttempt, NewPassword, login, login_page, replace_temporary_password};
 use crate::flows::mfa::{MfaAnswer, answer_challenge};
@@ -17,13 +17,10 @@ use crate::http::extract::{field, pairs, request_meta};
 use crate::model::Destination;
 use crate::security::secret::SecretString;
 
-const UNKNOWN_PAGE: (&str, &str) =
-    ("This sign-in link is not valid", "Go to /account to manage your account, or back to the application.");
-
 pub async fn login_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let query = pairs(request.query_string().as_bytes());
     let destination = field(&query, "destination").map_or(Some(Destination::Account), Destination::parse);
-    let Some(destination) = destination else { return Err(HttpError::bad_page(UNKNOWN_PAGE.0, UNKNOWN_PAGE.1)) };
+    let Some(destination) = destination else { return Err(HttpError::bad_page(UNKNOWN_LOGIN.0, UNKNOWN_LOGIN.1)) };
     let browser = PageBrowser::load(&state, &request).await?;
     if browser.browser.session.is_some() {
         return Ok(HttpResponse::build(StatusCode::FOUND)
@@ -40,9 +37,7 @@ pub async fn login_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
-    let Some(continuation) = continuation_field(&form) else {
-        return Err(HttpError::bad_page(UNKNOWN_PAGE.0, UNKNOWN_PAGE.1));
-    };
+    let continuation = continuation_field(&form)?;
     let attempt = LoginAttempt {
         continuation,
         username: field(&form, "username").unwrap_or_default().to_owned(),
@@ -77,9 +72,7 @@ pub async fn password_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
-    let Some(continuation) = continuation_field(&form) else {
-        return Err(HttpError::bad_page(UNKNOWN_PAGE.0, UNKNOWN_PAGE.1));
-    };
+    let continuation = continuation_field(&form)?;
     let new_password = NewPassword {
         continuation,
         new: SecretString::new(field(&form, "new_password").unwrap_or_default()),

@@ -287,15 +287,20 @@ pub fn render_step(step: LoginStep, browser: PageBrowser) -> Result<HttpResponse
 }
 
 /// Where a posted login form goes on: a pending authorization request, or a wristband page.
-pub fn continuation_field(form: &[(String, String)]) -> Option<Continuation> {
-    match (field(form, "request_id"), field(form, "destination")) {
+pub fn continuation_field(form: &[(String, String)]) -> Result<Continuation, HttpError> {
+    let continuation = match (field(form, "request_id"), field(form, "destination")) {
         (Some(request_id), _) if !request_id.is_empty() => {
             Some(Continuation::Authorization { request_id: request_id.to_owned() })
         }
         (_, Some(destination)) => crate::model::Destination::parse(destination).map(Continuation::Page),
         _ => None,
-    }
+    };
+    continuation.ok_or_else(|| HttpError::bad_page(UNKNOWN_LOGIN.0, UNKNOWN_LOGIN.1))
 }
+
+/// A login form or link that names neither a pending request nor a known page.
+pub const UNKNOWN_LOGIN: (&str, &str) =
+    ("This sign-in link is not valid", "Go to /account to manage your account, or back to the application.");
 
 fn render_error(title: &str, message: &str) -> String {
     ErrorPage { title, message }.render().unwrap_or_else(|_| message.to_owned())
