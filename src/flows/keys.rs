@@ -66,14 +66,18 @@ pub async fn ensure_signing_keys(ctx: &KeyContext<'_>) -> Result<(), KeyFlowErro
             // Both keys in one transaction, so no instance ever sees an active key alone.
             let active = generate(ctx).await?;
             let next = generate(ctx).await?;
+            let kids = serde_json::json!({ "active": active.kid, "next": next.kid });
             let keys = vec![(active, KeyState::Active), (next, KeyState::Next)];
-            ctx.store.insert_signing_keys(keys, ctx.clock.now()).await.map_err(KeyFlowError::from)
+            ctx.store.insert_signing_keys(keys, ctx.clock.now()).await.map_err(KeyFlowError::from).map(|()| kids)
         } else {
-            apply(ctx, plan).await.map(|_| ())
+            let promoted = plan.moves.iter().find(|m| m.to == KeyState::Active).map(|m| m.kid.clone());
+            apply(ctx, plan).await.map(|next| serde_json::json!({ "active": promoted, "next": next }))
         };
         match result {
-            Ok(()) => {
+            Ok(kids) => {
                 tracing::info!(first_start, "signing keys ready");
+                let event = AuditEvent::new("signing_keys_created").details(kids);
+                ctx.store.record_audit(Actor::System.stamp(event), ctx.clock.now()).await?;
                 return Ok(());
             }
             Err(KeyFlowError::Concurrent) => continue,

@@ -69,6 +69,17 @@ async fn instances_starting_together_on_one_database_make_one_active_key_and_one
     assert_eq!(keys.len(), 2);
     assert_eq!(b.store.list_users().await.unwrap().len(), 1);
     assert_eq!(a.bootstrapped_admin.is_some() as u8 + b.bootstrapped_admin.is_some() as u8, 1);
+    let created: Vec<_> = a
+        .store
+        .recent_audit_events(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "signing_keys_created")
+        .collect();
+    assert_eq!(created.len(), 1, "the first keys are audited once");
+    let active = keys.iter().find(|k| k.state == KeyState::Active).unwrap();
+    assert_eq!(created[0].details["active"], active.kid.as_str());
 }
 
 /// What a newcomer does: `wristband serve` in a fresh directory, no configuration at all.
