@@ -157,10 +157,7 @@ impl ResponseError for HttpError {
                     .json(json!({ "error": e.code.as_str(), "error_description": e.description }))
             }
             Self::Page { title, message, .. } => error_page(status, title, message),
-            Self::SignIn { location } => HttpResponse::build(status)
-                .insert_header((header::LOCATION, *location))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish(),
+            Self::SignIn { location } => super::pages::see_other(location),
             Self::Internal { html, .. } => {
                 tracing::error!(error = ?self, "request failed");
                 if *html {

@@ -1,12 +1,12 @@
 //! `/account` and `/account/mfa`: the signed-in person's own account. Without a session,
 //! every page sends the browser to sign in first; every form is CSRF-checked.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{EnrollTemplate, PageBrowser, RecoveryCodesTemplate, cleared_session_cookie};
+use super::{EnrollTemplate, PageBrowser, RecoveryCodesTemplate, cleared_session_cookie, see_other};
 use crate::clock::format_rfc3339;
 use crate::flows::account::{self, AccountOverview, PasswordChange};
 use crate::flows::mfa::ENROLL_WRONG_CODE;
@@ -90,13 +90,6 @@ fn proof(form: &[(String, String)]) -> (&str, SecretString) {
     (field(form, "code").unwrap_or_default(), SecretString::new(field(form, "password").unwrap_or_default()))
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::build(StatusCode::SEE_OTHER)
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
-
 fn notice(request: &HttpRequest) -> Option<&'static str> {
     let query = pairs(request.query_string().as_bytes());
     let key = field(&query, "notice")?;
@@ -167,11 +160,9 @@ pub async fn end_session_post(
     let sid = field(&form, "sid").unwrap_or_default();
     let ended = account::end_own_session(&state.context(), &session, sid).await.map_err(HttpError::page)?;
     if ended && sid == session.session.sid.to_string() {
-        return Ok(HttpResponse::build(StatusCode::SEE_OTHER)
-            .insert_header((header::LOCATION, "/login?destination=account"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .cookie(cleared_session_cookie())
-            .finish());
+        let mut response = see_other("/login?destination=account");
+        response.add_cookie(&cleared_session_cookie()).map_err(HttpError::internal_page)?;
+        return Ok(response);
     }
     Ok(see_other(if ended { "/account?notice=session_ended" } else { "/account?notice=nothing_changed" }))
 }

@@ -103,6 +103,15 @@ pub fn host_cookie(name: &'static str, value: String, max_age_seconds: Option<i6
     cookie
 }
 
+/// A 303 to `location`, never cached: after a posted form, or to a page that must come
+/// first.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::build(StatusCode::SEE_OTHER)
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
 /// A cookie that tells the browser to forget the session.
 pub fn cleared_session_cookie() -> Cookie<'static> {
     host_cookie(SESSION_COOKIE, String::new(), Some(0))

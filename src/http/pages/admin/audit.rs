@@ -5,7 +5,7 @@ use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{AdminFrame, AdminRequest, EventRow, PAGE_SIZE, user_filter};
+use super::{AdminFrame, AdminRequest, EventRow, PAGE_SIZE, query_value, user_filter};
 use crate::clock::parse_rfc3339;
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -49,15 +49,14 @@ pub async fn audit_get(request: HttpRequest, state: web::Data<AppState>) -> Resu
     let (page, offset) = admin.offset();
     let records = state.store.search_audit(&filter, offset, PAGE_SIZE + 1).await.map_err(HttpError::internal_page)?;
     let more = records.len() as u64 > PAGE_SIZE;
-    let encode = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let link = |page: u64| {
         format!(
             "/admin/audit?event={}&user={}&client={}&since={}&until={}&page={page}",
-            encode(&event),
-            encode(&user),
-            encode(&client),
-            encode(&since),
-            encode(&until)
+            query_value(&event),
+            query_value(&user),
+            query_value(&client),
+            query_value(&since),
+            query_value(&until)
         )
     };
     let mut frame = admin.frame();

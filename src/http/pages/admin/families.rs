@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::{AdminFrame, AdminRequest, PAGE_SIZE, see_other, user_filter};
+use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other, user_filter};
 use crate::clock::{UnixTime, format_rfc3339};
 use crate::flows::admin;
 use crate::http::AppState;
@@ -71,8 +71,8 @@ pub async fn families_get(request: HttpRequest, state: web::Data<AppState>) -> R
         .map_err(HttpError::internal_page)?;
     let more = records.len() as u64 > PAGE_SIZE;
     let records = records.into_iter().take(PAGE_SIZE as usize).collect();
-    let encode = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
-    let link = |page: u64| format!("/admin/families?user={}&client={}&page={page}", encode(&user), encode(&client));
+    let link =
+        |page: u64| format!("/admin/families?user={}&client={}&page={page}", query_value(&user), query_value(&client));
     let page = FamiliesTemplate {
         admin: admin.frame(),
         user: &user,

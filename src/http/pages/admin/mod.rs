@@ -20,12 +20,13 @@ pub use inspect::{inspect_get, inspect_post};
 pub use keys::{key_revoke_confirm_get, key_revoke_post, keys_get, keys_rotate_post};
 pub use users::{session_end_post, user_action_post, user_get, user_post, users_get, users_post};
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
 use super::PageBrowser;
+pub use super::see_other;
 use crate::clock::format_rfc3339;
 use crate::flows::Actor;
 use crate::flows::admin::access::{AdminAccess, admin_access};
@@ -161,11 +162,9 @@ pub fn forbidden() -> HttpError {
     }
 }
 
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::build(StatusCode::SEE_OTHER)
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
+/// `text` as a query-string value, for the page links that keep a list's filters.
+pub fn query_value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[derive(Template)]

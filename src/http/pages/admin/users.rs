@@ -8,7 +8,7 @@ use askama::Template;
 use uuid::Uuid;
 
 use super::families::{FamilyRow, family_rows};
-use super::{AdminFrame, AdminRequest, PAGE_SIZE, see_other};
+use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other};
 use crate::clock::format_rfc3339;
 use crate::flows::admin::{self, ProfileInput, UserInput};
 use crate::http::AppState;
@@ -85,12 +85,7 @@ pub async fn users_get(request: HttpRequest, state: web::Data<AppState>) -> Resu
     let (page, offset) = admin.offset();
     let (users, total) =
         state.store.search_users(query.trim(), offset, PAGE_SIZE).await.map_err(HttpError::internal_page)?;
-    let link = |page: u64| {
-        format!(
-            "/admin/users?q={}&page={page}",
-            url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
-        )
-    };
+    let link = |page: u64| format!("/admin/users?q={}&page={page}", query_value(&query));
     let page = UsersTemplate {
         admin: admin.frame(),
         query: &query,
