@@ -23,6 +23,7 @@ use crate::http::{self, AppState};
 use crate::keys::Keystore;
 use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
+use crate::security::rate_limit::RateLimits;
 use crate::store::Store;
 
 /// How often an instance re-reads the signing keys, so that a rotation or revocation made
@@ -70,6 +71,7 @@ impl Application {
                 .context("cannot create the first administrator")?;
         let discovery = http::discovery_document(&config.issuer)?;
 
+        let limits = Arc::new(RateLimits::new(&config.rate_limits));
         let config = Arc::new(config);
         spawn_key_maintenance(
             store.clone(),
@@ -87,10 +89,15 @@ impl Application {
             clock,
             hasher,
             master_key,
+            limits,
             discovery: discovery.into(),
         });
+        let https = state.config.issuer.starts_with("https://");
         let server = HttpServer::new(move || {
-            App::new().wrap(TracingLogger::default()).app_data(state.clone()).configure(http::configure)
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(|cfg| http::configure(cfg, https))
         })
         .listen(listener)?
         .run();

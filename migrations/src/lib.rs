@@ -11,6 +11,7 @@ mod m20261123_000002_authorization_requests;
 mod m20261123_000003_backchannel_logout;
 mod m20261123_000004_mfa;
 mod m20261123_000005_password_change_required;
+mod m20261123_000006_login_throttles;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_backchannel_logout::Migration),
             Box::new(m20261123_000004_mfa::Migration),
             Box::new(m20261123_000005_password_change_required::Migration),
+            Box::new(m20261123_000006_login_throttles::Migration),
         ]
     }
 }

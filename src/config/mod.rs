@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use raw::RawConfig;
 
 use crate::security::master_key::MASTER_KEY_LEN;
+use crate::security::rate_limit::RateLimit;
 use crate::security::secret::SecretString;
 
 pub const DEFAULT_CONFIG_FILE: &str = "wristband.toml";
@@ -118,6 +119,34 @@ pub struct MfaSettings {
     pub lockout_seconds: i64,
 }
 
+#[derive(Debug, Clone)]
+pub struct LoginSettings {
+    /// Failed sign-ins in a row, for one username (known or not), that lock it.
+    pub lockout_attempts: i32,
+    /// How long a locked username refuses every password.
+    pub lockout_seconds: i64,
+}
+
+/// Per-instance request limits; `None` turns one off.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub login_failures_per_ip: Option<RateLimit>,
+    pub token_per_client: Option<RateLimit>,
+    pub token_per_ip: Option<RateLimit>,
+    pub introspect_per_client: Option<RateLimit>,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            login_failures_per_ip: Some(RateLimit { burst: 30, period_seconds: 900 }),
+            token_per_client: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
+            token_per_ip: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
+            introspect_per_client: Some(RateLimit { burst: 6_000, period_seconds: 60 }),
+        }
+    }
+}
+
 /// Validated configuration: holding one means every setting made sense.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -134,6 +163,8 @@ pub struct Config {
     pub keys: KeySettings,
     pub password: PasswordSettings,
     pub mfa: MfaSettings,
+    pub login: LoginSettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 impl Config {
@@ -182,6 +213,8 @@ impl Config {
             },
             password: PasswordSettings { argon2_memory_kib: 19_456, argon2_iterations: 2, argon2_parallelism: 1 },
             mfa: MfaSettings { lockout_attempts: 5, lockout_seconds: 900 },
+            login: LoginSettings { lockout_attempts: 5, lockout_seconds: 900 },
+            rate_limits: RateLimitSettings::default(),
         }
     }
 

@@ -34,7 +34,11 @@ pub(super) struct RawConfig {
     #[serde(default)]
     password: RawPassword,
     #[serde(default)]
-    mfa: RawMfa,
+    mfa: RawLockout,
+    #[serde(default)]
+    login: RawLockout,
+    #[serde(default)]
+    rate_limits: RawRateLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,9 +81,19 @@ struct RawPassword {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawMfa {
+/// `[mfa]` and `[login]`: a lockout after failures in a row.
+struct RawLockout {
     lockout_attempts: Option<i32>,
     lockout_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimits {
+    login_failures_per_ip: Option<String>,
+    token_per_client: Option<String>,
+    token_per_ip: Option<String>,
+    introspect_per_client: Option<String>,
 }
 
 impl RawConfig {
@@ -109,6 +123,12 @@ impl RawConfig {
         env.parse("password.argon2_parallelism", &mut self.password.argon2_parallelism)?;
         env.parse("mfa.lockout_attempts", &mut self.mfa.lockout_attempts)?;
         env.parse("mfa.lockout_seconds", &mut self.mfa.lockout_seconds)?;
+        env.parse("login.lockout_attempts", &mut self.login.lockout_attempts)?;
+        env.parse("login.lockout_seconds", &mut self.login.lockout_seconds)?;
+        env.string("rate_limits.login_failures_per_ip", &mut self.rate_limits.login_failures_per_ip);
+        env.string("rate_limits.token_per_client", &mut self.rate_limits.token_per_client);
+        env.string("rate_limits.token_per_ip", &mut self.rate_limits.token_per_ip);
+        env.string("rate_limits.introspect_per_client", &mut self.rate_limits.introspect_per_client);
         Ok(())
     }
 
@@ -175,6 +195,11 @@ impl RawConfig {
                 lockout_attempts: in_range("mfa.lockout_attempts", self.mfa.lockout_attempts, 5, 3, 20)?,
                 lockout_seconds: in_range("mfa.lockout_seconds", self.mfa.lockout_seconds, 900, 60, 86_400)?,
             },
+            login: LoginSettings {
+                lockout_attempts: in_range("login.lockout_attempts", self.login.lockout_attempts, 5, 3, 20)?,
+                lockout_seconds: in_range("login.lockout_seconds", self.login.lockout_seconds, 900, 60, 86_400)?,
+            },
+            rate_limits: validate_rate_limits(self.rate_limits)?,
         })
     }
 }
@@ -353,6 +378,44 @@ fn parse_duration(text: &str) -> Option<i64> {
         _ => return None,
     };
     number.parse::<i64>().ok().filter(|n| *n > 0)?.checked_mul(factor)
+}
+
+fn validate_rate_limits(raw: RawRateLimits) -> Result<RateLimitSettings, ConfigError> {
+    let defaults = RateLimitSettings::default();
+    Ok(RateLimitSettings {
+        login_failures_per_ip: rate_limit(
+            "rate_limits.login_failures_per_ip",
+            raw.login_failures_per_ip,
+            defaults.login_failures_per_ip,
+        )?,
+        token_per_client: rate_limit("rate_limits.token_per_client", raw.token_per_client, defaults.token_per_client)?,
+        token_per_ip: rate_limit("rate_limits.token_per_ip", raw.token_per_ip, defaults.token_per_ip)?,
+        introspect_per_client: rate_limit(
+            "rate_limits.introspect_per_client",
+            raw.introspect_per_client,
+            defaults.introspect_per_client,
+        )?,
+    })
+}
+
+/// `"30/15m"` (30 at once, refilled over 15 minutes) or `"off"`.
+fn rate_limit(
+    setting: &'static str,
+    text: Option<String>,
+    default: Option<RateLimit>,
+) -> Result<Option<RateLimit>, ConfigError> {
+    let Some(text) = text else { return Ok(default) };
+    let text = text.trim();
+    if text == "off" {
+        return Ok(None);
+    }
+    let parsed = text.split_once('/').and_then(|(burst, period)| {
+        let burst = burst.trim().parse::<u32>().ok().filter(|b| *b > 0)?;
+        Some(RateLimit { burst, period_seconds: parse_duration(period.trim())? })
+    });
+    parsed.map(Some).ok_or_else(|| {
+        ConfigError::invalid(setting, format!("`{text}` is not `off` or a limit like 30/15m (30 per 15 minutes)"))
+    })
 }
 
 fn validate_password(raw: RawPassword) -> Result<PasswordSettings, ConfigError> {

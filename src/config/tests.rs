@@ -137,3 +137,16 @@ fn scheduled_rotation_takes_durations_or_off_and_must_outlast_the_jwks_cache() {
         error_text(None, &[("WRISTBAND_KEYS_ROTATE_EVERY", "1h"), ("WRISTBAND_KEYS_JWKS_MAX_AGE_SECONDS", "3600")]);
     assert!(message.contains("longer than keys.jwks_max_age_seconds"), "{message}");
 }
+
+#[test]
+fn rate_limits_are_a_count_per_duration_or_off() {
+    let limit =
+        |text: &str| load(None, &[("WRISTBAND_RATE_LIMITS_TOKEN_PER_IP", text)]).map(|c| c.rate_limits.token_per_ip);
+    assert_eq!(limit("10/30s").unwrap(), Some(RateLimit { burst: 10, period_seconds: 30 }));
+    assert_eq!(limit(" 5 / 15m ").unwrap(), Some(RateLimit { burst: 5, period_seconds: 900 }));
+    assert_eq!(limit("off").unwrap(), None);
+    for bad in ["", "10", "0/1m", "ten/1m", "10/1w", "-1/1m"] {
+        let message = limit(bad).expect_err(bad).to_string();
+        assert!(message.contains("rate_limits.token_per_ip"), "{bad}: {message}");
+    }
+}

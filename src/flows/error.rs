@@ -67,6 +67,9 @@ impl OAuthError {
 pub enum FlowError {
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    /// Too many requests or failures: refused unexamined; try again after this long.
+    #[error("throttled for {} s", .0.retry_after_seconds)]
+    Throttled(crate::security::rate_limit::Throttled),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -88,6 +91,12 @@ internal_from!(
     crate::security::master_key::SealError,
     url::ParseError
 );
+
+impl From<crate::security::rate_limit::Throttled> for FlowError {
+    fn from(throttled: crate::security::rate_limit::Throttled) -> Self {
+        Self::Throttled(throttled)
+    }
+}
 
 /// Shorthand for returning a protocol error.
 pub fn oauth<T>(code: ErrorCode, description: &'static str, reason: impl Into<String>) -> Result<T, FlowError> {

@@ -17,6 +17,7 @@ pub async fn introspect(
     if client.is_public() {
         return oauth(ErrorCode::InvalidClient, "Client authentication failed.", "public client at introspection");
     }
+    ctx.limits.introspect_per_client.acquire(client.id.as_str(), ctx.clock.now())?;
     let Some(token) = token else { return oauth(ErrorCode::InvalidRequest, "token is required.", "missing token") };
     if token.starts_with("wbr_") {
         return refresh_token_status(ctx, &client.id, token).await;

@@ -1,7 +1,8 @@
 //! The login page's form: username and password, for a pending authorization request or
 //! a wristband page. An unknown user, a wrong password and a disabled account get the same
-//! answer after the same work (a password check against a dummy hash). A user with a
-//! second factor, or whom the request demands one of, goes on to the second step.
+//! answer after the same work (a password check against a dummy hash), and count the same
+//! towards the username's lockout and the address's limit. A user with a second factor,
+//! or whom the request demands one of, goes on to the second step.
 
 use super::Context;
 use super::account::replace_password;
@@ -10,8 +11,10 @@ use super::error::FlowError;
 use super::mfa::{continue_login, start_challenge};
 use super::session::{RequestMeta, StartedSession, end_session, start_session};
 use crate::model::{Authentication, Destination, RevocationReason, Username};
+use crate::security::random::sha256_hex;
+use crate::security::rate_limit::Throttled;
 use crate::security::secret::SecretString;
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, Lockout};
 
 pub const LOGIN_FAILED: &str = "Incorrect username or password.";
 
@@ -87,6 +90,12 @@ fn destination_title(destination: Destination) -> &'static str {
     }
 }
 
+/// What failed sign-ins are counted under: the username as typed, lower-cased, hashed.
+/// The same for a username that exists and one that does not.
+fn login_throttle_key(typed: &str) -> String {
+    sha256_hex(&typed.to_ascii_lowercase())
+}
+
 pub async fn login(
     ctx: &Context<'_>,
     attempt: LoginAttempt,
@@ -106,23 +115,46 @@ pub async fn login(
         }
         Continuation::Page(destination) => (destination_title(*destination).to_owned(), None, false),
     };
+    let now = ctx.clock.now();
+    let ip = meta.ip.as_deref().unwrap_or("unknown");
+    ctx.limits.login_failures_per_ip.check(ip, now)?;
+    let throttle_key = login_throttle_key(&attempt.username);
+    if let Some(until) = ctx.store.login_locked_until(&throttle_key, now).await? {
+        return Err(Throttled { retry_after_seconds: until - now }.into());
+    }
     let user = match Username::parse(&attempt.username) {
         Ok(username) => ctx.store.find_user_by_username(&username).await?,
         Err(_) => None,
     };
     let verified = ctx.hasher.verify(&attempt.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-    let now = ctx.clock.now();
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         other => {
+            let user_id = other.map(|u| u.id);
             let mut event = AuditEvent::new("login_failed").ip(meta.ip.clone());
             if let Some(client_id) = &client_id {
                 event = event.client(client_id.as_str());
             }
-            if let Some(user) = &other {
-                event = event.user(user.id);
+            if let Some(user_id) = user_id {
+                event = event.user(user_id);
             }
             ctx.store.record_audit(event, now).await?;
+            ctx.limits.login_failures_per_ip.charge(ip, now);
+            let login = &ctx.config.login;
+            let lockout = ctx
+                .store
+                .record_login_failure(&throttle_key, login.lockout_attempts, login.lockout_seconds, now)
+                .await?;
+            if let Lockout::Locked { until } = lockout {
+                let mut event = AuditEvent::new("login_locked")
+                    .ip(meta.ip.clone())
+                    .details(serde_json::json!({ "until": until, "seconds": login.lockout_seconds }));
+                if let Some(user_id) = user_id {
+                    event = event.user(user_id);
+                }
+                ctx.store.record_audit(event, now).await?;
+                return Err(Throttled { retry_after_seconds: until - now }.into());
+            }
             return Ok(AuthorizeOutcome::Login(LoginPage {
                 continuation: attempt.continuation,
                 client_name,
@@ -132,6 +164,7 @@ pub async fn login(
             .into());
         }
     };
+    ctx.store.clear_login_failures(&throttle_key).await?;
     let requires_two = match attempt.continuation {
         Continuation::Authorization { .. } => client_requires_two,
         Continuation::Page(destination) => destination.requires_two_factors() && user.is_admin,

@@ -30,6 +30,7 @@ use crate::config::Config;
 use crate::keys::Keystore;
 use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
+use crate::security::rate_limit::RateLimits;
 use crate::store::{AuditEvent, Store};
 
 /// What the protocol flows work with.
@@ -41,6 +42,7 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub hasher: &'a PasswordHasher,
     pub master_key: &'a MasterKey,
+    pub limits: &'a RateLimits,
 }
 
 /// Who asked for an administrative change, for the audit log.

@@ -1,4 +1,5 @@
-//! The UserInfo endpoint (OIDC Core §5.3): claims about the person, per granted scope.
+//! The UserInfo endpoint (OIDC Core §5.3): claims about the person, per granted scope,
+//! for access tokens whose audience is the client itself or wristband.
 
 use serde_json::{Map, Value, json};
 
@@ -20,6 +21,14 @@ pub async fn userinfo(ctx: &Context<'_>, bearer: Option<&str>) -> Result<Map<Str
             "client token at userinfo",
         );
     };
+    // A token minted for another resource (RFC 8707) is not a token for userinfo.
+    if active.claims.aud != active.claims.client_id && active.claims.aud != ctx.config.issuer {
+        return oauth(
+            ErrorCode::InvalidToken,
+            "The access token is not meant for this endpoint.",
+            format!("audience {}", active.claims.aud),
+        );
+    }
     let scope = active.claims.scope.unwrap_or_default();
     let granted = |name: &str| scope.split(' ').any(|s| s == name);
     if !granted("openid") {

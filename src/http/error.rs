@@ -20,6 +20,8 @@ pub enum HttpError {
     Page { status: StatusCode, title: &'static str, message: &'static str },
     /// A page that needs a signed-in person: 303 to the login page at `location`.
     SignIn { location: &'static str },
+    /// Too many requests: 429 with `Retry-After`, as a page or as JSON.
+    Throttled { html: bool, retry_after_seconds: i64 },
     /// Anything unexpected: the cause goes to the log, the client gets a generic answer.
     Internal { html: bool, cause: Box<dyn std::error::Error + Send + Sync> },
 }
@@ -28,6 +30,7 @@ impl HttpError {
     pub fn json(err: FlowError) -> Self {
         match err {
             FlowError::OAuth(oauth) => Self::Json(oauth),
+            FlowError::Throttled(t) => Self::Throttled { html: false, retry_after_seconds: t.retry_after_seconds },
             FlowError::Internal(cause) => Self::Internal { html: false, cause },
         }
     }
@@ -35,6 +38,7 @@ impl HttpError {
     pub fn bearer(err: FlowError) -> Self {
         match err {
             FlowError::OAuth(oauth) => Self::Bearer(oauth),
+            FlowError::Throttled(t) => Self::Throttled { html: false, retry_after_seconds: t.retry_after_seconds },
             FlowError::Internal(cause) => Self::Internal { html: false, cause },
         }
     }
@@ -46,6 +50,7 @@ impl HttpError {
                 title: "Something went wrong",
                 message: "This request could not be completed. Go back to the application and try again.",
             },
+            FlowError::Throttled(t) => Self::Throttled { html: true, retry_after_seconds: t.retry_after_seconds },
             FlowError::Internal(cause) => Self::Internal { html: true, cause },
         }
     }
@@ -57,6 +62,23 @@ impl HttpError {
 
     pub fn bad_page(title: &'static str, message: &'static str) -> Self {
         Self::Page { status: StatusCode::BAD_REQUEST, title, message }
+    }
+
+    /// A form posted from another site: nothing was done.
+    pub fn cross_site() -> Self {
+        Self::Page {
+            status: StatusCode::FORBIDDEN,
+            title: "This form was sent from another site",
+            message: "For your safety nothing was done. Open wristband's page yourself and try again there.",
+        }
+    }
+
+    /// A form field or query parameter longer than wristband accepts: nothing was done.
+    pub fn field_too_long() -> Self {
+        Self::bad_page(
+            "This request is too large",
+            "A field is longer than wristband accepts, so nothing was done. Check what you typed and try again.",
+        )
     }
 
     /// A form without a valid CSRF token: nothing was done.
@@ -99,6 +121,7 @@ impl fmt::Debug for HttpError {
             Self::Json(e) | Self::Bearer(e) => write!(f, "{e}"),
             Self::Page { title, .. } => write!(f, "page: {title}"),
             Self::SignIn { location } => write!(f, "sign in first at {location}"),
+            Self::Throttled { retry_after_seconds, .. } => write!(f, "throttled for {retry_after_seconds} s"),
             Self::Internal { cause, .. } => {
                 write!(f, "internal error: {cause}")?;
                 let mut source = cause.source();
@@ -128,6 +151,7 @@ impl ResponseError for HttpError {
             Self::Bearer(_) => StatusCode::UNAUTHORIZED,
             Self::Page { status, .. } => *status,
             Self::SignIn { .. } => StatusCode::SEE_OTHER,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -158,6 +182,24 @@ impl ResponseError for HttpError {
             }
             Self::Page { title, message, .. } => error_page(status, title, message),
             Self::SignIn { location } => super::pages::see_other(location),
+            Self::Throttled { html, retry_after_seconds } => {
+                tracing::info!(retry_after_seconds, "request throttled");
+                let mut response = if *html {
+                    let minutes = (retry_after_seconds + 59) / 60;
+                    let wait = if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") };
+                    let message = format!("Nothing was done. Wait {wait}, then try again.");
+                    error_page(status, "Too many attempts", &message)
+                } else {
+                    HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(json!({
+                        "error": "temporarily_unavailable",
+                        "error_description": "Too many requests; retry after the time Retry-After gives.",
+                    }))
+                };
+                if let Ok(value) = header::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
             Self::Internal { html, .. } => {
                 tracing::error!(error = ?self, "request failed");
                 if *html {
@@ -207,6 +249,15 @@ mod tests {
         assert!(challenge.starts_with("Bearer ") && challenge.contains(r#"error="invalid_token""#), "{challenge}");
         let forbidden = HttpError::Bearer(oauth(ErrorCode::InsufficientScope)).error_response();
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn throttled_is_429_with_retry_after_for_pages_and_machines() {
+        for html in [true, false] {
+            let response = HttpError::Throttled { html, retry_after_seconds: 90 }.error_response();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "90");
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@ use actix_web::http::header;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::flows::error::{ErrorCode, FlowError, oauth};
+use super::error::HttpError;
+use crate::flows::error::{ErrorCode, FlowError, OAuthError, oauth};
 use crate::flows::session::RequestMeta;
 use crate::flows::token::ClientAuthentication;
 use crate::security::secret::SecretString;
@@ -14,9 +15,43 @@ use crate::security::secret::SecretString;
 pub const SESSION_COOKIE: &str = "__Host-wristband_session";
 pub const CSRF_COOKIE: &str = "__Host-wristband_csrf";
 
+/// The longest name or value of one form field or query parameter, decoded. Long enough
+/// for any ID token hint or `state`; short enough that no field costs real work.
+pub const MAX_FIELD_BYTES: usize = 8 * 1024;
+/// The most fields one form or query string may have.
+pub const MAX_FIELDS: usize = 64;
+
+/// A form or query string with a field or a number of fields past the limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormTooLarge;
+
+impl From<FormTooLarge> for HttpError {
+    fn from(_: FormTooLarge) -> Self {
+        HttpError::field_too_long()
+    }
+}
+
+impl From<FormTooLarge> for FlowError {
+    fn from(_: FormTooLarge) -> Self {
+        FlowError::OAuth(OAuthError::new(ErrorCode::InvalidRequest, "A parameter is too long.", "form too large"))
+    }
+}
+
 /// An `application/x-www-form-urlencoded` body (or query string) as ordered pairs.
-pub fn pairs(encoded: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(encoded).into_owned().collect()
+pub fn pairs(encoded: &[u8]) -> Result<Vec<(String, String)>, FormTooLarge> {
+    let mut pairs = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(encoded) {
+        if pairs.len() == MAX_FIELDS || name.len() > MAX_FIELD_BYTES || value.len() > MAX_FIELD_BYTES {
+            return Err(FormTooLarge);
+        }
+        pairs.push((name.into_owned(), value.into_owned()));
+    }
+    Ok(pairs)
+}
+
+/// The query string of a request, as ordered pairs.
+pub fn query(request: &HttpRequest) -> Result<Vec<(String, String)>, FormTooLarge> {
+    pairs(request.query_string().as_bytes())
 }
 
 /// The first value of a field.
@@ -30,7 +65,7 @@ pub fn client_form(
     body: &[u8],
 ) -> Result<(ClientAuthentication, Vec<(String, String)>), FlowError> {
     require_form(request)?;
-    let form = pairs(body);
+    let form = pairs(body)?;
     Ok((client_authentication(request, &form)?, form))
 }
 
@@ -113,6 +148,19 @@ mod tests {
         assert_eq!(decode_basic(&encoded), Some(("my client".into(), "p:ss word".into())));
         assert_eq!(decode_basic("not base64!"), None);
         assert_eq!(decode_basic(&STANDARD.encode("no-colon")), None);
+    }
+
+    #[test]
+    fn forms_past_the_limits_are_refused_whole() {
+        assert_eq!(
+            pairs(b"a=1&b=%20&a=2").unwrap(),
+            [("a", "1"), ("b", " "), ("a", "2")].map(|(n, v)| (n.into(), v.into()))
+        );
+        let long = format!("state={}", "x".repeat(MAX_FIELD_BYTES + 1));
+        assert_eq!(pairs(long.as_bytes()), Err(FormTooLarge));
+        let many = vec!["a=1"; MAX_FIELDS + 1].join("&");
+        assert_eq!(pairs(many.as_bytes()), Err(FormTooLarge));
+        assert!(pairs(&[0xff, b'=', 0xfe]).is_ok(), "invalid UTF-8 is replaced, never a panic");
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //! render; protocol rules live in `flows`.
 
 mod error;
-mod extract;
+pub mod extract;
 mod health;
 mod oidc;
 pub mod pages;
 mod state;
 
-use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
-use actix_web::web;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::{HttpResponse, web};
 
 pub use oidc::discovery::build_document as discovery_document;
 pub use state::AppState;
@@ -18,21 +20,31 @@ pub use state::AppState;
 /// Request bodies larger than this are refused with 413 before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Request headers larger than this in all are refused with 431: wristband's own cookies
+/// and tokens need a fraction of it.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// No script, no framing, no third-party anything; styles only from this origin.
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
-/// Every route, on one screen.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Browsers remember for a year to reach an https issuer over https only.
+const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// Every route, on one screen. `https`: the issuer is https, so responses carry HSTS.
+pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
+    let mut headers = DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY));
+    if https {
+        headers = headers.add((header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY));
+    }
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES)).service(
         web::scope("")
-            .wrap(
-                DefaultHeaders::new()
-                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                    .add((header::REFERRER_POLICY, "no-referrer"))
-                    .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)),
-            )
+            .wrap(headers)
+            .wrap(from_fn(limit_header_size))
             .route("/.well-known/openid-configuration", web::get().to(oidc::discovery::discovery_get))
             .route("/.well-known/oauth-authorization-server", web::get().to(oidc::discovery::discovery_get))
             .route("/jwks.json", web::get().to(oidc::jwks::jwks_get))
@@ -87,4 +99,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/healthz", web::get().to(health::healthz_get))
             .route("/readyz", web::get().to(health::readyz_get)),
     );
+}
+
+/// Refuses requests whose headers together exceed `MAX_HEADER_BYTES`, before any handler.
+async fn limit_header_size(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let size: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if size > MAX_HEADER_BYTES {
+        let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .content_type("text/plain; charset=utf-8")
+            .body("The request headers are too large; nothing was done.");
+        return Ok(request.into_response(response).map_into_right_body());
+    }
+    next.call(request).await.map(ServiceResponse::map_into_left_body)
 }

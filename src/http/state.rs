@@ -6,6 +6,7 @@ use crate::flows::Context;
 use crate::keys::Keystore;
 use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
+use crate::security::rate_limit::RateLimits;
 use crate::store::Store;
 
 /// What every handler may use; cloned into each worker. No globals: tests run many apps
@@ -18,6 +19,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub master_key: MasterKey,
+    pub limits: Arc<RateLimits>,
     /// The discovery document, serialized once at start-up.
     pub discovery: Arc<[u8]>,
 }
@@ -31,6 +33,7 @@ impl AppState {
             config: &self.config,
             hasher: &self.hasher,
             master_key: &self.master_key,
+            limits: &self.limits,
         }
     }
 }

@@ -1,10 +1,14 @@
 //! The master key: the key-encryption key under which private signing keys and TOTP
-//! secrets are stored (AES-256-GCM). It never enters the database.
+//! secrets are stored (AES-256-GCM), and from which MAC keys are derived. It never enters
+//! the database.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
 use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
 
 use crate::config::MasterKeySource;
@@ -75,6 +79,13 @@ impl MasterKey {
         Ok(sealed)
     }
 
+    /// HMAC-SHA256 of `message` under a key derived for `purpose`, so a MAC made for one
+    /// purpose never verifies for another and the AES key itself never keys an HMAC.
+    pub fn mac(&self, purpose: &str, message: &[u8]) -> Result<[u8; 32], SealError> {
+        let derived = hmac_sha256(&self.0, format!("wristband mac key:{purpose}").as_bytes())?;
+        hmac_sha256(&derived, message)
+    }
+
     pub fn open(&self, purpose: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
         let (version, rest) = sealed.split_first().ok_or(SealError::Open)?;
         if *version != FORMAT_V1 || rest.len() < NONCE_LEN + TAG_LEN {
@@ -85,6 +96,15 @@ impl MasterKey {
         decrypt_aead(Cipher::aes_256_gcm(), &self.0, Some(nonce), purpose.as_bytes(), ciphertext, tag)
             .map_err(|_| SealError::Open)
     }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<[u8; 32], SealError> {
+    let key = PKey::hmac(key)?;
+    let mut signer = Signer::new(MessageDigest::sha256(), &key)?;
+    signer.update(message)?;
+    let mut mac = [0u8; 32];
+    signer.sign(&mut mac)?;
+    Ok(mac)
 }
 
 fn read_key_file(path: &Path) -> Result<Option<MasterKey>, MasterKeyError> {

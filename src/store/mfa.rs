@@ -10,18 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{mfa_challenge, user, user_recovery_code};
-use super::{Store, StoreError};
+use super::{Lockout, Store, StoreError};
 use crate::clock::UnixTime;
 use crate::model::{Destination, MfaChallenge};
-
-/// What a wrong code did to the factor's lockout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MfaFailure {
-    /// Counted; `remaining` more wrong codes lock the factor.
-    Counted { remaining: i32 },
-    /// This failure locked the factor until the given time.
-    Locked { until: UnixTime },
-}
 
 impl Store {
     /// Activates TOTP for a user who has none, with the step of the code that proved the
@@ -128,7 +119,7 @@ impl Store {
         max_failures: i32,
         lock_seconds: i64,
         now: UnixTime,
-    ) -> Result<MfaFailure, StoreError> {
+    ) -> Result<Lockout, StoreError> {
         let txn = self.write_transaction().await?;
         user::Entity::update_many()
             .col_expr(user::Column::MfaFailures, Expr::col(user::Column::MfaFailures).add(1))
@@ -144,9 +135,9 @@ impl Store {
                 .filter(user::Column::Id.eq(user_id))
                 .exec(&txn)
                 .await?;
-            MfaFailure::Locked { until }
+            Lockout::Locked { until }
         } else {
-            MfaFailure::Counted { remaining: max_failures - row.mfa_failures }
+            Lockout::Counted { remaining: max_failures - row.mfa_failures }
         };
         txn.commit().await?;
         Ok(outcome)

@@ -11,6 +11,7 @@ mod codes;
 mod consents;
 mod entities;
 mod keys;
+mod login_throttles;
 mod mfa;
 mod refresh;
 mod sessions;
@@ -32,11 +33,20 @@ pub use backchannel::LogoutJob;
 pub use cleanup::CleanupReport;
 pub use clients::NewClient;
 pub use codes::{CodeRedemption, NewCode};
-pub use mfa::MfaFailure;
 pub use refresh::{FamilyAdminRecord, FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
 pub use sessions::{NewSession, SessionRecord, SessionsEnded};
 pub use users::NewUser;
 
+/// What a failure (a wrong password, a wrong code) did to a lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lockout {
+    /// Counted; `remaining` more failures in a row lock.
+    Counted { remaining: i32 },
+    /// This failure locked until the given time.
+    Locked { until: UnixTime },
+}
+
+use crate::clock::UnixTime;
 use crate::model::InvalidValue;
 use crate::security::secret::SecretString;
 

@@ -222,6 +222,7 @@ async fn turning_totp_off_or_renewing_recovery_codes_needs_a_code_or_the_passwor
     assert_eq!(browser.submit_code(&code_page, &app.code(&phone)).await.location.as_deref(), Some("/account"));
     let manage = browser.get("/account/mfa").await;
     assert!(manage.body.contains("<strong>0</strong> unused recovery codes"), "{}", manage.body);
+    let csrf = manage.hidden("csrf_token").unwrap();
 
     let refused = browser.post("/account/mfa/recovery-codes", &[("csrf_token", &csrf), ("password", "guess")]).await;
     assert_eq!(refused.status, 400);

@@ -10,8 +10,8 @@ use crate::helpers::TestApp;
 const ADMIN_PASSWORD: &str = "the admin's own passphrase";
 
 /// The bootstrapped admin, signed in with TOTP, their temporary password replaced, on the
-/// dashboard; and their CSRF token.
-async fn admin_browser(app: &TestApp) -> (Browser, String) {
+/// dashboard; and the form token of that session.
+pub async fn admin_browser(app: &TestApp) -> (Browser, String) {
     let phone = app.enrol_totp("admin").await;
     let password = app.bootstrapped_admin.clone().unwrap().password.unwrap();
     let mut browser = Browser::new(app);
@@ -27,6 +27,7 @@ async fn admin_browser(app: &TestApp) -> (Browser, String) {
     let done = browser.replace_password(&temporary, ADMIN_PASSWORD).await;
     assert_eq!(done.location.as_deref(), Some("/admin"), "{}", done.body);
     assert_eq!(browser.get("/admin").await.status, 200);
+    let csrf = browser.get("/admin/keys").await.hidden("csrf_token").expect("the signed-in session's form token");
     (browser, csrf)
 }
 

@@ -16,6 +16,9 @@ async fn the_clean_up_deletes_only_what_has_expired_and_is_idempotent() {
     let mut half_done = Browser::new(&app);
     let login = half_done.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     assert!(half_done.submit_login(&login, "alice", "correct horse battery").await.body.contains("/login/mfa"));
+    let mut guesser = Browser::new(&app);
+    let login = guesser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    assert_eq!(guesser.submit_login(&login, "nobody", "guess").await.status, 200);
 
     let early = clean_up(&app.store, &app.clock).await.unwrap();
     assert_eq!(early, CleanupReport::default(), "nothing has expired yet");
@@ -29,8 +32,9 @@ async fn the_clean_up_deletes_only_what_has_expired_and_is_idempotent() {
         report,
         CleanupReport {
             authorization_codes: 1,
-            authorization_requests: 2,
+            authorization_requests: 3,
             mfa_challenges: 1,
+            login_throttles: 1,
             browser_sessions: 1,
             refresh_families: 1,
             revoked_access_tokens: 1,

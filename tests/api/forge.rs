@@ -40,6 +40,59 @@ pub fn foreign_rs256(kid: &str, claims: &serde_json::Value) -> String {
     format!("{input}.{}", b64(&signer.sign_to_vec().unwrap()))
 }
 
+/// RS256 by a fresh attacker key under any header (`jku`, `x5u`, `jwk`, `x5c`, a strange
+/// `kid`); `{public_jwk}` in a header value becomes the attacker key's public JWK, and
+/// `{x5c}` a self-signed certificate of it.
+pub fn attacker_rs256(header: serde_json::Value, claims: &serde_json::Value) -> String {
+    let rsa = Rsa::generate(2048).unwrap();
+    let jwk = serde_json::json!({
+        "kty": "RSA",
+        "n": b64(&rsa.n().to_vec()),
+        "e": b64(&rsa.e().to_vec()),
+    });
+    let key = PKey::from_rsa(rsa).unwrap();
+    let mut header = header;
+    if let Some(object) = header.as_object_mut() {
+        for value in object.values_mut() {
+            if value == "{public_jwk}" {
+                *value = jwk.clone();
+            } else if value == "{x5c}" {
+                *value = serde_json::json!([base64::engine::general_purpose::STANDARD.encode(self_signed(&key))]);
+            }
+        }
+    }
+    let input = compact(&header, claims);
+    let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
+    signer.update(input.as_bytes()).unwrap();
+    format!("{input}.{}", b64(&signer.sign_to_vec().unwrap()))
+}
+
+/// A self-signed X.509 certificate (DER) for `key`.
+fn self_signed(key: &PKey<openssl::pkey::Private>) -> Vec<u8> {
+    let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "attacker").unwrap();
+    let name = name.build();
+    let mut builder = openssl::x509::X509::builder().unwrap();
+    builder.set_version(2).unwrap();
+    builder.set_subject_name(&name).unwrap();
+    builder.set_issuer_name(&name).unwrap();
+    builder.set_pubkey(key).unwrap();
+    builder.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
+    builder.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
+    builder.sign(key, MessageDigest::sha256()).unwrap();
+    builder.build().to_der().unwrap()
+}
+
+/// One byte of the payload changed, the signature kept.
+pub fn flipped_payload_byte(token: &str) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut payload = URL_SAFE_NO_PAD.decode(&parts[1]).unwrap();
+    let middle = payload.len() / 2;
+    payload[middle] ^= 0x01;
+    parts[1] = b64(&payload);
+    parts.join(".")
+}
+
 /// The same signature over different claims.
 pub fn with_claims(token: &str, claims: &serde_json::Value) -> String {
     let mut parts = token.split('.');

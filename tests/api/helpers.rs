@@ -13,7 +13,9 @@ use wristband::config::Config;
 use wristband::flows::Actor;
 use wristband::flows::admin::{ClientInput, UserInput, add_client, add_user};
 use wristband::flows::bootstrap::BootstrappedAdmin;
+use wristband::keys::Keystore;
 use wristband::model::User;
+use wristband::security::master_key::MasterKey;
 use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 use wristband::store::Store;
@@ -88,6 +90,23 @@ impl TestEnv {
     }
 }
 
+/// The tables `state_rows` counts.
+const STATE_TABLES: &[&str] = &[
+    "users",
+    "clients",
+    "signing_keys",
+    "browser_sessions",
+    "authorization_requests",
+    "authorization_codes",
+    "consents",
+    "refresh_families",
+    "refresh_tokens",
+    "revoked_access_tokens",
+    "mfa_challenges",
+    "user_recovery_codes",
+    "backchannel_logout_jobs",
+];
+
 pub struct TestApp {
     /// The issuer, which is also the base URL tests call.
     pub address: String,
@@ -100,6 +119,19 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A client of a server started elsewhere (the real binary) at `base`, in `env`.
+    pub async fn at(env: &TestEnv, base: &str) -> Self {
+        let store = Store::connect(&SecretString::new(env.database_url.clone())).await.expect("store");
+        Self {
+            address: base.to_owned(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            clock: FixedClock::new(SystemClock.now()),
+            config: env.config(),
+            store,
+            bootstrapped_admin: None,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.address)).send().await.expect("request sent")
     }
@@ -155,6 +187,35 @@ impl TestApp {
                 Box::new(verifier) as Box<dyn josekit::jws::JwsVerifier>
             })
             .collect()
+    }
+
+    /// Row counts of every table an attack could add to or change the size of. Audit
+    /// events (which record attacks) and failed-login counters are left out.
+    pub async fn state_rows(&self) -> Vec<(&'static str, i64)> {
+        let db = Database::connect(self.config.database_url.expose()).await.expect("connect");
+        let mut counts = Vec::new();
+        for table in STATE_TABLES {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT COUNT(*) AS n FROM {table}"),
+                ))
+                .await
+                .expect("count")
+                .expect("a row");
+            counts.push((*table, row.try_get::<i64>("", "n").expect("a count")));
+        }
+        db.close().await.expect("close");
+        counts
+    }
+
+    /// Signs `claims` with wristband's own active key, as only wristband can: for tokens
+    /// that are genuine but wrong in one claim.
+    pub async fn sign_as_wristband(&self, typ: &str, claims: &serde_json::Value) -> String {
+        let master = MasterKey::load_or_create(&self.config.master_key).expect("master key");
+        let records = self.store.list_signing_keys().await.expect("keys");
+        let keystore = Keystore::new(&records, master).expect("keystore");
+        keystore.current().sign(typ, claims.to_string().as_bytes()).expect("signed")
     }
 
     pub fn clock_now(&self) -> i64 {

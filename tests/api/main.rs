@@ -3,6 +3,10 @@
 mod account;
 mod admin;
 mod admin_browser;
+mod attacks_authorize;
+mod attacks_browser;
+mod attacks_input;
+mod attacks_tokens;
 mod authorize;
 mod backchannel;
 mod bootstrap;

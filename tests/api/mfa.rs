@@ -139,8 +139,10 @@ async fn five_wrong_codes_lock_the_factor_until_the_lockout_expires() {
     let locked = browser.submit_code(&page, "ABCDE-FGHIJ-KLMNO-PQRST").await;
     let while_locked = browser.submit_code(&page, &app.code(&phone)).await;
 
-    assert!(locked.body.contains("Try again in 15 minutes"), "{}", locked.body);
-    assert!(while_locked.body.contains("locked") && !has_session_cookie(&while_locked), "the right code waits too");
+    assert_eq!((locked.status, &locked.headers["retry-after"]), (429, &"900".parse().unwrap()));
+    assert!(locked.body.contains("Wait 15 minutes"), "{}", locked.body);
+    assert_eq!(while_locked.status, 429, "the right code waits too");
+    assert!(!has_session_cookie(&while_locked));
     let events = app.store.recent_audit_events(30).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.event == "mfa_failed").count(), 5);
     assert_eq!(events.iter().filter(|e| e.event == "mfa_locked").count(), 1);

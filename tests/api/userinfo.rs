@@ -1,7 +1,7 @@
-//! UserInfo: claims per scope, and RFC 6750 errors for every bad token.
+//! UserInfo: claims per scope, and RFC 6750 errors for tokens that stopped being good
+//! (forged ones: attacks_tokens.rs).
 
 use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, code_for, exchange};
-use crate::forge;
 use crate::helpers::{TestApp, spawn_app};
 
 const PASSWORD: &str = "correct horse battery";
@@ -48,17 +48,11 @@ async fn userinfo_returns_the_claims_of_the_granted_scopes() {
 }
 
 #[tokio::test]
-async fn missing_forged_expired_and_revoked_tokens_get_invalid_token() {
+async fn missing_expired_and_revoked_tokens_and_disabled_users_get_invalid_token() {
     let (env, app, secret, tokens) = app_with_tokens().await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
-    let kid = crate::browser::header(&access)["kid"].as_str().unwrap().to_owned();
 
     assert_invalid_token(&userinfo(&app, None).await, "missing");
-    assert_invalid_token(
-        &userinfo(&app, Some(&forge::unsigned(&kid, &crate::browser::claims(&access)))).await,
-        "alg none",
-    );
-    assert_invalid_token(&userinfo(&app, Some(tokens["id_token"].as_str().unwrap())).await, "ID token");
     assert_eq!(userinfo(&app, Some(&access)).await.status(), 200);
 
     app.post_basic("/revoke", "demo", &secret, &[("token", &access)]).await;

@@ -7,7 +7,7 @@ mod request;
 use url::Url;
 use uuid::Uuid;
 
-pub use request::{AuthorizeParams, UntrustedRequest};
+pub use request::{AuthorizeParams, UntrustedRequest, trusted_redirect, validate};
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, OAuthError};

@@ -11,7 +11,7 @@ use crate::model::User;
 use crate::security::master_key::MasterKey;
 use crate::security::recovery::recovery_code_hash;
 use crate::security::totp::{TotpSecret, as_totp_code};
-use crate::store::{AuditEvent, MfaFailure};
+use crate::store::{AuditEvent, Lockout};
 
 /// What a typed code did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +104,8 @@ pub async fn check_code(
         .await?;
     ctx.store.record_audit(AuditEvent::new("mfa_failed").user(user.id).ip(meta.ip.clone()), now).await?;
     Ok(match failure {
-        MfaFailure::Counted { remaining } => CodeCheck::Wrong { remaining },
-        MfaFailure::Locked { until } => {
+        Lockout::Counted { remaining } => CodeCheck::Wrong { remaining },
+        Lockout::Locked { until } => {
             let event = AuditEvent::new("mfa_locked")
                 .user(user.id)
                 .ip(meta.ip.clone())

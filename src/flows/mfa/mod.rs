@@ -17,6 +17,7 @@ use super::login::{ChangePasswordPage, LoginStep};
 use super::session::{RequestMeta, SessionUser, elevate_session, end_session, start_session};
 use crate::model::{Authentication, MfaChallenge, RevocationReason, User};
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
+use crate::security::rate_limit::Throttled;
 use crate::store::AuditEvent;
 
 /// How long a half-done login waits for its second factor.
@@ -121,6 +122,7 @@ pub async fn answer_challenge(
     let (factor, recovery_codes) = if user.has_totp() {
         match check_code(ctx, &user, &answer.code, meta).await? {
             CodeCheck::Accepted(factor) => (factor, None),
+            CodeCheck::Locked { until } => return Err(Throttled { retry_after_seconds: until - now }.into()),
             wrong => {
                 let error = explain(wrong, now);
                 return Ok(

@@ -61,14 +61,19 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
-/// Authenticates the client, then runs the grant it asked for.
+/// Authenticates the client, then runs the grant it asked for. The address's limit counts
+/// every request; the client's counts only requests that authenticated as it, so nobody
+/// can use up a client's allowance by merely naming it.
 pub async fn exchange(
     ctx: &Context<'_>,
     auth: ClientAuthentication,
     params: TokenParams,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, FlowError> {
+    let now = ctx.clock.now();
+    ctx.limits.token_per_ip.acquire(meta.ip.as_deref().unwrap_or("unknown"), now)?;
     let client = authenticate_client(ctx, &auth).await?;
+    ctx.limits.token_per_client.acquire(client.id.as_str(), now)?;
     let grant = match params.get("grant_type") {
         None => return oauth(ErrorCode::InvalidRequest, "grant_type is required.", "missing grant_type"),
         Some(name) => match GrantType::parse(name) {

@@ -14,7 +14,7 @@ use crate::flows::mfa::enrollment::{self, Enrollment, EnrollmentOffer};
 use crate::flows::session::SessionUser;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{field, pairs, request_meta};
+use crate::http::extract::{field, query, request_meta};
 use crate::model::ACR_TWO_FACTOR;
 use crate::security::secret::SecretString;
 
@@ -91,7 +91,7 @@ fn proof(form: &[(String, String)]) -> (&str, SecretString) {
 }
 
 fn notice(request: &HttpRequest) -> Option<&'static str> {
-    let query = pairs(request.query_string().as_bytes());
+    let query = query(request).ok()?;
     let key = field(&query, "notice")?;
     NOTICES.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
 }

@@ -7,10 +7,10 @@ use super::{PageBrowser, render_outcome};
 use crate::flows::authorize::{AuthorizeParams, authorize};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::pairs;
+use crate::http::extract::{pairs, query};
 
 pub async fn authorize_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let params = AuthorizeParams::from_pairs(pairs(request.query_string().as_bytes()));
+    let params = AuthorizeParams::from_pairs(query(&request)?);
     respond(&request, &state, params, false).await
 }
 
@@ -19,7 +19,7 @@ pub async fn authorize_post(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let params = AuthorizeParams::from_pairs(pairs(&body));
+    let params = AuthorizeParams::from_pairs(pairs(&body)?);
     respond(&request, &state, params, true).await
 }
 

@@ -13,12 +13,12 @@ use crate::flows::login::{LoginAttempt, NewPassword, login, login_page, replace_
 use crate::flows::mfa::{MfaAnswer, answer_challenge};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{field, pairs, request_meta};
+use crate::http::extract::{field, query, request_meta};
 use crate::model::Destination;
 use crate::security::secret::SecretString;
 
 pub async fn login_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let query = pairs(request.query_string().as_bytes());
+    let query = query(&request)?;
     let destination = field(&query, "destination").map_or(Some(Destination::Account), Destination::parse);
     let Some(destination) = destination else { return Err(HttpError::bad_page(UNKNOWN_LOGIN.0, UNKNOWN_LOGIN.1)) };
     let browser = PageBrowser::load(&state, &request).await?;
@@ -45,7 +45,7 @@ pub async fn login_post(
     };
     let step =
         login(&state.context(), attempt, &browser.browser, &request_meta(&request)).await.map_err(HttpError::page)?;
-    render_step(step, browser)
+    render_step(step, browser, &state.master_key)
 }
 
 pub async fn mfa_post(
@@ -63,7 +63,7 @@ pub async fn mfa_post(
     let step = answer_challenge(&state.context(), answer, &browser.browser, &request_meta(&request))
         .await
         .map_err(HttpError::page)?;
-    render_step(step, browser)
+    render_step(step, browser, &state.master_key)
 }
 
 pub async fn password_post(

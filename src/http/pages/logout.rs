@@ -9,7 +9,7 @@ use super::{PageBrowser, cleared_session_cookie};
 use crate::flows::logout::{ConfirmLogout, LogoutOutcome, LogoutParams, confirm_end_session, end_session_request};
 use crate::http::AppState;
 use crate::http::error::{HttpError, error_page};
-use crate::http::extract::pairs;
+use crate::http::extract::{pairs, query};
 
 #[derive(Template)]
 #[template(path = "logout_confirm.html")]
@@ -26,7 +26,7 @@ struct ConfirmTemplate<'a> {
 struct LoggedOutTemplate;
 
 pub async fn end_session_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let params = LogoutParams::from_pairs(pairs(request.query_string().as_bytes()));
+    let params = LogoutParams::from_pairs(query(&request)?);
     start(&request, &state, params, false).await
 }
 
@@ -35,7 +35,7 @@ pub async fn end_session_post(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    start(&request, &state, LogoutParams::from_pairs(pairs(&body)), true).await
+    start(&request, &state, LogoutParams::from_pairs(pairs(&body)?), true).await
 }
 
 pub async fn end_session_confirm_post(

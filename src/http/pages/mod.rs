@@ -1,5 +1,6 @@
-//! Browser pages: authorize, login, consent and logout. No JavaScript; every form carries
-//! a CSRF token equal to the browser's `__Host-` CSRF cookie.
+//! Browser pages: authorize, login, consent, logout, account and admin. No JavaScript;
+//! every form carries a CSRF token bound to the browser's `__Host-` CSRF cookie and its
+//! session (see `security::csrf`).
 
 pub mod account;
 pub mod admin;
@@ -21,7 +22,9 @@ use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, Continuati
 use crate::flows::login::{ChangePasswordPage, LoginStep};
 use crate::flows::mfa::enrollment::EnrollmentOffer;
 use crate::flows::mfa::{EnrollPage, MfaPage, RecoveryCodesPage};
-use crate::flows::session::current_session;
+use crate::flows::session::{SessionUser, current_session};
+use crate::security::csrf::{self, PostSource};
+use crate::security::master_key::MasterKey;
 use crate::security::random::{constant_time_eq, opaque_secret};
 
 /// Appended to static asset URLs so a new release is fetched, not served from cache.
@@ -39,6 +42,8 @@ pub async fn stylesheet_get() -> HttpResponse {
 pub struct PageBrowser {
     pub browser: Browser,
     new_csrf_cookie: bool,
+    /// What this browser's forms carry: bound to its CSRF cookie and its session.
+    form_token: String,
 }
 
 impl PageBrowser {
@@ -47,30 +52,54 @@ impl PageBrowser {
         let new_csrf_cookie = existing.is_none();
         let csrf_cookie = match existing {
             Some(value) => value,
-            None => opaque_secret("").map_err(|e| HttpError::page(e.into()))?,
+            None => opaque_secret("").map_err(HttpError::internal_page)?,
         };
         let session = current_session(&state.context(), cookie(request, SESSION_COOKIE).as_deref())
             .await
             .map_err(HttpError::page)?;
-        Ok(Self { browser: Browser { csrf_cookie, session }, new_csrf_cookie })
+        Self::new(&state.master_key, Browser { csrf_cookie, session }, new_csrf_cookie)
     }
 
-    /// Loads the browser behind a posted form, refusing the form unless its `csrf_token`
-    /// equals the browser's CSRF cookie.
+    fn new(master_key: &MasterKey, browser: Browser, new_csrf_cookie: bool) -> Result<Self, HttpError> {
+        let sid = browser.session.as_ref().map(|s| s.session.sid);
+        let form_token = csrf::form_token(master_key, &browser.csrf_cookie, sid).map_err(HttpError::internal_page)?;
+        Ok(Self { browser, new_csrf_cookie, form_token })
+    }
+
+    /// Loads the browser behind a posted form, refusing the form unless it came from one
+    /// of our pages (by the browser's headers) and carries this browser's form token for
+    /// its current session.
     pub async fn load_for_form(
         state: &AppState,
         request: &HttpRequest,
         body: &[u8],
     ) -> Result<(Self, Vec<(String, String)>), HttpError> {
-        let form = pairs(body);
-        if !csrf_valid(request, &form) {
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let source = PostSource {
+            sec_fetch_site: header("sec-fetch-site"),
+            origin: header("origin"),
+            referer: header("referer"),
+        };
+        if !source.is_same_origin(&state.config.issuer) {
+            return Err(HttpError::cross_site());
+        }
+        let form = pairs(body)?;
+        let browser = Self::load(state, request).await?;
+        let presented = field(&form, "csrf_token").unwrap_or_default();
+        if browser.new_csrf_cookie || !constant_time_eq(&browser.form_token, presented) {
             return Err(HttpError::csrf());
         }
-        Ok((Self::load(state, request).await?, form))
+        Ok((browser, form))
+    }
+
+    /// The same browser, now signed in: the pages that follow a login carry tokens for
+    /// the new session.
+    fn signed_in(self, master_key: &MasterKey, session: SessionUser) -> Result<Self, HttpError> {
+        Self::new(master_key, Browser { session: Some(session), ..self.browser }, self.new_csrf_cookie)
     }
 
     pub fn csrf_token(&self) -> &str {
-        &self.browser.csrf_cookie
+        &self.form_token
     }
 
     /// An HTML response that keeps the browser's cookies as they should be.
@@ -81,14 +110,6 @@ impl PageBrowser {
             response.cookie(host_cookie(CSRF_COOKIE, self.browser.csrf_cookie.clone(), None));
         }
         response
-    }
-}
-
-/// Whether a form's `csrf_token` equals the browser's CSRF cookie.
-fn csrf_valid(request: &HttpRequest, form: &[(String, String)]) -> bool {
-    match (cookie(request, CSRF_COOKIE), field(form, "csrf_token")) {
-        (Some(cookie), Some(token)) => !cookie.is_empty() && constant_time_eq(&cookie, token),
-        _ => false,
     }
 }
 
@@ -283,13 +304,12 @@ pub fn render_outcome(
 
 /// Renders a step of a login, setting the session cookie when the login completed. A
 /// consent page that follows belongs to the new session.
-pub fn render_step(step: LoginStep, browser: PageBrowser) -> Result<HttpResponse, HttpError> {
+pub fn render_step(step: LoginStep, browser: PageBrowser, master_key: &MasterKey) -> Result<HttpResponse, HttpError> {
     match step.session {
         None => render_outcome(step.outcome, &browser, true, None),
         Some(started) => {
             let cookie = host_cookie(SESSION_COOKIE, started.cookie_value, Some(started.max_age_seconds));
-            let browser =
-                PageBrowser { browser: Browser { session: Some(started.session), ..browser.browser }, ..browser };
+            let browser = browser.signed_in(master_key, started.session)?;
             render_outcome(step.outcome, &browser, true, Some(cookie))
         }
     }

@@ -8,6 +8,7 @@ pub mod backchannel_logout_job;
 pub mod browser_session;
 pub mod client;
 pub mod consent;
+pub mod login_throttle;
 pub mod mfa_challenge;
 pub mod refresh_family;
 pub mod refresh_token;

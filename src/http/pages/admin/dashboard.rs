@@ -7,7 +7,7 @@ use crate::clock::format_rfc3339;
 use crate::flows::admin::access::{AdminAccess, admin_access, overview};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::pairs;
+use crate::http::extract::query;
 use crate::http::pages::{PageBrowser, render_outcome};
 
 struct KeyRow {
@@ -38,7 +38,7 @@ pub async fn admin_get(request: HttpRequest, state: web::Data<AppState>) -> Resu
         AdminAccess::Forbidden => Err(forbidden()),
         AdminAccess::Interaction(page) => render_outcome(page, &browser, false, None),
         AdminAccess::Granted(session) => {
-            let query = pairs(request.query_string().as_bytes());
+            let query = query(&request)?;
             let admin = AdminRequest { browser, session: *session, form: Vec::new(), query };
             let summary = overview(&ctx).await.map_err(HttpError::page)?;
             let page = DashboardTemplate {

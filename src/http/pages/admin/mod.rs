@@ -33,7 +33,7 @@ use crate::flows::admin::access::{AdminAccess, admin_access};
 use crate::flows::session::SessionUser;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{field, pairs};
+use crate::http::extract::{field, query};
 use crate::model::Username;
 use crate::store::AuditRecord;
 
@@ -84,9 +84,7 @@ impl AdminRequest {
             None => (PageBrowser::load(state, request).await?, Vec::new()),
         };
         match admin_access(&state.context(), &browser.browser).await.map_err(HttpError::page)? {
-            AdminAccess::Granted(session) => {
-                Ok(Self { browser, session: *session, form, query: pairs(request.query_string().as_bytes()) })
-            }
+            AdminAccess::Granted(session) => Ok(Self { browser, session: *session, form, query: query(request)? }),
             AdminAccess::SignIn => Err(HttpError::SignIn { location: "/login?destination=admin" }),
             AdminAccess::Forbidden => Err(forbidden()),
             AdminAccess::Interaction(_) => Err(HttpError::SignIn { location: "/admin" }),

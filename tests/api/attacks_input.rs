@@ -1,0 +1,284 @@
+//! The attack suite, brute force and bad input: password guessing against one username
+//! or from one address, floods of the token and introspection endpoints, and oversized or
+//! malformed requests at every endpoint. Also: what the logs and the audit trail keep.
+
+use std::process::Stdio;
+
+use tokio::io::AsyncReadExt;
+use wristband::security::rate_limit::RateLimit;
+
+use crate::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, code_for};
+use crate::helpers::{TestApp, TestEnv};
+use crate::process::{cli_ok, free_port, wait_until_ready, wristband_in};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn app_with(configure: impl FnOnce(&mut wristband::config::Config)) -> (TestEnv, TestApp, String) {
+    let env = TestEnv::new().await;
+    let mut config = env.config();
+    configure(&mut config);
+    let app = env.spawn_with(config).await;
+    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    app.seed_user("alice", PASSWORD, &[]).await;
+    (env, app, secret)
+}
+
+/// One sign-in attempt in a fresh browser, as a guesser would make it.
+async fn attempt(app: &TestApp, username: &str, password: &str) -> crate::browser::Page {
+    let mut browser = Browser::new(app);
+    let login = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    browser.submit_login(&login, username, password).await
+}
+
+#[tokio::test]
+async fn five_failures_lock_a_username_known_or_not_and_the_lock_expires() {
+    let (_env, app, _) = app_with(|_| {}).await;
+    for username in ["alice", "ghost"] {
+        for remaining in (1..=4).rev() {
+            let page = attempt(&app, username, "guess").await;
+            assert_eq!(page.status, 200, "{username}, {remaining} left");
+            assert!(page.body.contains("Incorrect username or password"));
+        }
+    }
+    let before = app.state_rows().await;
+
+    let alice = attempt(&app, "alice", "guess").await;
+    let ghost = attempt(&app, "ghost", "guess").await;
+    let right_password = attempt(&app, "ALICE", PASSWORD).await;
+
+    for page in [&alice, &ghost, &right_password] {
+        assert_eq!(page.status, 429);
+        assert_eq!(page.headers["retry-after"], "900");
+        assert!(page.set_cookies.iter().all(|c| !c.starts_with("__Host-wristband_session")));
+    }
+    assert_eq!(alice.body, ghost.body, "a real and an unknown username lock alike");
+    assert!(alice.body.contains("Wait 15 minutes"), "{}", alice.body);
+    let before_sessions = before.iter().find(|(t, _)| *t == "browser_sessions").unwrap().1;
+    let after = app.state_rows().await;
+    assert_eq!(after.iter().find(|(t, _)| *t == "browser_sessions").unwrap().1, before_sessions);
+    let events = app.store.recent_audit_events(50).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.event == "login_locked").count(), 2);
+
+    app.clock.advance(901);
+    assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 303, "the lock expires");
+}
+
+#[tokio::test]
+async fn two_typos_lock_nobody_out_and_a_success_starts_the_count_again() {
+    let (_env, app, _) = app_with(|_| {}).await;
+    for _ in 0..3 {
+        for _ in 0..2 {
+            assert_eq!(attempt(&app, "alice", "typo").await.status, 200);
+        }
+        assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 303);
+    }
+}
+
+#[tokio::test]
+async fn failures_from_one_address_are_limited_across_usernames() {
+    let (_env, app, _) =
+        app_with(|config| config.rate_limits.login_failures_per_ip = Some(RateLimit { burst: 3, period_seconds: 900 }))
+            .await;
+    for username in ["u1", "u2", "u3"] {
+        assert_eq!(attempt(&app, username, "guess").await.status, 200);
+    }
+
+    let sprayed = attempt(&app, "alice", PASSWORD).await;
+
+    assert_eq!(sprayed.status, 429, "even a right password waits: the address is throttled");
+    assert_eq!(sprayed.headers["retry-after"], "300");
+    app.clock.advance(300);
+    assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 303);
+}
+
+#[tokio::test]
+async fn the_token_and_introspection_endpoints_are_limited_per_client_and_per_address() {
+    let (_env, app, secret) = app_with(|config| {
+        config.rate_limits.token_per_client = Some(RateLimit { burst: 2, period_seconds: 60 });
+        config.rate_limits.token_per_ip = Some(RateLimit { burst: 5, period_seconds: 60 });
+        config.rate_limits.introspect_per_client = Some(RateLimit { burst: 2, period_seconds: 60 });
+    })
+    .await;
+    let other_secret = app.seed_client("other", REDIRECT_URI, true).await;
+    let form = [("grant_type", "refresh_token"), ("refresh_token", "wbr_nothing")];
+
+    let demo: Vec<u16> = futures::future::join_all((0..3).map(|_| app.post_token("demo", &secret, &form)))
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let by_name_only = app.post_token("demo", "wbs_wrong", &form).await;
+    let other = app.post_token("other", &other_secret, &form).await;
+    let flooded = app.post_token("other", &other_secret, &form).await;
+
+    assert_eq!(demo.iter().filter(|s| **s == 429).count(), 1, "{demo:?}");
+    assert_eq!(by_name_only.status(), 401, "naming a client without its secret uses none of its allowance");
+    assert_eq!(other.status(), 400, "another client has its own allowance");
+    assert_eq!(flooded.status(), 429, "the address has used its 5");
+    assert!(flooded.headers()["retry-after"].to_str().unwrap().parse::<i64>().unwrap() >= 1);
+    assert_eq!(flooded.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = flooded.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+
+    let introspected: Vec<u16> =
+        futures::future::join_all((0..3).map(|_| app.post_basic("/introspect", "demo", &secret, &[("token", "x")])))
+            .await
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+    assert_eq!(introspected.iter().filter(|s| **s == 429).count(), 1, "{introspected:?}");
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_input_gets_a_clear_4xx_and_changes_nothing() {
+    let (_env, app, secret) = app_with(|_| {}).await;
+    let before = app.state_rows().await;
+    let huge_body = "a=".to_owned() + &"b".repeat(70 * 1024);
+    let long_field = format!("grant_type=refresh_token&refresh_token={}", "x".repeat(9 * 1024));
+    let many_fields = vec!["a=1"; 100].join("&");
+    let bad_encoding = b"grant_type=%ZZ%&&==&%FF%FE\xff\xfe=\x00".to_vec();
+    let form_endpoints = [
+        "/token",
+        "/introspect",
+        "/revoke",
+        "/login",
+        "/login/mfa",
+        "/login/password",
+        "/login/resume",
+        "/consent",
+        "/authorize",
+        "/end_session",
+        "/end_session/confirm",
+        "/account/password",
+        "/admin/users",
+    ];
+    for path in form_endpoints {
+        for (case, body, expected) in [
+            ("a 70 KiB body", huge_body.clone().into_bytes(), &[413][..]),
+            ("a 9 KiB field", long_field.clone().into_bytes(), &[400, 401, 403]),
+            ("100 fields", many_fields.clone().into_bytes(), &[400, 401, 403]),
+            ("broken encoding", bad_encoding.clone(), &[400, 401, 403]),
+        ] {
+            let response = app
+                .http
+                .post(app.url(path))
+                .basic_auth("demo", Some(&secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            // RP-Initiated Logout ignores what it cannot read and asks the person to confirm.
+            let confirm_page = path == "/end_session" && status == 200 && !case.ends_with("body");
+            assert!(expected.contains(&status) || confirm_page, "{path}, {case}: {status}");
+            assert!(!response.text().await.unwrap().is_empty(), "{path}, {case}: a body that says what went wrong");
+        }
+    }
+    for query in [
+        format!("/authorize?state={}", "s".repeat(9 * 1024)),
+        format!("/authorize?{}", vec!["a=1"; 100].join("&")),
+        "/authorize?client_id=%ZZ&redirect_uri=%FF".to_owned(),
+        "/end_session?id_token_hint=not.a.jwt&post_logout_redirect_uri=javascript:alert(1)".to_owned(),
+        "/login?destination=%00".to_owned(),
+    ] {
+        let response = app.get(&query).await;
+        assert_eq!(response.status(), 400, "{}", &query[..query.len().min(60)]);
+        assert!(response.headers().get("location").is_none());
+    }
+    let token_errors = [
+        app.http.post(app.url("/token")).header("authorization", "Basic !!!").form(&[("grant_type", "x")]),
+        app.http.post(app.url("/token")).header("authorization", "Basic Og==").form(&[("grant_type", "x")]),
+        app.http
+            .post(app.url("/token"))
+            .basic_auth("demo", Some(&secret))
+            .body("{\"grant_type\":")
+            .header("content-type", "application/json"),
+    ];
+    for request in token_errors {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            matches!((status, body["error"].as_str()), (401, Some("invalid_client")) | (400, Some("invalid_request"))),
+            "{status} {body}"
+        );
+    }
+    for bearer in ["", "Bearer", "Bearer ", "Basic abc", "Bearer a b c", &format!("Bearer {}", "x".repeat(9_000))] {
+        let response = app.http.get(app.url("/userinfo")).header("authorization", bearer).send().await.unwrap();
+        assert!(matches!(response.status().as_u16(), 400 | 401), "{bearer:.20}: {}", response.status());
+    }
+    let big_header =
+        app.http.get(app.url("/jwks.json")).header("x-padding", "p".repeat(64 * 1024)).send().await.unwrap();
+    assert!(matches!(big_header.status().as_u16(), 400 | 413 | 431), "{}", big_header.status());
+    assert_eq!(app.state_rows().await, before, "nothing was written");
+    assert_eq!(app.get("/healthz").await.status(), 200, "the server is still up");
+}
+
+/// The real binary, behind an https issuer, through a whole login: its log and the
+/// audit trail hold no password, secret, code or token, and its pages carry HSTS.
+#[tokio::test]
+async fn logs_and_audit_events_never_hold_a_secret() {
+    let env = TestEnv::new().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client =
+        cli_ok(&env, &["client", "add", "demo", "--redirect-uri", REDIRECT_URI, "--first-party", "--json"], None).await;
+    let client: serde_json::Value = serde_json::from_str(&client).unwrap();
+    let secret = client["client_secret"].as_str().unwrap().to_owned();
+    cli_ok(&env, &["user", "add", "alice", "--password-stdin"], Some(PASSWORD)).await;
+    let mut server = wristband_in(&env)
+        .arg("serve")
+        .env("WRISTBAND_BIND", format!("127.0.0.1:{port}"))
+        .env("WRISTBAND_ISSUER", "https://id.example.test")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_ready(&base).await;
+    let app = TestApp::at(&env, &base).await;
+
+    let failed = attempt(&app, "alice", "Tr0ub4dor&3-wrong").await;
+    let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
+    let tokens: serde_json::Value = app
+        .post_token(
+            "demo",
+            &secret,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    app.post_token("demo", &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    server.kill().await.unwrap();
+    let mut log = String::new();
+    server.stdout.take().unwrap().read_to_string(&mut log).await.unwrap();
+    server.stderr.take().unwrap().read_to_string(&mut log).await.unwrap();
+    let audit = format!("{:?}", app.store.recent_audit_events(200).await.unwrap());
+
+    assert!(failed.headers["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+    assert!(log.contains("refresh_token_reused") || audit.contains("refresh_token_reused"), "the reuse was recorded");
+    let access = tokens["access_token"].as_str().unwrap();
+    let secrets = [
+        ("the password", PASSWORD),
+        ("a wrong password", "Tr0ub4dor&3-wrong"),
+        ("the client secret", secret.as_str()),
+        ("the code", code.as_str()),
+        ("the refresh token", refresh),
+        ("the access token's signature", access.rsplit('.').next().unwrap()),
+        ("the ID token's signature", tokens["id_token"].as_str().unwrap().rsplit('.').next().unwrap()),
+    ];
+    for (what, value) in secrets {
+        assert!(!log.contains(value), "the log holds {what}");
+        assert!(!audit.contains(value), "the audit trail holds {what}");
+    }
+}
