@@ -3,26 +3,11 @@
 //! and consent skipped by posting directly. None of them redirects where it should not,
 //! issues a token or leaves a grant behind.
 
+use crate::authorize::{app_with_alice, query};
 use crate::browser::{Browser, CHALLENGE, REDIRECT_URI, VERIFIER, authorize_query, claims, code_for, exchange};
-use crate::helpers::{TestApp, spawn_app};
 use crate::token::{code_form, error_of, introspect_active};
 
 const PASSWORD: &str = "correct horse battery";
-
-async fn app_with_alice() -> (crate::helpers::TestEnv, TestApp, String) {
-    let (env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, false).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    (env, app, secret)
-}
-
-fn query(pairs: &[(&str, &str)]) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        query.append_pair(name, value);
-    }
-    query.finish()
-}
 
 #[tokio::test]
 async fn unknown_clients_and_unregistered_redirect_uris_get_an_error_page_never_a_redirect() {

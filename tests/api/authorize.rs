@@ -6,14 +6,14 @@ use wristband::flows::admin::ClientInput;
 use crate::browser::{Browser, CHALLENGE, REDIRECT_URI, authorize_query, claims, exchange};
 use crate::helpers::{TestApp, spawn_app};
 
-async fn app_with_alice() -> (crate::helpers::TestEnv, TestApp, String) {
+pub async fn app_with_alice() -> (crate::helpers::TestEnv, TestApp, String) {
     let (env, app) = spawn_app().await;
     let secret = app.seed_client("demo", REDIRECT_URI, false).await;
     app.seed_user("alice", "correct horse battery", &[]).await;
     (env, app, secret)
 }
 
-fn query(pairs: &[(&str, &str)]) -> String {
+pub fn query(pairs: &[(&str, &str)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in pairs {
         query.append_pair(name, value);

@@ -6,6 +6,8 @@ mod admin_browser;
 mod attacks_authorize;
 mod attacks_browser;
 mod attacks_input;
+mod attacks_mfa;
+mod attacks_refresh;
 mod attacks_tokens;
 mod authorize;
 mod backchannel;
