@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Context;
 use super::error::FlowError;
+use super::login::recheck_password;
 use super::mfa::enrollment::new_recovery_codes;
 use super::mfa::factor::{CodeCheck, check_code, explain};
 use super::session::{RequestMeta, SessionUser, end_session};
@@ -80,7 +81,7 @@ pub async fn change_password(
     meta: &RequestMeta,
 ) -> Result<Result<(), String>, FlowError> {
     let user = &session.user;
-    if !ctx.hasher.verify(&change.current, Some(&user.password_hash)).await? {
+    if !recheck_password(ctx, user, &change.current, meta).await? {
         let event = AuditEvent::new("password_change_failed").user(user.id).ip(meta.ip.clone());
         ctx.store.record_audit(event, ctx.clock.now()).await?;
         return Ok(Err("Your current password is not right. Nothing was changed.".to_owned()));
@@ -134,7 +135,7 @@ async fn prove(
             wrong => Err(explain(wrong, ctx.clock.now()).unwrap_or_default()),
         });
     }
-    if !password.expose().is_empty() && ctx.hasher.verify(password, Some(&user.password_hash)).await? {
+    if !password.expose().is_empty() && recheck_password(ctx, user, password, meta).await? {
         return Ok(Ok(()));
     }
     Ok(Err("Type a current code from your app, or your password. Nothing was changed.".to_owned()))

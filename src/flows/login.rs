@@ -4,13 +4,15 @@
 //! towards the username's lockout and the address's limit. A user with a second factor,
 //! or whom the request demands one of, goes on to the second step.
 
+use uuid::Uuid;
+
 use super::Context;
 use super::account::replace_password;
 use super::authorize::{self, AuthorizeOutcome, Browser, Continuation, LoginPage};
 use super::error::FlowError;
 use super::mfa::{continue_login, start_challenge};
 use super::session::{RequestMeta, StartedSession, end_session, start_session};
-use crate::model::{Authentication, Destination, RevocationReason, Username};
+use crate::model::{Authentication, Destination, RevocationReason, User, Username};
 use crate::security::random::sha256_hex;
 use crate::security::rate_limit::Throttled;
 use crate::security::secret::SecretString;
@@ -96,6 +98,56 @@ fn login_throttle_key(typed: &str) -> String {
     sha256_hex(&typed.to_ascii_lowercase())
 }
 
+/// Refuses (429) while the username behind `throttle_key` is locked.
+async fn refuse_while_locked(ctx: &Context<'_>, throttle_key: &str) -> Result<(), FlowError> {
+    let now = ctx.clock.now();
+    match ctx.store.login_locked_until(throttle_key, now).await? {
+        Some(until) => Err(Throttled { retry_after_seconds: until - now }.into()),
+        None => Ok(()),
+    }
+}
+
+/// Counts a wrong password against the username; the failure that locks it is audited and
+/// refused (429).
+async fn count_failure(
+    ctx: &Context<'_>,
+    throttle_key: &str,
+    user_id: Option<Uuid>,
+    meta: &RequestMeta,
+) -> Result<(), FlowError> {
+    let now = ctx.clock.now();
+    let login = &ctx.config.login;
+    let lockout =
+        ctx.store.record_login_failure(throttle_key, login.lockout_attempts, login.lockout_seconds, now).await?;
+    let Lockout::Locked { until } = lockout else { return Ok(()) };
+    let mut event = AuditEvent::new("login_locked")
+        .ip(meta.ip.clone())
+        .details(serde_json::json!({ "until": until, "seconds": login.lockout_seconds }));
+    if let Some(user_id) = user_id {
+        event = event.user(user_id);
+    }
+    ctx.store.record_audit(event, now).await?;
+    Err(Throttled { retry_after_seconds: until - now }.into())
+}
+
+/// Checks the password a signed-in person types again (to change it, or their second
+/// factor). It counts towards the same lockout as the login form, so a stolen session
+/// cannot be used to guess the password.
+pub async fn recheck_password(
+    ctx: &Context<'_>,
+    user: &User,
+    password: &SecretString,
+    meta: &RequestMeta,
+) -> Result<bool, FlowError> {
+    let throttle_key = login_throttle_key(user.username.as_str());
+    refuse_while_locked(ctx, &throttle_key).await?;
+    if ctx.hasher.verify(password, Some(&user.password_hash)).await? {
+        return Ok(true);
+    }
+    count_failure(ctx, &throttle_key, Some(user.id), meta).await?;
+    Ok(false)
+}
+
 pub async fn login(
     ctx: &Context<'_>,
     attempt: LoginAttempt,
@@ -119,9 +171,7 @@ pub async fn login(
     let ip = meta.ip.as_deref().unwrap_or("unknown");
     ctx.limits.login_failures_per_ip.check(ip, now)?;
     let throttle_key = login_throttle_key(&attempt.username);
-    if let Some(until) = ctx.store.login_locked_until(&throttle_key, now).await? {
-        return Err(Throttled { retry_after_seconds: until - now }.into());
-    }
+    refuse_while_locked(ctx, &throttle_key).await?;
     let user = match Username::parse(&attempt.username) {
         Ok(username) => ctx.store.find_user_by_username(&username).await?,
         Err(_) => None,
@@ -140,21 +190,7 @@ pub async fn login(
             }
             ctx.store.record_audit(event, now).await?;
             ctx.limits.login_failures_per_ip.charge(ip, now);
-            let login = &ctx.config.login;
-            let lockout = ctx
-                .store
-                .record_login_failure(&throttle_key, login.lockout_attempts, login.lockout_seconds, now)
-                .await?;
-            if let Lockout::Locked { until } = lockout {
-                let mut event = AuditEvent::new("login_locked")
-                    .ip(meta.ip.clone())
-                    .details(serde_json::json!({ "until": until, "seconds": login.lockout_seconds }));
-                if let Some(user_id) = user_id {
-                    event = event.user(user_id);
-                }
-                ctx.store.record_audit(event, now).await?;
-                return Err(Throttled { retry_after_seconds: until - now }.into());
-            }
+            count_failure(ctx, &throttle_key, user_id, meta).await?;
             return Ok(AuthorizeOutcome::Login(LoginPage {
                 continuation: attempt.continuation,
                 client_name,

@@ -15,7 +15,7 @@ async fn app_with_alice() -> (crate::helpers::TestEnv, crate::helpers::TestApp) 
 }
 
 /// Signs `username` in at `/account`; returns the browser and its account page.
-async fn account_of(app: &crate::helpers::TestApp, username: &str) -> (Browser, crate::browser::Page) {
+pub async fn account_of(app: &crate::helpers::TestApp, username: &str) -> (Browser, crate::browser::Page) {
     let mut browser = Browser::new(app);
     let login = browser.get("/login?destination=account").await;
     let csrf = login.hidden("csrf_token").unwrap();

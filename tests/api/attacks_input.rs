@@ -282,3 +282,28 @@ async fn logs_and_audit_events_never_hold_a_secret() {
         assert!(!audit.contains(value), "the audit trail holds {what}");
     }
 }
+
+/// Posts the account page's password change with `current` as the current password.
+async fn change_password(browser: &mut Browser, csrf: &str, current: &str) -> u16 {
+    let new = "the thief's new passphrase";
+    let form = [("csrf_token", csrf), ("current_password", current), ("new_password", new), ("confirm_password", new)];
+    browser.post("/account/password", &form).await.status
+}
+
+#[tokio::test]
+async fn a_stolen_session_cannot_be_used_to_guess_the_password() {
+    let (_env, app, _) = app_with(|_| {}).await;
+    let (mut thief, account) = crate::attacks_browser::account_of(&app, "alice").await;
+    let csrf = account.hidden("csrf_token").unwrap();
+    for _ in 0..4 {
+        assert_eq!(change_password(&mut thief, &csrf, "guess").await, 400);
+    }
+
+    let locked = change_password(&mut thief, &csrf, "guess").await;
+
+    assert_eq!(locked, 429);
+    assert_eq!(change_password(&mut thief, &csrf, PASSWORD).await, 429, "even the right one waits");
+    assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 429, "the same lock as the login form");
+    app.clock.advance(901);
+    assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 303, "the password never changed");
+}
