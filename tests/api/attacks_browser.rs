@@ -211,10 +211,15 @@ async fn a_planted_session_cookie_is_replaced_at_login() {
 
     let session = browser.cookies.get("__Host-wristband_session").unwrap();
     assert_ne!(session, "planted-by-the-attacker-0123456789abcdef");
-    let mut attacker = Browser::new(&app);
-    attacker.cookies.insert("__Host-wristband_session".into(), "planted-by-the-attacker-0123456789abcdef".into());
-    let page = attacker.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
-    assert!(page.body.contains("action=\"/login\""), "the planted id opens no session");
+    assert_opens_no_session(&app, "planted-by-the-attacker-0123456789abcdef").await;
+}
+
+/// A browser presenting `cookie` as its session is asked to sign in.
+async fn assert_opens_no_session(app: &crate::helpers::TestApp, cookie: &str) {
+    let mut browser = Browser::new(app);
+    browser.cookies.insert("__Host-wristband_session".into(), cookie.to_owned());
+    let page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    assert!(page.body.contains("action=\"/login\""), "{cookie} opens no session");
 }
 
 #[tokio::test]
@@ -227,30 +232,15 @@ async fn a_login_without_the_csrf_token_or_from_another_browser_is_refused() {
     let attacker_page = attacker.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let attacker_csrf = attacker_page.hidden("csrf_token").unwrap();
 
-    let missing =
-        victim.post("/login", &[("request_id", &request_id), ("username", "alice"), ("password", PASSWORD)]).await;
-    let foreign = victim
-        .post(
-            "/login",
-            &[
-                ("csrf_token", &attacker_csrf),
-                ("request_id", &request_id),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    let replayed_elsewhere = attacker
-        .post(
-            "/login",
-            &[
-                ("csrf_token", &attacker_csrf),
-                ("request_id", &request_id),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let form = [
+        ("csrf_token", attacker_csrf.as_str()),
+        ("request_id", &request_id),
+        ("username", "alice"),
+        ("password", PASSWORD),
+    ];
+    let missing = victim.post("/login", &form[1..]).await;
+    let foreign = victim.post("/login", &form).await;
+    let replayed_elsewhere = attacker.post("/login", &form).await;
 
     for page in [&missing, &foreign] {
         assert_eq!(page.status, 403);
@@ -261,4 +251,20 @@ async fn a_login_without_the_csrf_token_or_from_another_browser_is_refused() {
     assert_eq!(replayed_elsewhere.status, 400);
     assert!(replayed_elsewhere.set_cookies.iter().all(|c| !c.starts_with("__Host-wristband_session")));
     assert!(!app.store.recent_audit_events(10).await.unwrap().iter().any(|e| e.event == "login_succeeded"));
+}
+
+#[tokio::test]
+async fn every_login_gets_a_new_session_id_and_ends_the_previous_session() {
+    let (_env, app) = app_with_alice().await;
+    let mut browser = Browser::new(&app);
+    browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", PASSWORD).await;
+    let first = browser.cookies["__Host-wristband_session"].clone();
+
+    let login_page =
+        browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[("prompt", "login")]))).await;
+    browser.submit_login(&login_page, "alice", PASSWORD).await;
+
+    let second = browser.cookies["__Host-wristband_session"].clone();
+    assert_ne!(first, second);
+    assert_opens_no_session(&app, &first).await;
 }
