@@ -227,6 +227,7 @@ fn read_file(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })
 }
 
+mod env;
 mod raw;
 #[cfg(test)]
 mod tests;

@@ -4,12 +4,12 @@
 use std::fmt::Display;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use base64::Engine;
 use serde::Deserialize;
 use url::Url;
 
+use super::env::Env;
 use super::*;
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,51 +201,6 @@ impl RawConfig {
             },
             rate_limits: validate_rate_limits(self.rate_limits)?,
         })
-    }
-}
-
-/// Reads overrides from the environment into the raw configuration.
-struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
-
-impl Env<'_> {
-    fn string(&self, setting: &str, slot: &mut Option<String>) {
-        if let Some(value) = (self.0)(&env_name(setting)) {
-            *slot = Some(value);
-        }
-    }
-
-    fn parse<T: FromStr>(&self, setting: &'static str, slot: &mut Option<T>) -> Result<(), ConfigError>
-    where
-        T::Err: Display,
-    {
-        if let Some(value) = (self.0)(&env_name(setting)) {
-            let parsed = value.trim().parse().map_err(|e| ConfigError::invalid(setting, format!("`{value}`: {e}")))?;
-            *slot = Some(parsed);
-        }
-        Ok(())
-    }
-
-    /// A secret may come from `WRISTBAND_<NAME>` or from the file named by `WRISTBAND_<NAME>_FILE`.
-    fn secret(&self, setting: &'static str, slot: &mut Option<String>) -> Result<(), ConfigError> {
-        let name = env_name(setting);
-        let direct = (self.0)(&name);
-        let file = (self.0)(&format!("{name}_FILE"));
-        match (direct, file) {
-            (Some(_), Some(_)) => {
-                Err(ConfigError::invalid(setting, format!("set either {name} or {name}_FILE, not both")))
-            }
-            (Some(value), None) => {
-                *slot = Some(value);
-                Ok(())
-            }
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::invalid(setting, format!("cannot read {name}_FILE {path}: {e}")))?;
-                *slot = Some(text.trim_end_matches(['\r', '\n']).to_owned());
-                Ok(())
-            }
-            (None, None) => Ok(()),
-        }
     }
 }
 

@@ -3,7 +3,6 @@
 //! lockout, which must hold across instances, lives in the database.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Mutex;
 
 use crate::clock::UnixTime;
@@ -23,12 +22,6 @@ pub struct RateLimit {
 impl RateLimit {
     fn refill_per_second(self) -> f64 {
         f64::from(self.burst) / self.period_seconds as f64
-    }
-}
-
-impl fmt::Display for RateLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}s", self.burst, self.period_seconds)
     }
 }
 
