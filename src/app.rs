@@ -81,7 +81,7 @@ impl Application {
             Arc::clone(&config),
         );
         spawn_cleanup(store.clone(), Arc::clone(&clock));
-        spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone())?;
+        spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone());
         let state = web::Data::new(AppState {
             config,
             store,
@@ -120,18 +120,24 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-fn spawn_backchannel_delivery(
-    store: Store,
-    keystore: Arc<Keystore>,
-    clock: Arc<dyn Clock>,
-    issuer: String,
-) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .context("cannot build the back-channel logout HTTP client")?;
+/// Delivers back-channel logout notifications. The HTTP client is built on a blocking
+/// thread once serving has begun: loading the system's trusted certificates takes longer
+/// than the whole rest of start-up.
+fn spawn_backchannel_delivery(store: Store, keystore: Arc<Keystore>, clock: Arc<dyn Clock>, issuer: String) {
     tokio::spawn(async move {
+        let built = tokio::task::spawn_blocking(|| {
+            reqwest::Client::builder().timeout(DELIVERY_TIMEOUT).redirect(reqwest::redirect::Policy::none()).build()
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|built| built.map_err(|e| e.to_string()));
+        let http = match built {
+            Ok(http) => http,
+            Err(error) => {
+                tracing::error!(%error, "cannot build the back-channel logout HTTP client; no notification will be sent");
+                return;
+            }
+        };
         let deliverer =
             Deliverer { store: &store, keystore: &keystore, clock: clock.as_ref(), issuer: &issuer, http: &http };
         let mut ticker = tokio::time::interval(BACKCHANNEL_POLL_INTERVAL);
@@ -142,7 +148,6 @@ fn spawn_backchannel_delivery(
             }
         }
     });
-    Ok(())
 }
 
 fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>) {
