@@ -102,7 +102,7 @@ fn login_throttle_key(typed: &str) -> String {
 async fn refuse_while_locked(ctx: &Context<'_>, throttle_key: &str) -> Result<(), FlowError> {
     let now = ctx.clock.now();
     match ctx.store.login_locked_until(throttle_key, now).await? {
-        Some(until) => Err(Throttled { retry_after_seconds: until - now }.into()),
+        Some(until) => Err(Throttled::until(until, now).into()),
         None => Ok(()),
     }
 }
@@ -127,7 +127,7 @@ async fn count_failure(
         event = event.user(user_id);
     }
     ctx.store.record_audit(event, now).await?;
-    Err(Throttled { retry_after_seconds: until - now }.into())
+    Err(Throttled::until(until, now).into())
 }
 
 /// Checks the password a signed-in person types again (to change it, or their second
@@ -168,7 +168,7 @@ pub async fn login(
         Continuation::Page(destination) => (destination_title(*destination).to_owned(), None, false),
     };
     let now = ctx.clock.now();
-    let ip = meta.ip.as_deref().unwrap_or("unknown");
+    let ip = meta.rate_limit_key();
     ctx.limits.login_failures_per_ip.check(ip, now)?;
     let throttle_key = login_throttle_key(&attempt.username);
     refuse_while_locked(ctx, &throttle_key).await?;

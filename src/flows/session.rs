@@ -23,6 +23,13 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
+impl RequestMeta {
+    /// What per-address limits count under; requests without an address share one count.
+    pub fn rate_limit_key(&self) -> &str {
+        self.ip.as_deref().unwrap_or("unknown")
+    }
+}
+
 /// A new session: the secret for the cookie, and what it stands for.
 #[derive(Debug, Clone)]
 pub struct StartedSession {

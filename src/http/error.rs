@@ -8,6 +8,7 @@ use askama::Template;
 use serde_json::json;
 
 use crate::flows::error::{ErrorCode, FlowError, OAuthError};
+use crate::security::rate_limit::Throttled;
 
 /// An error on its way to the client, shaped by the kind of endpoint it came from.
 pub enum HttpError {
@@ -185,8 +186,7 @@ impl ResponseError for HttpError {
             Self::Throttled { html, retry_after_seconds } => {
                 tracing::info!(retry_after_seconds, "request throttled");
                 let mut response = if *html {
-                    let minutes = (retry_after_seconds + 59) / 60;
-                    let wait = if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") };
+                    let wait = Throttled { retry_after_seconds: *retry_after_seconds }.wait_in_minutes();
                     let message = format!("Nothing was done. Wait {wait}, then try again.");
                     error_page(status, "Too many attempts", &message)
                 } else {

@@ -31,6 +31,21 @@ pub struct Throttled {
     pub retry_after_seconds: i64,
 }
 
+impl Throttled {
+    /// Refused until `until`.
+    pub fn until(until: UnixTime, now: UnixTime) -> Self {
+        Self { retry_after_seconds: (until - now).max(1) }
+    }
+
+    /// The wait in whole minutes, rounded up, as people read it: "1 minute", "15 minutes".
+    pub fn wait_in_minutes(self) -> String {
+        match (self.retry_after_seconds.max(1) + 59) / 60 {
+            1 => "1 minute".to_owned(),
+            minutes => format!("{minutes} minutes"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
@@ -162,6 +177,13 @@ mod tests {
         }
         assert_eq!(limiter.check("ip", 0), Err(Throttled { retry_after_seconds: 90 }));
         assert_eq!(limiter.check("ip", 90), Ok(()));
+    }
+
+    #[test]
+    fn waits_read_in_whole_minutes_rounded_up() {
+        assert_eq!(Throttled::until(1_900, 1_000).wait_in_minutes(), "15 minutes");
+        assert_eq!(Throttled::until(1_001, 1_000).wait_in_minutes(), "1 minute");
+        assert_eq!(Throttled::until(1_000, 1_000), Throttled { retry_after_seconds: 1 });
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::flows::error::FlowError;
 use crate::flows::session::RequestMeta;
 use crate::model::User;
 use crate::security::master_key::MasterKey;
+use crate::security::rate_limit::Throttled;
 use crate::security::recovery::recovery_code_hash;
 use crate::security::totp::{TotpSecret, as_totp_code};
 use crate::store::{AuditEvent, Lockout};
@@ -125,13 +126,10 @@ pub fn explain(check: CodeCheck, now: UnixTime) -> Option<String> {
              {remaining} more wrong {} will lock your second factor for a while.",
             if remaining == 1 { "code" } else { "codes" }
         )),
-        CodeCheck::Locked { until } => {
-            let minutes = ((until - now).max(1) + 59) / 60;
-            Some(format!(
-                "Too many wrong codes: your second factor is locked. Try again in {minutes} {}.",
-                if minutes == 1 { "minute" } else { "minutes" }
-            ))
-        }
+        CodeCheck::Locked { until } => Some(format!(
+            "Too many wrong codes: your second factor is locked. Try again in {}.",
+            Throttled::until(until, now).wait_in_minutes()
+        )),
     }
 }
 

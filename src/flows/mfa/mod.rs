@@ -122,7 +122,7 @@ pub async fn answer_challenge(
     let (factor, recovery_codes) = if user.has_totp() {
         match check_code(ctx, &user, &answer.code, meta).await? {
             CodeCheck::Accepted(factor) => (factor, None),
-            CodeCheck::Locked { until } => return Err(Throttled { retry_after_seconds: until - now }.into()),
+            CodeCheck::Locked { until } => return Err(Throttled::until(until, now).into()),
             wrong => {
                 let error = explain(wrong, now);
                 return Ok(

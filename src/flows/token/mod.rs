@@ -71,7 +71,7 @@ pub async fn exchange(
     meta: &RequestMeta,
 ) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
-    ctx.limits.token_per_ip.acquire(meta.ip.as_deref().unwrap_or("unknown"), now)?;
+    ctx.limits.token_per_ip.acquire(meta.rate_limit_key(), now)?;
     let client = authenticate_client(ctx, &auth).await?;
     ctx.limits.token_per_client.acquire(client.id.as_str(), now)?;
     let grant = match params.get("grant_type") {
