@@ -1,5 +1,9 @@
 //! Clients: registered relying parties.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -21,6 +25,52 @@ pub struct NewClient {
     pub access_token_seconds: Option<i64>,
     pub refresh: RefreshOverrides,
     pub backchannel_logout_uri: Option<RedirectUri>,
+}
+
+/// How long a client record read from the database is trusted. The token and
+/// introspection endpoints look their client up on every request; a change made through
+/// this process takes effect at once, one made by another instance or the CLI within this
+/// time (like a key rotation, `app::KEY_REFRESH_INTERVAL`).
+pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Client records as last read, by client_id. Only clients that exist are kept, so its
+/// size is bounded by the registered clients, not by what requests name.
+#[derive(Debug, Default)]
+pub(super) struct ClientCache(Mutex<CachedClients>);
+
+#[derive(Debug, Default)]
+struct CachedClients {
+    /// Counts changes, so that a record read before a change is not kept after it.
+    generation: u64,
+    entries: HashMap<ClientId, (Instant, Client)>,
+}
+
+impl ClientCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedClients> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached record, or the generation to hand to `put` with a fresh read.
+    fn get(&self, id: &ClientId) -> Result<Client, u64> {
+        let cached = self.lock();
+        match cached.entries.get(id) {
+            Some((read_at, client)) if read_at.elapsed() < CLIENT_CACHE_TTL => Ok(client.clone()),
+            _ => Err(cached.generation),
+        }
+    }
+
+    fn put(&self, client: &Client, generation: u64) {
+        let mut cached = self.lock();
+        if cached.generation == generation {
+            cached.entries.insert(client.id.clone(), (Instant::now(), client.clone()));
+        }
+    }
+
+    fn forget(&self, id: &ClientId) {
+        let mut cached = self.lock();
+        cached.generation += 1;
+        cached.entries.remove(id);
+    }
 }
 
 impl TryFrom<client::Model> for Client {
@@ -89,8 +139,22 @@ impl Store {
     }
 
     pub async fn find_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        let generation = match self.clients.get(id) {
+            Ok(client) => return Ok(Some(client)),
+            Err(generation) => generation,
+        };
         let row = client::Entity::find_by_id(id.as_str().to_owned()).one(&self.db).await?;
-        row.map(Client::try_from).transpose()
+        let client = row.map(Client::try_from).transpose()?;
+        if let Some(client) = &client {
+            self.clients.put(client, generation);
+        }
+        Ok(client)
+    }
+
+    /// The stored record, never a cached one (and the cache refreshed with it).
+    pub async fn reload_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        self.clients.forget(id);
+        self.find_client(id).await
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
@@ -101,6 +165,7 @@ impl Store {
     /// Deletes a client with its codes, consents and refresh-token families (cascade).
     pub async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError> {
         let deleted = client::Entity::delete_by_id(id.as_str().to_owned()).exec(&self.db).await?;
+        self.clients.forget(id);
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
@@ -132,6 +197,7 @@ impl Store {
             .filter(client::Column::Id.eq(client.id.as_str()))
             .exec(&self.db)
             .await?;
+        self.clients.forget(&client.id);
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
@@ -150,6 +216,7 @@ impl Store {
             .filter(client::Column::SecretHash.is_not_null())
             .exec(&self.db)
             .await?;
+        self.clients.forget(id);
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }

@@ -111,13 +111,13 @@ impl Store {
             .col_expr(row::Column::IssuedFamilyId, Expr::value(family_id))
             .filter(row::Column::CodeHash.eq(code_hash))
             .filter(row::Column::UsedAt.is_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if updated.rows_affected != 1 {
             return Ok(false);
         }
         if let Some(family) = redemption.family {
-            insert_family(&txn, family, now).await?;
+            insert_family(&*txn, family, now).await?;
         }
         txn.commit().await?;
         Ok(true)

@@ -23,14 +23,14 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let txn = self.write_transaction().await?;
-        let existing = consent::Entity::find_by_id((user_id, client_id.to_string())).one(&txn).await?;
+        let existing = consent::Entity::find_by_id((user_id, client_id.to_string())).one(&*txn).await?;
         match existing {
             Some(row) => {
                 let granted = Scope::parse(&row.scope)?.union(scope);
                 let mut active: consent::ActiveModel = row.into();
                 active.scope = Set(granted.to_string());
                 active.updated_at = Set(now);
-                active.update(&txn).await?;
+                active.update(&*txn).await?;
             }
             None => {
                 consent::ActiveModel {
@@ -40,7 +40,7 @@ impl Store {
                     created_at: Set(now),
                     updated_at: Set(now),
                 }
-                .insert(&txn)
+                .insert(&*txn)
                 .await?;
             }
         }

@@ -50,7 +50,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let txn = self.write_transaction().await?;
         for (key, state) in keys {
-            insert_key(&txn, key, state, now).await?;
+            insert_key(&*txn, key, state, now).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -75,14 +75,14 @@ impl Store {
             let result = update
                 .filter(signing_key::Column::Kid.eq(kid.as_str()))
                 .filter(signing_key::Column::State.eq(from.as_str()))
-                .exec(&txn)
+                .exec(&*txn)
                 .await?;
             if result.rows_affected != 1 {
                 return Err(StoreError::Conflict(format!("key {kid} is no longer {from}")));
             }
         }
         if let Some(key) = transition.new_next {
-            insert_key(&txn, key, KeyState::Next, now).await?;
+            insert_key(&*txn, key, KeyState::Next, now).await?;
         }
         txn.commit().await?;
         Ok(())

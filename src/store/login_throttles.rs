@@ -28,7 +28,7 @@ impl Store {
         login_throttle::Entity::delete_many()
             .filter(login_throttle::Column::UsernameHash.eq(username_hash))
             .filter(login_throttle::Column::ExpiresAt.lte(now))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         let fresh = login_throttle::ActiveModel {
             username_hash: ActiveValue::Set(username_hash.to_owned()),
@@ -38,14 +38,14 @@ impl Store {
         };
         login_throttle::Entity::insert(fresh)
             .on_conflict_do_nothing_on([login_throttle::Column::UsernameHash])
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         login_throttle::Entity::update_many()
             .col_expr(login_throttle::Column::Failures, Expr::col(login_throttle::Column::Failures).add(1))
             .filter(login_throttle::Column::UsernameHash.eq(username_hash))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
-        let row = login_throttle::Entity::find_by_id(username_hash).one(&txn).await?.ok_or(StoreError::NotFound)?;
+        let row = login_throttle::Entity::find_by_id(username_hash).one(&*txn).await?.ok_or(StoreError::NotFound)?;
         let outcome = if row.failures >= max_failures {
             let until = now + lock_seconds;
             login_throttle::Entity::update_many()
@@ -53,7 +53,7 @@ impl Store {
                 .col_expr(login_throttle::Column::LockedUntil, Expr::value(until))
                 .col_expr(login_throttle::Column::ExpiresAt, Expr::value(until))
                 .filter(login_throttle::Column::UsernameHash.eq(username_hash))
-                .exec(&txn)
+                .exec(&*txn)
                 .await?;
             Lockout::Locked { until }
         } else {

@@ -34,12 +34,12 @@ impl Store {
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user_id))
             .filter(user::Column::TotpSecret.is_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if updated.rows_affected != 1 {
             return Ok(false);
         }
-        replace_recovery_codes(&txn, user_id, recovery_code_hashes, now).await?;
+        replace_recovery_codes(&*txn, user_id, recovery_code_hashes, now).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -55,11 +55,11 @@ impl Store {
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user_id))
             .filter(user::Column::TotpSecret.is_not_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         user_recovery_code::Entity::delete_many()
             .filter(user_recovery_code::Column::UserId.eq(user_id))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         txn.commit().await?;
         Ok(updated.rows_affected == 1)
@@ -98,7 +98,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let txn = self.write_transaction().await?;
-        replace_recovery_codes(&txn, user_id, code_hashes, now).await?;
+        replace_recovery_codes(&*txn, user_id, code_hashes, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -124,16 +124,16 @@ impl Store {
         user::Entity::update_many()
             .col_expr(user::Column::MfaFailures, Expr::col(user::Column::MfaFailures).add(1))
             .filter(user::Column::Id.eq(user_id))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
-        let row = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
+        let row = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or(StoreError::NotFound)?;
         let outcome = if row.mfa_failures >= max_failures {
             let until = now + lock_seconds;
             user::Entity::update_many()
                 .col_expr(user::Column::MfaFailures, Expr::value(0))
                 .col_expr(user::Column::MfaLockedUntil, Expr::value(until))
                 .filter(user::Column::Id.eq(user_id))
-                .exec(&txn)
+                .exec(&*txn)
                 .await?;
             Lockout::Locked { until }
         } else {

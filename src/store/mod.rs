@@ -19,6 +19,7 @@ mod users;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -27,11 +28,13 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
 pub use cleanup::CleanupReport;
-pub use clients::NewClient;
+use clients::ClientCache;
+pub use clients::{CLIENT_CACHE_TTL, NewClient};
 pub use codes::{CodeRedemption, NewCode};
 pub use refresh::{FamilyAdminRecord, FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
 pub use sessions::{NewSession, SessionRecord, SessionsEnded};
@@ -89,6 +92,32 @@ impl From<serde_json::Error> for StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    clients: Arc<ClientCache>,
+    /// SQLite has one writer at a time, and a connection that finds the write lock taken
+    /// sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) rather than queueing: under
+    /// concurrent refreshes, 1 ms transactions waited up to 1.5 s. This process's write
+    /// transactions queue here instead. `None` on PostgreSQL, which locks rows, not files.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction holding this process's turn to write (SQLite) until it ends.
+struct WriteTransaction {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
 }
 
 impl Store {
@@ -117,7 +146,8 @@ impl Store {
             options.max_connections(16);
         }
         let db = Database::connect(options).await.map_err(StoreError::Db)?;
-        let store = Self { db };
+        let write_gate = sqlite_path(url).map(|_| Arc::new(Mutex::new(())));
+        let store = Self { db, clients: Arc::default(), write_gate };
         if sqlite_path(url).is_some() {
             store.ensure_wal().await?;
         }
@@ -160,12 +190,16 @@ impl Store {
     /// A transaction that writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE):
     /// a deferred transaction that reads first cannot upgrade once another writer has
     /// committed, and would fail at once instead of waiting its turn.
-    async fn write_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
+    async fn write_transaction(&self) -> Result<WriteTransaction, DbErr> {
+        let turn = match &self.write_gate {
+            Some(gate) => Some(Arc::clone(gate).lock_owned().await),
+            None => None,
+        };
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        self.db.begin_with_options(options).await
+        Ok(WriteTransaction { txn: self.db.begin_with_options(options).await?, _turn: turn })
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

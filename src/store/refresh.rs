@@ -165,7 +165,7 @@ impl Store {
             .col_expr(refresh_token::Column::SuccessorToken, Expr::value(sealed_successor))
             .filter(refresh_token::Column::TokenHash.eq(old_hash))
             .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if used.rows_affected != 1 {
             return Ok(Rotation::AlreadyUsed);
@@ -175,12 +175,12 @@ impl Store {
             .col_expr(refresh_family::Column::IdleExpiresAt, Expr::value(idle_expires_at))
             .filter(refresh_family::Column::Id.eq(family_id))
             .filter(refresh_family::Column::RevokedAt.is_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if family.rows_affected != 1 {
             return Ok(Rotation::AlreadyUsed);
         }
-        insert_token(&txn, new_hash, family_id, now).await?;
+        insert_token(&*txn, new_hash, family_id, now).await?;
         txn.commit().await?;
         Ok(Rotation::Rotated)
     }

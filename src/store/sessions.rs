@@ -86,17 +86,17 @@ impl Store {
         let live = browser_session::Entity::find()
             .filter(browser_session::Column::Sid.eq(sid))
             .filter(browser_session::Column::EndedAt.is_null())
-            .one(&txn)
+            .one(&*txn)
             .await?;
         let sessions = browser_session::Entity::update_many()
             .col_expr(browser_session::Column::EndedAt, Expr::value(now))
             .filter(browser_session::Column::Sid.eq(sid))
             .filter(browser_session::Column::EndedAt.is_null())
-            .exec(&txn)
+            .exec(&*txn)
             .await?
             .rows_affected;
         if let (Some(session), 1) = (live, sessions) {
-            enqueue_logouts(&txn, sid, session.user_id, now).await?;
+            enqueue_logouts(&*txn, sid, session.user_id, now).await?;
         }
         let families = refresh_family::Entity::update_many()
             .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
@@ -105,7 +105,7 @@ impl Store {
             .filter(refresh_family::Column::RevokedAt.is_null())
             // Scope tokens come from a fixed list, so no other scope contains this text.
             .filter(refresh_family::Column::Scope.not_like(format!("%{OFFLINE_ACCESS}%")))
-            .exec(&txn)
+            .exec(&*txn)
             .await?
             .rows_affected;
         txn.commit().await?;
@@ -120,7 +120,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
         let txn = self.write_transaction().await?;
-        let ended = end_user_sessions_and_families(&txn, user_id, None, reason, now).await?;
+        let ended = end_user_sessions_and_families(&*txn, user_id, None, reason, now).await?;
         txn.commit().await?;
         Ok(ended)
     }

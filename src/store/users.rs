@@ -153,13 +153,13 @@ impl Store {
             .col_expr(user::Column::Disabled, Expr::value(disabled))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(id))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
         let ended = if disabled {
-            end_user_sessions_and_families(&txn, id, None, RevocationReason::UserDisabled, now).await?
+            end_user_sessions_and_families(&*txn, id, None, RevocationReason::UserDisabled, now).await?
         } else {
             SessionsEnded::default()
         };
@@ -186,12 +186,12 @@ impl Store {
             .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(id))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        let ended = end_user_sessions_and_families(&txn, id, keep, RevocationReason::PasswordChanged, now).await?;
+        let ended = end_user_sessions_and_families(&*txn, id, keep, RevocationReason::PasswordChanged, now).await?;
         txn.commit().await?;
         Ok(ended)
     }

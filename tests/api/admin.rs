@@ -215,12 +215,16 @@ async fn an_admin_creates_edits_rotates_and_deletes_a_client() {
     let rotated = admin.post("/admin/clients/reports/rotate-secret", &[("csrf_token", &csrf)]).await;
     let new_secret = secret_on(&rotated);
     assert_ne!(new_secret, secret);
+    // Each change applies to the very next request, though the server caches clients.
+    let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", REDIRECT_URI)];
+    assert_eq!(app.post_token("reports", &secret, &form).await.status(), 401, "the old secret is refused at once");
+    assert_eq!(app.post_token("reports", &new_secret, &form).await.status(), 400, "the new secret authenticates");
 
     let confirm = admin.get("/admin/clients/reports/delete").await;
     assert!(confirm.body.contains("Delete this client?"));
     let deleted = admin.post("/admin/clients/reports/delete", &[("csrf_token", &csrf), ("confirm", "yes")]).await;
     assert_eq!(deleted.location.as_deref(), Some("/admin/clients?notice=client_deleted"));
-    assert!(app.store.find_client(&ClientId::parse("reports").unwrap()).await.unwrap().is_none());
+    assert_eq!(app.post_token("reports", &new_secret, &form).await.status(), 401, "a deleted client is gone at once");
 }
 
 #[tokio::test]

@@ -243,6 +243,22 @@ async fn rotate_secret_replaces_the_secret_and_remove_deletes_the_client() {
 }
 
 #[tokio::test]
+async fn a_running_server_takes_a_secret_rotated_by_the_cli_at_once() {
+    let env = TestEnv::new().await;
+    let created =
+        json(&cli_ok(&env, &["client", "add", "service", "--grant", "client_credentials", "--json"], None).await);
+    let old_secret = created["client_secret"].as_str().unwrap();
+    let app = env.spawn().await;
+    let grant = [("grant_type", "client_credentials")];
+    assert_eq!(app.post_token("service", old_secret, &grant).await.status(), 200, "the server now knows the client");
+
+    let out = cli_ok(&env, &["client", "rotate-secret", "service"], None).await;
+    let new_secret = out.lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("new secret printed");
+
+    assert_eq!(app.post_token("service", new_secret, &grant).await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_public_client_has_no_secret_to_rotate() {
     let env = TestEnv::new().await;
     cli_ok(&env, &["client", "add", "spa", "--public", "--redirect-uri", "https://a.example.com/cb"], None).await;
