@@ -10,7 +10,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
 use crate::config::PasswordSettings;
-use crate::security::random::{generated_password, random_bytes};
+use crate::security::random::random_bytes;
 use crate::security::secret::SecretString;
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -66,8 +66,7 @@ impl PasswordHasher {
             Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
                 .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = generated_password().map_err(|e| PasswordError::Hash(e.to_string()))?;
-        let dummy_hash = hash_with(&argon2, dummy.as_bytes(), &mut Vec::new())?;
+        let dummy_hash = dummy_hash(argon2.params())?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let pool = HashingPool::start(threads).map_err(|e| PasswordError::Hash(e.to_string()))?;
         Ok(Self { argon2: Arc::new(argon2), pool, dummy_hash: dummy_hash.into() })
@@ -129,7 +128,17 @@ impl HashingPool {
     }
 }
 
+/// How much a hashing thread defers to request handling (a nice value): a login waits
+/// 30 ms for argon2 by design, a JWKS or token answer should not wait behind it.
+const HASHING_NICENESS: libc::c_int = 10;
+
 fn work(queue: &Mutex<Receiver<Job>>) {
+    // SAFETY: gettid has no preconditions; setpriority on the calling thread's own id
+    // changes only this thread's nice value (Linux keeps one per thread). Raising it needs
+    // no privilege; if it fails anyway, hashing just keeps the default priority.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHING_NICENESS);
+    }
     let mut memory = Vec::new();
     loop {
         // The lock is held only while waiting for the next job, never while hashing.
@@ -141,6 +150,28 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         }
     }
+}
+
+/// A PHC string with the configured parameters, a random salt and a random output: checking
+/// a password against it costs exactly what checking a real hash costs, and no password
+/// matches it. Built, not computed, so start-up does not wait for a hash.
+fn dummy_hash(params: &Params) -> Result<String, PasswordError> {
+    let failed = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
+    let salt = random_bytes::<16>().map_err(|e| failed(&e))?;
+    let output = random_bytes::<{ Params::DEFAULT_OUTPUT_LEN }>().map_err(|e| failed(&e))?;
+    phc_string(params, &salt, &output)
+}
+
+fn phc_string(params: &Params, salt: &[u8], output: &[u8]) -> Result<String, PasswordError> {
+    let failed = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| failed(&e))?,
+        salt: Some(Salt::new(salt).map_err(|e| failed(&e))?),
+        hash: Some(Output::new(output).map_err(|e| failed(&e))?),
+    };
+    Ok(hash.to_string())
 }
 
 /// `memory`, grown to what `params` need and returned for the next hash.
