@@ -18,7 +18,8 @@
 #
 # Knobs: DURATION (10 s per run) WARMUP (2 s) CONNECTIONS (16) ROUNDS (3, peer comparison)
 # NICE (e.g. -10, as root) ROWS (1000000; 0 skips the large-database runs) PORT (8480)
-# WRISTBAND_BENCH_HARNESS (../shared/bench). Needs wrk, node, curl, ss, openssl.
+# WRISTBAND_BENCH_HARNESS (../shared/bench). Needs wrk (installed when missing, as root),
+# node, curl, ss, openssl and sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -29,8 +30,13 @@ fi
 backend=SQLite
 [[ "${1:-}" == "--on-postgres" ]] && backend=PostgreSQL
 
-for tool in wrk node curl ss openssl; do
-  command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool (wrk: apt-get install -y wrk)" >&2; exit 1; }
+# wrk is the one tool the tests do not need already; Debian packages it.
+if ! command -v wrk >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "==> installing wrk"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade wrk
+fi
+for tool in wrk node curl ss openssl sqlite3; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool (Debian: apt-get install -y $tool)" >&2; exit 1; }
 done
 harness="$(cd "${WRISTBAND_BENCH_HARNESS:-../shared/bench}" && pwd)"
 port="${PORT:-8480}"

@@ -156,22 +156,24 @@ fn work(queue: &Mutex<Receiver<Job>>) {
 /// a password against it costs exactly what checking a real hash costs, and no password
 /// matches it. Built, not computed, so start-up does not wait for a hash.
 fn dummy_hash(params: &Params) -> Result<String, PasswordError> {
-    let failed = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
-    let salt = random_bytes::<16>().map_err(|e| failed(&e))?;
-    let output = random_bytes::<{ Params::DEFAULT_OUTPUT_LEN }>().map_err(|e| failed(&e))?;
+    let salt = random_bytes::<16>().map_err(failed)?;
+    let output = random_bytes::<{ Params::DEFAULT_OUTPUT_LEN }>().map_err(failed)?;
     phc_string(params, &salt, &output)
 }
 
 fn phc_string(params: &Params, salt: &[u8], output: &[u8]) -> Result<String, PasswordError> {
-    let failed = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
     let hash = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|e| failed(&e))?,
-        salt: Some(Salt::new(salt).map_err(|e| failed(&e))?),
-        hash: Some(Output::new(output).map_err(|e| failed(&e))?),
+        params: ParamsString::try_from(params).map_err(failed)?,
+        salt: Some(Salt::new(salt).map_err(failed)?),
+        hash: Some(Output::new(output).map_err(failed)?),
     };
     Ok(hash.to_string())
+}
+
+fn failed(err: impl std::fmt::Display) -> PasswordError {
+    PasswordError::Hash(err.to_string())
 }
 
 /// `memory`, grown to what `params` need and returned for the next hash.
@@ -185,21 +187,11 @@ fn blocks_for<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block
 
 /// A PHC string for `password` under a fresh 16-byte salt.
 fn hash_with(argon2: &Argon2<'_>, password: &[u8], memory: &mut Vec<Block>) -> Result<String, PasswordError> {
-    let failed = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
-    let salt = random_bytes::<16>().map_err(|e| failed(&e))?;
+    let salt = random_bytes::<16>().map_err(failed)?;
     let params = argon2.params();
     let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    argon2
-        .hash_password_into_with_memory(password, &salt, &mut output, blocks_for(memory, params))
-        .map_err(|e| failed(&e))?;
-    let hash = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|e| failed(&e))?,
-        salt: Some(Salt::new(&salt).map_err(|e| failed(&e))?),
-        hash: Some(Output::new(&output).map_err(|e| failed(&e))?),
-    };
-    Ok(hash.to_string())
+    argon2.hash_password_into_with_memory(password, &salt, &mut output, blocks_for(memory, params)).map_err(failed)?;
+    phc_string(params, &salt, &output)
 }
 
 /// Whether `password` matches `stored`, a PHC string of any argon2 variant and parameters
