@@ -38,7 +38,9 @@ fi
 for tool in wrk node curl ss openssl sqlite3; do
   command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool (Debian: apt-get install -y $tool)" >&2; exit 1; }
 done
-harness="$(cd "${WRISTBAND_BENCH_HARNESS:-../shared/bench}" && pwd)"
+harness="${WRISTBAND_BENCH_HARNESS:-../shared/bench}"
+[[ -x "$harness/compare.sh" ]] || { echo "no benchmark harness at $harness: set WRISTBAND_BENCH_HARNESS" >&2; exit 1; }
+harness="$(cd "$harness" && pwd)"
 port="${PORT:-8480}"
 issuer="http://127.0.0.1:$port"
 DURATION="${DURATION:-10}" WARMUP="${WARMUP:-2}" CONNECTIONS="${CONNECTIONS:-16}" ROWS="${ROWS:-1000000}"
