@@ -33,19 +33,25 @@ pub async fn authenticate_client(ctx: &Context<'_>, auth: &ClientAuthentication)
             return oauth(ErrorCode::InvalidClient, INVALID_CLIENT, "no client identification");
         }
     };
+    // Digested once: the cached record and, on a mismatch, the stored one are compared.
+    let digest = secret.map(|secret| sha256_hex(secret.expose()));
+    let matches = |client: &Client| match (&client.secret_hash, &digest) {
+        (Some(stored), Some(digest)) => constant_time_eq(stored, digest),
+        _ => false,
+    };
     let client = match ClientId::parse(client_id) {
-        Ok(id) => match (ctx.store.find_client(&id).await?, secret) {
+        Ok(id) => match ctx.store.find_client(&id).await? {
             // The record may be cached from before the CLI or another instance rotated
             // the secret: a new secret must work at once, so a mismatch is checked
             // against the stored record before it is refused.
-            (Some(cached), Some(secret)) if !secret_matches(&cached, secret) => ctx.store.reload_client(&id).await?,
-            (found, _) => found,
+            Some(cached) if digest.is_some() && !matches(&cached) => ctx.store.reload_client(&id).await?,
+            found => found,
         },
         Err(_) => None,
     };
     let Some(client) = client else { return oauth(ErrorCode::InvalidClient, INVALID_CLIENT, "unknown client") };
     match (&client.secret_hash, secret) {
-        (Some(_), Some(secret)) if secret_matches(&client, secret) => Ok(client),
+        (Some(_), Some(_)) if matches(&client) => Ok(client),
         (Some(_), Some(_)) => {
             oauth(ErrorCode::InvalidClient, INVALID_CLIENT, format!("wrong secret for {}", client.id))
         }
@@ -55,8 +61,4 @@ pub async fn authenticate_client(ctx: &Context<'_>, auth: &ClientAuthentication)
         (None, Some(_)) => oauth(ErrorCode::InvalidClient, INVALID_CLIENT, format!("secret from public {}", client.id)),
         (None, None) => Ok(client),
     }
-}
-
-fn secret_matches(client: &Client, secret: &SecretString) -> bool {
-    client.secret_hash.as_deref().is_some_and(|stored| constant_time_eq(stored, &sha256_hex(secret.expose())))
 }
