@@ -16,6 +16,13 @@ impl Env<'_> {
         }
     }
 
+    /// A list setting: comma-separated items, blanks ignored.
+    pub(super) fn list(&self, setting: &str, slot: &mut Option<Vec<String>>) {
+        if let Some(value) = (self.0)(&env_name(setting)) {
+            *slot = Some(value.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect());
+        }
+    }
+
     pub(super) fn parse<T: FromStr>(&self, setting: &'static str, slot: &mut Option<T>) -> Result<(), ConfigError>
     where
         T::Err: Display,

@@ -11,6 +11,7 @@ use std::fmt::Display;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use ipnet::IpNet;
 use raw::RawConfig;
 
 use crate::security::master_key::MASTER_KEY_LEN;
@@ -165,6 +166,9 @@ pub struct Config {
     pub mfa: MfaSettings,
     pub login: LoginSettings,
     pub rate_limits: RateLimitSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is
+    /// the client, whatever the header says.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -215,6 +219,7 @@ impl Config {
             mfa: MfaSettings { lockout_attempts: 5, lockout_seconds: 900 },
             login: LoginSettings { lockout_attempts: 5, lockout_seconds: 900 },
             rate_limits: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 

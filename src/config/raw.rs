@@ -23,6 +23,7 @@ pub(super) struct RawConfig {
     allow_insecure_issuer: Option<bool>,
     bootstrap_admin_password: Option<String>,
     log_format: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     tokens: RawTokens,
     #[serde(default)]
@@ -108,6 +109,7 @@ impl RawConfig {
         env.parse("allow_insecure_issuer", &mut self.allow_insecure_issuer)?;
         env.secret("bootstrap_admin_password", &mut self.bootstrap_admin_password)?;
         env.string("log_format", &mut self.log_format);
+        env.list("trusted_proxies", &mut self.trusted_proxies);
         env.parse("tokens.access_token_seconds", &mut self.tokens.access_token_seconds)?;
         env.parse("tokens.id_token_seconds", &mut self.tokens.id_token_seconds)?;
         env.parse("tokens.authorization_code_seconds", &mut self.tokens.authorization_code_seconds)?;
@@ -200,6 +202,7 @@ impl RawConfig {
                 lockout_seconds: in_range("login.lockout_seconds", self.login.lockout_seconds, 900, 60, 86_400)?,
             },
             rate_limits: validate_rate_limits(self.rate_limits)?,
+            trusted_proxies: parse_trusted_proxies(self.trusted_proxies.unwrap_or_default())?,
         })
     }
 }
@@ -247,6 +250,22 @@ fn parse_issuer(text: &str, allow_insecure: bool) -> Result<String, ConfigError>
 fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Addresses (`10.0.0.7`) and ranges (`10.0.0.0/8`) whose `X-Forwarded-For` is believed.
+fn parse_trusted_proxies(entries: Vec<String>) -> Result<Vec<IpNet>, ConfigError> {
+    entries
+        .iter()
+        .map(|entry| {
+            let entry = entry.trim();
+            entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                ConfigError::invalid(
+                    "trusted_proxies",
+                    format!("`{entry}` is not an IP address or a range like 10.0.0.0/8"),
+                )
+            })
+        })
+        .collect()
 }
 
 fn parse_database_url(url: Option<String>) -> Result<String, ConfigError> {

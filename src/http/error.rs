@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::flows::error::{ErrorCode, FlowError, OAuthError};
 use crate::security::rate_limit::Throttled;
+use crate::store::StoreError;
 
 /// An error on its way to the client, shaped by the kind of endpoint it came from.
 pub enum HttpError {
@@ -23,16 +24,22 @@ pub enum HttpError {
     SignIn { location: &'static str },
     /// Too many requests: 429 with `Retry-After`, as a page or as JSON.
     Throttled { html: bool, retry_after_seconds: i64 },
+    /// The database cannot be reached: 503 with `Retry-After`; nothing was done, and the
+    /// same request may succeed in a moment.
+    Unavailable { html: bool, cause: Box<dyn std::error::Error + Send + Sync> },
     /// Anything unexpected: the cause goes to the log, the client gets a generic answer.
     Internal { html: bool, cause: Box<dyn std::error::Error + Send + Sync> },
 }
+
+/// How long a client is told to wait while the database is unreachable.
+const UNAVAILABLE_RETRY_AFTER_SECONDS: i64 = 5;
 
 impl HttpError {
     pub fn json(err: FlowError) -> Self {
         match err {
             FlowError::OAuth(oauth) => Self::Json(oauth),
             FlowError::Throttled(t) => Self::Throttled { html: false, retry_after_seconds: t.retry_after_seconds },
-            FlowError::Internal(cause) => Self::Internal { html: false, cause },
+            FlowError::Internal(cause) => Self::internal(false, cause),
         }
     }
 
@@ -40,7 +47,7 @@ impl HttpError {
         match err {
             FlowError::OAuth(oauth) => Self::Bearer(oauth),
             FlowError::Throttled(t) => Self::Throttled { html: false, retry_after_seconds: t.retry_after_seconds },
-            FlowError::Internal(cause) => Self::Internal { html: false, cause },
+            FlowError::Internal(cause) => Self::internal(false, cause),
         }
     }
 
@@ -52,13 +59,24 @@ impl HttpError {
                 message: "This request could not be completed. Go back to the application and try again.",
             },
             FlowError::Throttled(t) => Self::Throttled { html: true, retry_after_seconds: t.retry_after_seconds },
-            FlowError::Internal(cause) => Self::Internal { html: true, cause },
+            FlowError::Internal(cause) => Self::internal(true, cause),
         }
     }
 
     /// An unexpected failure behind a page: logged, shown as the generic error page.
     pub fn internal_page(err: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::Internal { html: true, cause: Box::new(err) }
+        Self::internal(true, Box::new(err))
+    }
+
+    /// A failure that is not the client's: `Unavailable` when its cause is an unreachable
+    /// database, `Internal` otherwise.
+    fn internal(html: bool, cause: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        let mut chain = std::iter::successors(Some(cause.as_ref() as &dyn std::error::Error), |e| e.source());
+        if chain.any(|e| matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Unavailable(_)))) {
+            Self::Unavailable { html, cause }
+        } else {
+            Self::Internal { html, cause }
+        }
     }
 
     pub fn bad_page(title: &'static str, message: &'static str) -> Self {
@@ -123,7 +141,7 @@ impl fmt::Debug for HttpError {
             Self::Page { title, .. } => write!(f, "page: {title}"),
             Self::SignIn { location } => write!(f, "sign in first at {location}"),
             Self::Throttled { retry_after_seconds, .. } => write!(f, "throttled for {retry_after_seconds} s"),
-            Self::Internal { cause, .. } => {
+            Self::Unavailable { cause, .. } | Self::Internal { cause, .. } => {
                 write!(f, "internal error: {cause}")?;
                 let mut source = cause.source();
                 while let Some(inner) = source {
@@ -153,6 +171,7 @@ impl ResponseError for HttpError {
             Self::Page { status, .. } => *status,
             Self::SignIn { .. } => StatusCode::SEE_OTHER,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -185,20 +204,27 @@ impl ResponseError for HttpError {
             Self::SignIn { location } => super::pages::see_other(location),
             Self::Throttled { html, retry_after_seconds } => {
                 tracing::info!(retry_after_seconds, "request throttled");
-                let mut response = if *html {
+                let response = if *html {
                     let wait = Throttled { retry_after_seconds: *retry_after_seconds }.wait_in_minutes();
                     let message = format!("Nothing was done. Wait {wait}, then try again.");
                     error_page(status, "Too many attempts", &message)
                 } else {
-                    HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(json!({
-                        "error": "temporarily_unavailable",
-                        "error_description": "Too many requests; retry after the time Retry-After gives.",
-                    }))
+                    temporarily_unavailable(status, "Too many requests; retry after the time Retry-After gives.")
                 };
-                if let Ok(value) = header::HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-                response
+                with_retry_after(response, *retry_after_seconds)
+            }
+            Self::Unavailable { html, .. } => {
+                tracing::warn!(error = ?self, "request failed: the database is unreachable");
+                let response = if *html {
+                    error_page(
+                        status,
+                        "wristband cannot reach its database",
+                        "Nothing was changed. Try again in a minute; if it keeps happening, tell the administrator.",
+                    )
+                } else {
+                    temporarily_unavailable(status, "The service cannot reach its database; retry later.")
+                };
+                with_retry_after(response, UNAVAILABLE_RETRY_AFTER_SECONDS)
             }
             Self::Internal { html, .. } => {
                 tracing::error!(error = ?self, "request failed");
@@ -216,6 +242,20 @@ impl ResponseError for HttpError {
             }
         }
     }
+}
+
+/// RFC 6749 §4.1.2.1's `temporarily_unavailable`, which machine clients already handle.
+fn temporarily_unavailable(status: StatusCode, description: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "temporarily_unavailable", "error_description": description }))
+}
+
+fn with_retry_after(mut response: HttpResponse, seconds: i64) -> HttpResponse {
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -258,6 +298,18 @@ mod tests {
             assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
             assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "90");
         }
+    }
+
+    #[test]
+    fn an_unreachable_database_is_503_with_retry_after_for_pages_and_machines() {
+        let unreachable = || StoreError::Unavailable(sea_orm::DbErr::Custom("connection refused".into()));
+        for html in [true, false] {
+            let response = HttpError::internal(html, Box::new(unreachable())).error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        }
+        let other = HttpError::internal(false, Box::new(StoreError::NotFound)).error_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

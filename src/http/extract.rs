@@ -1,11 +1,13 @@
 //! Reading requests: form bodies as parameter pairs, client authentication (RFC 6749
 //! §2.3.1), bearer tokens (RFC 6750 §2.1), cookies, and where a request came from.
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::AppState;
+use super::client_ip::client_ip;
 use super::error::HttpError;
 use crate::flows::error::{ErrorCode, FlowError, OAuthError, oauth};
 use crate::flows::session::RequestMeta;
@@ -131,9 +133,11 @@ pub fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
     request.cookie(name).map(|c| c.value().to_owned())
 }
 
+/// The client's address and user agent, for rate limits and audit records.
 pub fn request_meta(request: &HttpRequest) -> RequestMeta {
+    let trusted = request.app_data::<web::Data<AppState>>().map(|state| state.config.trusted_proxies.as_slice());
     RequestMeta {
-        ip: request.peer_addr().map(|addr| addr.ip().to_string()),
+        ip: client_ip(request, trusted.unwrap_or_default()).map(|ip| ip.to_string()),
         user_agent: request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     }
 }

@@ -8,7 +8,9 @@ use serde_json::json;
 use super::AppState;
 use crate::model::KeyState;
 
-const READY_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longer than the PostgreSQL pool's acquire timeout, so a stopped server is reported as
+/// unreachable rather than slow.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The process is up and answering.
 pub async fn healthz_get() -> HttpResponse {
@@ -18,7 +20,7 @@ pub async fn healthz_get() -> HttpResponse {
 /// The instance can serve: the database answers and a signing key is loaded.
 pub async fn readyz_get(state: web::Data<AppState>) -> HttpResponse {
     let reason = match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
-        Err(_) => Some("database did not answer within 2 s"),
+        Err(_) => Some("database did not answer within 3 s"),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
             Some("database unreachable")

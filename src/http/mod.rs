@@ -1,6 +1,7 @@
 //! HTTP: routes, shared state and response shapes. Handlers parse, call one flow, and
 //! render; protocol rules live in `flows`.
 
+mod client_ip;
 mod error;
 pub mod extract;
 mod health;

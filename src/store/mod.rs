@@ -25,7 +25,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteSynchronous;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -64,16 +64,40 @@ pub enum StoreError {
     /// A stored value no longer parses: the database was edited by hand or is damaged.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The database cannot be reached (stopped, restarting, unreachable): the request may
+    /// succeed when it returns.
+    #[error("database unreachable: {0}")]
+    Unavailable(DbErr),
     #[error("database error: {0}")]
     Db(DbErr),
 }
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
+        if unreachable(&err) {
+            return Self::Unavailable(err);
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(message)) => Self::Conflict(message),
             _ => Self::Db(err),
         }
+    }
+}
+
+/// Whether `err` says the database could not be reached rather than that a statement
+/// failed: no connection to be had, a connection lost mid-way, or a server shutting down
+/// (SQLSTATE class 08, connection exception, and 57P, operator intervention).
+fn unreachable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => match sqlx.as_ref() {
+            SqlxError::Io(_) | SqlxError::Tls(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed => true,
+            SqlxError::WorkerCrashed => true,
+            SqlxError::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -143,7 +167,10 @@ impl Store {
                 o.synchronous(SqliteSynchronous::Normal).busy_timeout(Duration::from_secs(5)).foreign_keys(true)
             });
         } else {
-            options.max_connections(16);
+            // sqlx retries a refused connection until the acquire deadline, so this is how
+            // long a request waits for its 503 while the server is down; a pool of 16 busy
+            // for this long is overload, which 503 answers too.
+            options.max_connections(16).acquire_timeout(Duration::from_secs(2));
         }
         let db = Database::connect(options).await.map_err(StoreError::Db)?;
         let write_gate = sqlite_path(url).map(|_| Arc::new(Mutex::new(())));
@@ -203,7 +230,7 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(StoreError::Db)
+        Ok(self.db.ping().await?)
     }
 }
 

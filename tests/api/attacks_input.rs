@@ -25,7 +25,18 @@ async fn app_with(configure: impl FnOnce(&mut wristband::config::Config)) -> (Te
 
 /// One sign-in attempt in a fresh browser, as a guesser would make it.
 async fn attempt(app: &TestApp, username: &str, password: &str) -> crate::browser::Page {
+    attempt_forwarded_for(app, None, username, password).await
+}
+
+/// A sign-in attempt whose requests carry `X-Forwarded-For: forwarded_for`.
+async fn attempt_forwarded_for(
+    app: &TestApp,
+    forwarded_for: Option<&str>,
+    username: &str,
+    password: &str,
+) -> crate::browser::Page {
     let mut browser = Browser::new(app);
+    browser.forwarded_for = forwarded_for.map(str::to_owned);
     let login = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     browser.submit_login(&login, username, password).await
 }
@@ -89,6 +100,42 @@ async fn failures_from_one_address_are_limited_across_usernames() {
     assert_eq!(sprayed.headers["retry-after"], "300");
     app.clock.advance(300);
     assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 303);
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_header_does_not_escape_the_address_limit() {
+    let (_env, app, _) =
+        app_with(|config| config.rate_limits.login_failures_per_ip = Some(RateLimit { burst: 3, period_seconds: 900 }))
+            .await;
+    for (i, username) in ["u1", "u2", "u3"].into_iter().enumerate() {
+        let forged = format!("198.51.100.{i}");
+        assert_eq!(attempt_forwarded_for(&app, Some(&forged), username, "guess").await.status, 200);
+    }
+
+    let sprayed = attempt_forwarded_for(&app, Some("198.51.100.9"), "alice", PASSWORD).await;
+
+    assert_eq!(sprayed.status, 429, "no proxy is trusted, so the header names nobody");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_has_its_own_allowance() {
+    let (_env, app, _) = app_with(|config| {
+        config.rate_limits.login_failures_per_ip = Some(RateLimit { burst: 3, period_seconds: 900 });
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    for username in ["u1", "u2", "u3"] {
+        assert_eq!(attempt_forwarded_for(&app, Some("198.51.100.1"), username, "guess").await.status, 200);
+    }
+
+    let guesser = attempt_forwarded_for(&app, Some("198.51.100.1"), "alice", PASSWORD).await;
+    let neighbour = attempt_forwarded_for(&app, Some("203.0.113.7, 198.51.100.2"), "alice", PASSWORD).await;
+
+    assert_eq!(guesser.status, 429);
+    assert_eq!(neighbour.status, 303, "another client behind the same proxy signs in");
+    let events = app.store.recent_audit_events(20).await.unwrap();
+    let failure = events.iter().find(|e| e.event == "login_failed").expect("failures are audited");
+    assert_eq!(failure.ip.as_deref(), Some("198.51.100.1"), "the audit trail names the client, not the proxy");
 }
 
 #[tokio::test]

@@ -43,30 +43,54 @@ pub struct Browser {
     http: reqwest::Client,
     base: String,
     pub cookies: BTreeMap<String, String>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy (or a forger) would.
+    pub forwarded_for: Option<String>,
 }
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.address)
+    }
+
+    /// A browser with no cookies yet, talking to the server at `base`.
+    pub fn at(base: &str) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { http, base: app.address.clone(), cookies: BTreeMap::new() }
+        Self { http, base: base.to_owned(), cookies: BTreeMap::new(), forwarded_for: None }
+    }
+
+    /// Sends the next requests, with the same cookies, to another instance.
+    pub fn switch_to(&mut self, app: &TestApp) {
+        self.base = app.address.clone();
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
+        self.try_get(path).await.expect("request sent")
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.try_post(path, form).await.expect("request sent")
+    }
+
+    /// A GET that may fail to reach the server (an instance that was killed).
+    pub async fn try_get(&mut self, path: &str) -> Result<Page, reqwest::Error> {
         let request = self.http.get(format!("{}{path}", self.base));
         self.send(request).await
     }
 
-    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn try_post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Page, reqwest::Error> {
         let request = self.http.post(format!("{}{path}", self.base)).form(form);
         self.send(request).await
     }
 
-    async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Page {
+    async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Result<Page, reqwest::Error> {
         if !self.cookies.is_empty() {
             let header: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
             request = request.header("Cookie", header.join("; "));
         }
-        let response = request.send().await.expect("request sent");
+        if let Some(client) = &self.forwarded_for {
+            request = request.header("X-Forwarded-For", client);
+        }
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned());
@@ -81,7 +105,7 @@ impl Browser {
                 self.cookies.insert(name.to_owned(), value.to_owned());
             }
         }
-        Page { status, location, set_cookies, headers, body: response.text().await.unwrap() }
+        Ok(Page { status, location, set_cookies, headers, body: response.text().await? })
     }
 
     /// Answers the login page of `page` with the given credentials.

@@ -46,6 +46,11 @@ impl TestEnv {
         Self { dir, database_url, cli_issuer: None }
     }
 
+    /// An environment on a database the caller provides (a test's own PostgreSQL cluster).
+    pub fn on_database(database_url: String) -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir"), database_url, cli_issuer: None }
+    }
+
     /// The same environment, with CLI commands told the issuer of a spawned app.
     pub fn with_issuer(self, issuer: &str) -> Self {
         Self { cli_issuer: Some(issuer.to_owned()), ..self }

@@ -9,7 +9,7 @@ use askama::Template;
 use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
 use crate::clock::format_rfc3339;
 use crate::flows::keys::{
-    KeyContext, KeyFlowError, KeySchedule, early_rotation, revoke_signing_key, rotate_signing_keys,
+    KeyContext, KeyFlowError, KeySchedule, early_rotation, refresh_keystore, revoke_signing_key, rotate_signing_keys,
 };
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -34,6 +34,15 @@ struct KeysTemplate {
     max_age: u32,
     schedule: String,
     keys: Vec<KeyRow>,
+}
+
+/// Loads the changed keys into this instance's keystore at once, so the administrator's
+/// own instance signs (or stops signing) as they just decided; the others follow within
+/// `KEY_REFRESH_INTERVAL`, and so does this one if loading fails now.
+async fn signs_here_now(state: &AppState) {
+    if let Err(err) = refresh_keystore(&state.store, &state.keystore).await {
+        tracing::warn!(error = %err, "keys changed but not reloaded yet; the key refresh loop will");
+    }
 }
 
 fn key_context(state: &AppState) -> KeyContext<'_> {
@@ -110,7 +119,10 @@ pub async fn keys_rotate_post(
         return admin.render(StatusCode::OK, page);
     }
     match rotate_signing_keys(&key_context(&state), admin.actor()).await {
-        Ok(_) => Ok(see_other("/admin/keys?notice=key_rotated")),
+        Ok(_) => {
+            signs_here_now(&state).await;
+            Ok(see_other("/admin/keys?notice=key_rotated"))
+        }
         Err(KeyFlowError::Concurrent) => Ok(see_other("/admin/keys?notice=rotation_raced")),
         Err(err) => Err(HttpError::internal_page(err)),
     }
@@ -150,7 +162,10 @@ pub async fn key_revoke_post(
         return Ok(see_other(&format!("/admin/keys/{kid}/revoke")));
     }
     match revoke_signing_key(&key_context(&state), &kid, admin.actor()).await {
-        Ok(()) => Ok(see_other("/admin/keys?notice=key_revoked")),
+        Ok(()) => {
+            signs_here_now(&state).await;
+            Ok(see_other("/admin/keys?notice=key_revoked"))
+        }
         Err(KeyFlowError::Plan(plan)) => admin.failed(plan, "/admin/keys"),
         Err(KeyFlowError::Concurrent) => Ok(see_other("/admin/keys?notice=nothing_changed")),
         Err(err) => Err(HttpError::internal_page(err)),
