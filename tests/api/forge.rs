@@ -1,6 +1,9 @@
 //! Tokens an attacker would try: unsigned, HMAC-signed with our public key, signed by a
 //! foreign key under our kid, tampered.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openssl::bn::BigNum;
@@ -8,6 +11,91 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use openssl::sign::Signer;
+use serde_json::{Value, json};
+
+use crate::browser::{claims, header};
+use crate::helpers::TestApp;
+
+/// A listener that counts the connections it gets: where `jku` and `x5u` point.
+pub struct Trap {
+    pub url: String,
+    pub connections: Arc<AtomicUsize>,
+}
+
+impl Trap {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/keys.json", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&connections);
+        tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Self { url, connections }
+    }
+}
+
+/// Every way the attack suite tries to pass something else off as the access token of
+/// `tokens` (a token response of `app`): forged signatures and headers pointing at
+/// `trap_url`, tampering, times wrong as of `now`, other token types, garbage. Each with
+/// the name of the case.
+pub async fn forged_access_tokens(
+    app: &TestApp,
+    tokens: &Value,
+    trap_url: &str,
+    now: i64,
+) -> Vec<(&'static str, String)> {
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let genuine = claims(&access);
+    let kid = header(&access)["kid"].as_str().unwrap().to_owned();
+    let jwks = app.get_json("/jwks.json").await;
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap().clone();
+    let (pem, jwk_text) = public_key_material(&jwk);
+    let changed = |name: &str, value: Value| {
+        let mut claims = genuine.clone();
+        claims[name] = value;
+        claims
+    };
+    vec![
+        ("alg none", unsigned(&kid, &genuine)),
+        ("HS256 keyed with the public key's PEM", hs256(&kid, &genuine, &pem)),
+        ("HS256 keyed with the public JWK", hs256(&kid, &genuine, &jwk_text)),
+        ("RS256 by a foreign key under our kid", foreign_rs256(&kid, &genuine)),
+        ("unknown kid", foreign_rs256("no-such-kid", &genuine)),
+        ("kid with path traversal", foreign_rs256("../../../../etc/passwd", &genuine)),
+        ("kid with SQL", foreign_rs256("' OR '1'='1'; DROP TABLE signing_keys; --", &genuine)),
+        ("very long kid", foreign_rs256(&"k".repeat(4_000), &genuine)),
+        (
+            "jku to the attacker's keys",
+            attacker_rs256(json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, "jku": trap_url}), &genuine),
+        ),
+        (
+            "x5u to the attacker's certificate",
+            attacker_rs256(json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, "x5u": trap_url}), &genuine),
+        ),
+        ("embedded jwk", attacker_rs256(json!({"alg": "RS256", "typ": "at+jwt", "jwk": "{public_jwk}"}), &genuine)),
+        (
+            "embedded x5c",
+            attacker_rs256(json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, "x5c": "{x5c}"}), &genuine),
+        ),
+        ("flipped payload byte", flipped_payload_byte(&access)),
+        ("claims swapped under the signature", with_claims(&access, &changed("sub", json!("someone-else")))),
+        ("truncated signature", access[..access.len() - 6].to_owned()),
+        ("no signature", access[..access.rfind('.').unwrap() + 1].to_owned()),
+        ("expired", app.sign_as_wristband("at+jwt", &changed("exp", json!(now - 61 - 1))).await),
+        ("nbf in the future", app.sign_as_wristband("at+jwt", &changed("nbf", json!(now + 3_600))).await),
+        ("iat in the future beyond leeway", app.sign_as_wristband("at+jwt", &changed("iat", json!(now + 120))).await),
+        ("wrong iss", app.sign_as_wristband("at+jwt", &changed("iss", json!("https://evil.example"))).await),
+        ("an ID token", tokens["id_token"].as_str().unwrap().to_owned()),
+        ("typ JWT on access claims", app.sign_as_wristband("JWT", &genuine).await),
+        ("a refresh token", tokens["refresh_token"].as_str().unwrap().to_owned()),
+        ("garbage", "not.a.jwt".to_owned()),
+        ("empty segments", "..".to_owned()),
+        ("bad base64", "e30!.e30!.e30!".to_owned()),
+    ]
+}
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)

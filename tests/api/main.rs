@@ -36,6 +36,8 @@ mod process;
 mod refresh;
 mod replicas;
 mod revoke;
+mod snippets;
 mod token;
 mod userinfo;
+mod verifier;
 mod verify_independently;

@@ -64,6 +64,14 @@ impl Replicas {
         self.children[i].kill().await.expect("the instance is killed");
     }
 
+    /// The last lines instance `i` logged.
+    fn log_tail(&self, i: usize) -> String {
+        let port = self.apps[i].address.rsplit(':').next().unwrap_or_default();
+        let log = std::fs::read_to_string(self.env.dir.path().join(format!("serve-{port}.log"))).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
     /// The token response of a code exchange at instance `i`.
     async fn exchange_at(&self, i: usize, code: &str) -> reqwest::Response {
         let form = [
@@ -210,22 +218,26 @@ async fn a_key_rotated_on_one_instance_signs_on_the_others_within_the_key_refres
 enum Sent<T> {
     Answered(T),
     Refused,
-    InDoubt,
+    InDoubt(String),
 }
 
 fn sent<T>(result: Result<T, reqwest::Error>) -> Sent<T> {
     match result {
         Ok(answer) => Sent::Answered(answer),
         Err(err) if err.is_connect() => Sent::Refused,
-        Err(_) => Sent::InDoubt,
+        Err(err) => Sent::InDoubt(format!("{err:?}")),
     }
 }
 
-/// What one refresh client saw: the last token it holds, and whether the request that
-/// presented it was lost in a crash.
-struct FamilyOutcome {
-    token: String,
-    in_doubt: bool,
+/// How a refresh client's family ended up.
+#[derive(Debug)]
+enum FamilyOutcome {
+    /// Its last token was answered with a 200: it must still work.
+    Holding(String),
+    /// A request presenting this token was lost in the crash after its rotation went
+    /// through; the client, which never saw the successor, presented the token again, and
+    /// that replay revoked the family, as it should.
+    LostInCrash(String),
 }
 
 /// The load's shared state: when to stop, and how many rotations succeeded so far.
@@ -239,14 +251,16 @@ struct Load {
 const ROTATIONS_EACH_SIDE: usize = 30;
 
 impl Load {
-    /// Waits until `count` rotations have succeeded (at most a minute, for slow machines).
-    async fn until_rotations(&self, count: usize) {
+    /// Waits until `count` rotations have succeeded; `false` if they stall for a minute.
+    async fn until_rotations(&self, count: usize) -> bool {
         let started = Instant::now();
         while self.rotations.load(Ordering::Relaxed) < count {
-            let done = self.rotations.load(Ordering::Relaxed);
-            assert!(started.elapsed() < Duration::from_secs(60), "the load stalled at {done} of {count} rotations");
+            if started.elapsed() > Duration::from_secs(60) {
+                return false;
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        true
     }
 }
 
@@ -257,27 +271,43 @@ fn client_without_keep_alive() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client")
 }
 
-/// Rotates `token` again and again, alternating instances, until the load stops.
-async fn keep_refreshing(bases: Arc<Vec<String>>, secret: String, mut token: String, load: Load) -> FamilyOutcome {
+/// Rotates `token` again and again, alternating instances, until the load stops. A
+/// request lost in flight is resolved the way a client would: the same token again,
+/// elsewhere.
+async fn keep_refreshing(
+    bases: Arc<Vec<String>>,
+    secret: String,
+    mut token: String,
+    load: Load,
+) -> Result<FamilyOutcome, String> {
     let http = client_without_keep_alive();
     let mut next = 0;
-    while !load.stop.load(Ordering::Relaxed) {
+    let mut in_doubt: Option<String> = None;
+    while !load.stop.load(Ordering::Relaxed) || in_doubt.is_some() {
         next += 1;
         let base = &bases[next % bases.len()];
         let form = [("grant_type", "refresh_token"), ("refresh_token", token.as_str())];
         let request = http.post(format!("{base}/token")).basic_auth("demo", Some(&secret)).form(&form).send();
         match sent(request.await) {
             Sent::Answered(response) => {
-                assert_eq!(response.status(), 200, "a live instance refused a refresh of an acknowledged token");
-                let body: serde_json::Value = response.json().await.expect("a token response");
-                token = body["refresh_token"].as_str().expect("a successor").to_owned();
-                load.rotations.fetch_add(1, Ordering::Relaxed);
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                match (status.as_u16(), in_doubt.take()) {
+                    (200, _) => {
+                        token = body["refresh_token"].as_str().expect("a successor").to_owned();
+                        load.rotations.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (400, Some(lost)) if body["error"] == "invalid_grant" => {
+                        return Ok(FamilyOutcome::LostInCrash(lost));
+                    }
+                    (status, _) => return Err(format!("{base} answered {status} to an acknowledged token: {body}")),
+                }
             }
             Sent::Refused => continue,
-            Sent::InDoubt => return FamilyOutcome { token, in_doubt: true },
+            Sent::InDoubt(why) => in_doubt = Some(why),
         }
     }
-    FamilyOutcome { token, in_doubt: false }
+    Ok(FamilyOutcome::Holding(token))
 }
 
 /// Logs in and exchanges codes, alternating instances, until `stop`; returns the codes
@@ -319,7 +349,7 @@ async fn keep_logging_in(bases: Arc<Vec<String>>, secret: String, load: Load) ->
                     break;
                 }
                 Sent::Refused => continue,
-                Sent::InDoubt => break,
+                Sent::InDoubt(_) => break,
             }
         }
     }
@@ -349,19 +379,36 @@ async fn killing_an_instance_under_refresh_and_login_load_loses_nothing_that_was
         .map(|_| tokio::spawn(keep_logging_in(Arc::clone(&bases), replicas.secret.clone(), load.clone())))
         .collect();
 
-    load.until_rotations(ROTATIONS_EACH_SIDE).await;
+    let warmed_up = load.until_rotations(ROTATIONS_EACH_SIDE).await;
     replicas.kill(0).await;
     let before_the_crash = load.rotations.load(Ordering::Relaxed);
-    load.until_rotations(before_the_crash + ROTATIONS_EACH_SIDE).await;
+    let went_on = load.until_rotations(before_the_crash + ROTATIONS_EACH_SIDE).await;
     load.stop.store(true, Ordering::Relaxed);
 
     let survivor = 1;
+    let mut outcomes = Vec::new();
     for refresher in refreshers {
-        let outcome = refresher.await.expect("no refresh client failed");
-        let response = replicas.refresh_at(survivor, &outcome.token).await;
-        if !outcome.in_doubt {
-            assert_eq!(response.status(), 200, "the last acknowledged refresh token works on the survivor");
+        match refresher.await.expect("a refresh client panicked") {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(failure) => panic!("{failure}\nthe survivor's log ends:\n{}", replicas.log_tail(survivor)),
         }
+    }
+    let done = load.rotations.load(Ordering::Relaxed);
+    assert!(
+        warmed_up && went_on,
+        "the load stalled: {before_the_crash} rotations before the crash, {done} in all; {outcomes:#?}"
+    );
+    for outcome in outcomes {
+        let (token, expected) = match outcome {
+            FamilyOutcome::Holding(token) => (token, 200),
+            FamilyOutcome::LostInCrash(token) => (token, 400),
+        };
+        let response = replicas.refresh_at(survivor, &token).await;
+        assert_eq!(
+            response.status(),
+            expected,
+            "200: the last acknowledged token works; 400: the family stays revoked"
+        );
     }
     let mut codes = 0;
     for login in logins {

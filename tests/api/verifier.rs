@@ -1,0 +1,176 @@
+//! The verifier crate (`verifier/`) and the example service built on it, against a live
+//! wristband: what it accepts, what it refuses, and a key rotation under a stream of
+//! requests.
+
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::{App, HttpServer, web};
+use wristband::flows::Actor;
+use wristband::flows::admin::ClientInput;
+use wristband::flows::keys::{KeyContext, rotate_signing_keys};
+use wristband::security::master_key::MasterKey;
+use wristband_verifier::{Options, Verifier, VerifyError};
+
+use crate::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange, header};
+use crate::forge::{Trap, forged_access_tokens};
+use crate::helpers::{TestApp, spawn_app};
+
+/// The wall clock, which the verifier runs on (the test server's runs a little ahead).
+fn wall_clock() -> i64 {
+    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+}
+
+/// The example service's routes, served on a random port with `verifier`.
+fn serve_protected(verifier: Verifier) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let verifier = web::Data::new(verifier);
+    let server = HttpServer::new(move || App::new().app_data(verifier.clone()).configure(protected_service::configure))
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+    tokio::spawn(server);
+    base
+}
+
+/// A client allowed client_credentials; its tokens carry `aud` = its id.
+async fn machine_client(app: &TestApp) -> String {
+    let input = ClientInput {
+        client_id: "machine".into(),
+        grant_types: vec!["client_credentials".into()],
+        ..ClientInput::default()
+    };
+    app.seed_client_with(input).await.expect("a confidential client")
+}
+
+async fn client_token(app: &TestApp, secret: &str) -> String {
+    let response = app.post_token("machine", secret, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(response.status(), 200);
+    response.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_verifier_accepts_a_users_access_token_and_exposes_its_scopes_and_roles() {
+    let (_env, app) = spawn_app().await;
+    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    let alice = app.seed_user("alice", "correct horse battery", &["auditor"]).await;
+    let (_, code) = code_for(&app, "demo", "alice", "correct horse battery").await;
+    let tokens = exchange(&app, "demo", &secret, &code).await;
+    let verifier = Verifier::discover(&app.address, "demo").await.expect("discovery");
+
+    let access = verifier.verify(tokens["access_token"].as_str().unwrap()).await.expect("a valid token");
+
+    assert_eq!(access.subject, alice.id.to_string());
+    assert_eq!(access.client_id.as_deref(), Some("demo"));
+    assert!(access.has_scope("roles") && access.has_role("auditor"));
+    assert!(!access.has_role("admin"));
+    let elsewhere = Verifier::discover(&app.address, "another-api").await.unwrap();
+    let refused = elsewhere.verify(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(refused, Err(VerifyError::Audience), "a token for demo is not a token for another API");
+    assert!(Verifier::discover("http://127.0.0.1:9", "demo").await.is_err(), "no issuer, no verifier");
+}
+
+#[tokio::test]
+async fn every_forged_token_of_the_attack_suite_is_refused_by_the_verifier() {
+    let (_env, app, _secret, tokens) = app_with_tokens().await;
+    let trap = Trap::start().await;
+    let cases = forged_access_tokens(&app, &tokens, &trap.url, wall_clock()).await;
+    let verifier = Verifier::discover(&app.address, "demo").await.unwrap();
+
+    for (case, token) in &cases {
+        assert!(verifier.verify(token).await.is_err(), "the verifier accepted: {case}");
+    }
+
+    assert_eq!(trap.connections.load(Ordering::SeqCst), 0, "jku and x5u are never fetched");
+    assert!(verifier.verify(tokens["access_token"].as_str().unwrap()).await.is_ok(), "the genuine token still works");
+}
+
+#[tokio::test]
+async fn the_example_service_answers_rfc6750_errors() {
+    let (_env, app) = spawn_app().await;
+    let secret = machine_client(&app).await;
+    let base = serve_protected(Verifier::discover(&app.address, "machine").await.unwrap());
+    let http = reqwest::Client::new();
+    let token = client_token(&app, &secret).await;
+
+    let me = http.get(format!("{base}/me")).bearer_auth(&token).send().await.unwrap();
+    let anonymous = http.get(format!("{base}/me")).send().await.unwrap();
+    let forged = http.get(format!("{base}/me")).bearer_auth(format!("{token}x")).send().await.unwrap();
+    let orders = http.get(format!("{base}/orders")).bearer_auth(&token).send().await.unwrap();
+    let reports = http.get(format!("{base}/reports")).bearer_auth(&token).send().await.unwrap();
+
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.json::<serde_json::Value>().await.unwrap()["sub"], "machine");
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer", "no error code without credentials");
+    assert_eq!(forged.status(), 401);
+    assert_eq!(forged.headers()["www-authenticate"], r#"Bearer error="invalid_token""#);
+    assert_eq!(orders.status(), 403);
+    assert_eq!(orders.headers()["www-authenticate"], r#"Bearer error="insufficient_scope", scope="orders:read""#);
+    assert_eq!(reports.status(), 403);
+    assert_eq!(reports.json::<serde_json::Value>().await.unwrap()["error"], "insufficient_scope");
+}
+
+#[tokio::test]
+async fn a_key_rotation_in_the_middle_of_a_stream_of_requests_rejects_no_valid_token() {
+    let (_env, app) = spawn_app().await;
+    let secret = machine_client(&app).await;
+    let base = serve_protected(Verifier::discover(&app.address, "machine").await.unwrap());
+    let http = reqwest::Client::new();
+    let first = client_token(&app, &secret).await;
+    let old_kid = header(&first)["kid"].as_str().unwrap().to_owned();
+    let master_key = MasterKey::load_or_create(&app.config.master_key).unwrap();
+    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &app.clock, rsa_bits: 2048 };
+
+    let (mut served, mut with_new_key, mut rotated) = (0, 0, false);
+    let started = Instant::now();
+    while with_new_key < 20 {
+        assert!(started.elapsed() < Duration::from_secs(30), "wristband never signed with the promoted key");
+        if served == 20 && !rotated {
+            rotate_signing_keys(&ctx, Actor::Cli).await.expect("rotated");
+            rotated = true;
+        }
+        let token = client_token(&app, &secret).await;
+        let response = http.get(format!("{base}/me")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "request {served} was refused");
+        served += 1;
+        if header(&token)["kid"] != old_kid.as_str() {
+            with_new_key += 1;
+        }
+        // A steady stream, within the client's allowance at /token.
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    let before = http.get(format!("{base}/me")).bearer_auth(&first).send().await.unwrap();
+    assert_eq!(before.status(), 200, "a token signed before the rotation is still good");
+}
+
+#[tokio::test]
+async fn an_unknown_kid_makes_the_verifier_fetch_the_jwks_again() {
+    let (_env, app) = spawn_app().await;
+    let secret = machine_client(&app).await;
+    let options = Options { unknown_kid_refetch_interval: Duration::ZERO, ..Options::default() };
+    let verifier = Verifier::discover_with(&app.address, "machine", options).await.unwrap();
+    let master_key = MasterKey::load_or_create(&app.config.master_key).unwrap();
+    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &app.clock, rsa_bits: 2048 };
+    let old_kid = header(&client_token(&app, &secret).await)["kid"].as_str().unwrap().to_owned();
+
+    // Twice in a row, so the key that signs next was made after the verifier's fetch.
+    rotate_signing_keys(&ctx, Actor::Cli).await.unwrap();
+    let second = rotate_signing_keys(&ctx, Actor::Cli).await.unwrap();
+    let fresh_kid = second.activated.expect("a key was promoted");
+    let started = Instant::now();
+    let token = loop {
+        let token = client_token(&app, &secret).await;
+        if header(&token)["kid"] == fresh_kid.as_str() {
+            break token;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "wristband still signs with {old_kid}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    assert!(verifier.verify(&token).await.is_ok(), "a key published after the verifier started is fetched");
+}
