@@ -21,6 +21,7 @@ use crate::flows::keys::{
 };
 use crate::http::{self, AppState};
 use crate::keys::Keystore;
+use crate::metrics::Metrics;
 use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 use crate::security::rate_limit::RateLimits;
@@ -39,6 +40,8 @@ pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on `metrics_bind`, and the port it got.
+    metrics: Option<(u16, Server)>,
     /// The administrator created by this start, if it created one.
     pub bootstrapped_admin: Option<BootstrappedAdmin>,
 }
@@ -72,6 +75,7 @@ impl Application {
         let discovery = http::discovery_document(&config.issuer)?;
 
         let limits = Arc::new(RateLimits::new(&config.rate_limits));
+        let metrics = Arc::new(Metrics::default());
         let config = Arc::new(config);
         spawn_key_maintenance(
             store.clone(),
@@ -79,6 +83,7 @@ impl Application {
             master_key.clone(),
             Arc::clone(&clock),
             Arc::clone(&config),
+            Arc::clone(&metrics),
         );
         spawn_cleanup(store.clone(), Arc::clone(&clock));
         spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone());
@@ -90,8 +95,13 @@ impl Application {
             hasher,
             master_key,
             limits,
+            metrics,
             discovery: discovery.into(),
         });
+        let metrics = match state.config.metrics_bind {
+            Some(bind) => Some(serve_metrics(bind, state.clone())?),
+            None => None,
+        };
         let https = state.config.issuer.starts_with("https://");
         let server = HttpServer::new(move || {
             App::new()
@@ -101,16 +111,38 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server, bootstrapped_admin })
+        Ok(Self { port, server, metrics, bootstrapped_admin })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port `/metrics` is served on, when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until a signal (SIGTERM, SIGINT) stops the public listener: it stops
+    /// accepting, finishes the requests in flight, and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((_, metrics)) = self.metrics {
+            tokio::spawn(metrics);
+        }
         self.server.await
     }
+}
+
+/// `/metrics` on a listener of its own, so that the public one need not expose it.
+fn serve_metrics(bind: std::net::SocketAddr, state: web::Data<AppState>) -> anyhow::Result<(u16, Server)> {
+    let listener = TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind} for metrics"))?;
+    let port = listener.local_addr()?.port();
+    let server =
+        HttpServer::new(move || App::new().app_data(state.clone()).route("/metrics", web::get().to(http::metrics_get)))
+            .workers(1)
+            .listen(listener)?
+            .run();
+    Ok((port, server))
 }
 
 /// Connects to the configured database and brings its schema up to date.
@@ -174,6 +206,7 @@ fn spawn_key_maintenance(
     master_key: MasterKey,
     clock: Arc<dyn Clock>,
     config: Arc<Config>,
+    metrics: Arc<Metrics>,
 ) {
     tokio::spawn(async move {
         let ctx = KeyContext {
@@ -191,7 +224,12 @@ fn spawn_key_maintenance(
                 Err(err) => Err(err.to_string()),
             };
             match maintained {
-                Ok(done) if done != Maintenance::default() => tracing::info!(?done, "signing keys maintained"),
+                Ok(done) if done != Maintenance::default() => {
+                    if done.rotated.is_some() {
+                        metrics.key_rotated();
+                    }
+                    tracing::info!(?done, "signing keys maintained");
+                }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "key maintenance failed; it runs again shortly"),
             }

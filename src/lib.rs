@@ -12,6 +12,7 @@ pub mod config;
 pub mod flows;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod model;
 pub mod security;
 pub mod store;

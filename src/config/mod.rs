@@ -169,6 +169,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is
     /// the client, whatever the header says.
     pub trusted_proxies: Vec<IpNet>,
+    /// Where Prometheus scrapes `/metrics`, apart from the public listener; `None`: not
+    /// served.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {
@@ -220,6 +223,7 @@ impl Config {
             login: LoginSettings { lockout_attempts: 5, lockout_seconds: 900 },
             rate_limits: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
+            metrics_bind: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub(super) struct RawConfig {
     allow_insecure_issuer: Option<bool>,
     bootstrap_admin_password: Option<String>,
     log_format: Option<String>,
+    metrics_bind: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     tokens: RawTokens,
@@ -109,6 +110,7 @@ impl RawConfig {
         env.parse("allow_insecure_issuer", &mut self.allow_insecure_issuer)?;
         env.secret("bootstrap_admin_password", &mut self.bootstrap_admin_password)?;
         env.string("log_format", &mut self.log_format);
+        env.string("metrics_bind", &mut self.metrics_bind);
         env.list("trusted_proxies", &mut self.trusted_proxies);
         env.parse("tokens.access_token_seconds", &mut self.tokens.access_token_seconds)?;
         env.parse("tokens.id_token_seconds", &mut self.tokens.id_token_seconds)?;
@@ -203,6 +205,7 @@ impl RawConfig {
             },
             rate_limits: validate_rate_limits(self.rate_limits)?,
             trusted_proxies: parse_trusted_proxies(self.trusted_proxies.unwrap_or_default())?,
+            metrics_bind: parse_metrics_bind(self.metrics_bind)?,
         })
     }
 }
@@ -250,6 +253,16 @@ fn parse_issuer(text: &str, allow_insecure: bool) -> Result<String, ConfigError>
 fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Where `/metrics` is served: nowhere unless set (`off` or empty: nowhere).
+fn parse_metrics_bind(text: Option<String>) -> Result<Option<SocketAddr>, ConfigError> {
+    match text.as_deref().map(str::trim) {
+        None | Some("" | "off") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            ConfigError::invalid("metrics_bind", format!("`{text}` is not an IP address and port, like 127.0.0.1:9464"))
+        }),
+    }
 }
 
 /// Addresses (`10.0.0.7`) and ranges (`10.0.0.0/8`) whose `X-Forwarded-For` is believed.

@@ -150,3 +150,26 @@ fn rate_limits_are_a_count_per_duration_or_off() {
         assert!(message.contains("rate_limits.token_per_ip"), "{bad}: {message}");
     }
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_ranges() {
+    let from_env = load(None, &[("WRISTBAND_TRUSTED_PROXIES", "10.0.0.7, 10.1.0.0/16,2001:db8::/32")]).unwrap();
+    let expected: Vec<IpNet> =
+        ["10.0.0.7/32", "10.1.0.0/16", "2001:db8::/32"].iter().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(from_env.trusted_proxies, expected);
+    let from_file = load(Some(r#"trusted_proxies = ["192.0.2.1"]"#), &[]).unwrap();
+    assert_eq!(from_file.trusted_proxies, vec!["192.0.2.1/32".parse::<IpNet>().unwrap()]);
+    assert!(load(None, &[]).unwrap().trusted_proxies.is_empty(), "nobody is trusted by default");
+    let message = error_text(None, &[("WRISTBAND_TRUSTED_PROXIES", "10.0.0.0/33")]);
+    assert!(message.contains("trusted_proxies") && message.contains("10.0.0.0/33"), "{message}");
+}
+
+#[test]
+fn metrics_are_served_only_where_configured() {
+    assert_eq!(load(None, &[]).unwrap().metrics_bind, None);
+    let bound = load(None, &[("WRISTBAND_METRICS_BIND", "0.0.0.0:9464")]).unwrap();
+    assert_eq!(bound.metrics_bind, Some("0.0.0.0:9464".parse().unwrap()));
+    assert_eq!(load(None, &[("WRISTBAND_METRICS_BIND", "off")]).unwrap().metrics_bind, None);
+    let message = error_text(None, &[("WRISTBAND_METRICS_BIND", "9464")]);
+    assert!(message.contains("metrics_bind"), "{message}");
+}

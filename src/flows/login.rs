@@ -12,6 +12,7 @@ use super::authorize::{self, AuthorizeOutcome, Browser, Continuation, LoginPage}
 use super::error::FlowError;
 use super::mfa::{continue_login, start_challenge};
 use super::session::{RequestMeta, StartedSession, end_session, start_session};
+use crate::metrics::LoginOutcome;
 use crate::model::{Authentication, Destination, RevocationReason, User, Username};
 use crate::security::random::sha256_hex;
 use crate::security::rate_limit::Throttled;
@@ -102,7 +103,10 @@ fn login_throttle_key(typed: &str) -> String {
 async fn refuse_while_locked(ctx: &Context<'_>, throttle_key: &str) -> Result<(), FlowError> {
     let now = ctx.clock.now();
     match ctx.store.login_locked_until(throttle_key, now).await? {
-        Some(until) => Err(Throttled::until(until, now).into()),
+        Some(until) => {
+            ctx.metrics.login(LoginOutcome::Throttled);
+            Err(Throttled::until(until, now).into())
+        }
         None => Ok(()),
     }
 }
@@ -169,7 +173,7 @@ pub async fn login(
     };
     let now = ctx.clock.now();
     let ip = meta.rate_limit_key();
-    ctx.limits.login_failures_per_ip.check(ip, now)?;
+    ctx.limits.login_failures_per_ip.check(ip, now).inspect_err(|_| ctx.metrics.login(LoginOutcome::Throttled))?;
     let throttle_key = login_throttle_key(&attempt.username);
     refuse_while_locked(ctx, &throttle_key).await?;
     let user = match Username::parse(&attempt.username) {
@@ -180,6 +184,7 @@ pub async fn login(
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         other => {
+            ctx.metrics.login(LoginOutcome::Failure);
             let user_id = other.map(|u| u.id);
             let mut event = AuditEvent::new("login_failed").ip(meta.ip.clone());
             if let Some(client_id) = &client_id {
@@ -212,6 +217,7 @@ pub async fn login(
         end_session(ctx, previous.session.sid, previous.user.id, RevocationReason::ReplacedByLogin).await?;
     }
     let session = start_session(ctx, user, Authentication::password(now), meta).await?;
+    ctx.metrics.login(LoginOutcome::Success);
     let mut event = AuditEvent::new("login_succeeded")
         .user(session.session.user.id)
         .ip(meta.ip.clone())

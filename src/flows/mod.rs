@@ -28,6 +28,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keystore;
+use crate::metrics::Metrics;
 use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 use crate::security::rate_limit::RateLimits;
@@ -43,6 +44,7 @@ pub struct Context<'a> {
     pub hasher: &'a PasswordHasher,
     pub master_key: &'a MasterKey,
     pub limits: &'a RateLimits,
+    pub metrics: &'a Metrics,
 }
 
 /// Who asked for an administrative change, for the audit log.

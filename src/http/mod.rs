@@ -9,6 +9,8 @@ mod oidc;
 pub mod pages;
 mod state;
 
+use std::time::Instant;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
@@ -46,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
         web::scope("")
             .wrap(headers)
             .wrap(from_fn(limit_header_size))
+            .wrap(from_fn(observe_latency))
             // Routes are tried in this order, and each `{id}` pattern costs a regex match:
             // the endpoints machines call on every request come first.
             .route("/token", web::post().to(oidc::token::token_post))
@@ -102,6 +105,45 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/healthz", web::get().to(health::healthz_get))
             .route("/readyz", web::get().to(health::readyz_get)),
     );
+}
+
+/// Records how long each request took, under the route pattern it matched.
+async fn observe_latency(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let response = next.call(request).await?;
+    let request = response.request();
+    if let Some(state) = request.app_data::<web::Data<AppState>>() {
+        let route = request.match_pattern().filter(|p| !p.is_empty()).unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.request(&route, method_label(request.method()), response.status().as_u16(), started.elapsed());
+    }
+    Ok(response)
+}
+
+/// The method as a metrics label. Clients may send any token as a method; each distinct
+/// label would be a new time series, so the unusual ones share one.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+/// The metrics, for Prometheus; served on `metrics_bind` only.
+pub async fn metrics_get(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(state.metrics.render(state.store.pool_usage()))
 }
 
 /// Refuses requests whose headers together exceed `MAX_HEADER_BYTES`, before any handler.

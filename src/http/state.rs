@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::flows::Context;
 use crate::keys::Keystore;
+use crate::metrics::Metrics;
 use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 use crate::security::rate_limit::RateLimits;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub master_key: MasterKey,
     pub limits: Arc<RateLimits>,
+    pub metrics: Arc<Metrics>,
     /// The discovery document, serialized once at start-up.
     pub discovery: Arc<[u8]>,
 }
@@ -34,6 +36,7 @@ impl AppState {
             hasher: &self.hasher,
             master_key: &self.master_key,
             limits: &self.limits,
+            metrics: &self.metrics,
         }
     }
 }

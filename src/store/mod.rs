@@ -25,8 +25,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteSynchronous;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
+    SqlErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -122,6 +122,15 @@ pub struct Store {
     /// concurrent refreshes, 1 ms transactions waited up to 1.5 s. This process's write
     /// transactions queue here instead. `None` on PostgreSQL, which locks rows, not files.
     write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// Database connections of this instance's pool: open now, idle among them, and the most
+/// it will open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 /// A write transaction holding this process's turn to write (SQLite) until it ends.
@@ -227,6 +236,21 @@ impl Store {
             ..TransactionOptions::default()
         };
         Ok(WriteTransaction { txn: self.db.begin_with_options(options).await?, _turn: turn })
+    }
+
+    /// This instance's database connections, for the metrics.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (open, idle, max) = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+        };
+        PoolUsage { open, idle: u32::try_from(idle).unwrap_or(u32::MAX), max }
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

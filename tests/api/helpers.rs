@@ -82,6 +82,7 @@ impl TestEnv {
             .await
             .expect("the app starts");
         let bootstrapped_admin = app.bootstrapped_admin.clone();
+        let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
         tokio::spawn(app.run_until_stopped());
         let store = Store::connect(&SecretString::new(self.database_url.clone())).await.expect("store");
         TestApp {
@@ -91,6 +92,7 @@ impl TestEnv {
             config,
             store,
             bootstrapped_admin,
+            metrics_address,
         }
     }
 }
@@ -121,6 +123,8 @@ pub struct TestApp {
     pub config: Config,
     pub store: Store,
     pub bootstrapped_admin: Option<BootstrappedAdmin>,
+    /// Where `/metrics` is served, when the configuration asked for it.
+    pub metrics_address: Option<String>,
 }
 
 impl TestApp {
@@ -134,6 +138,7 @@ impl TestApp {
             config: env.config(),
             store,
             bootstrapped_admin: None,
+            metrics_address: None,
         }
     }
 

@@ -28,6 +28,7 @@ mod key_lifecycle;
 mod keys;
 mod login;
 mod logout;
+mod metrics;
 mod mfa;
 mod oidc_client;
 mod outage;

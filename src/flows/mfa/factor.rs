@@ -7,6 +7,7 @@ use crate::clock::UnixTime;
 use crate::flows::Context;
 use crate::flows::error::FlowError;
 use crate::flows::session::RequestMeta;
+use crate::metrics::MfaOutcome;
 use crate::model::User;
 use crate::security::master_key::MasterKey;
 use crate::security::rate_limit::Throttled;
@@ -70,6 +71,16 @@ pub async fn check_code(
     typed: &str,
     meta: &RequestMeta,
 ) -> Result<CodeCheck, FlowError> {
+    let check = judge_code(ctx, user, typed, meta).await?;
+    ctx.metrics.mfa(match check {
+        CodeCheck::Accepted(_) => MfaOutcome::Accepted,
+        CodeCheck::Wrong { .. } => MfaOutcome::Wrong,
+        CodeCheck::Locked { .. } => MfaOutcome::Locked,
+    });
+    Ok(check)
+}
+
+async fn judge_code(ctx: &Context<'_>, user: &User, typed: &str, meta: &RequestMeta) -> Result<CodeCheck, FlowError> {
     let now = ctx.clock.now();
     if let Some(until) = user.mfa_locked_until.filter(|until| *until > now) {
         return Ok(CodeCheck::Locked { until });

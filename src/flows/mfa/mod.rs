@@ -15,6 +15,7 @@ use super::authorize::{self, AuthorizeOutcome, Browser, Continuation};
 use super::error::FlowError;
 use super::login::{ChangePasswordPage, LoginStep};
 use super::session::{RequestMeta, SessionUser, elevate_session, end_session, start_session};
+use crate::metrics::LoginOutcome;
 use crate::model::{Authentication, MfaChallenge, RevocationReason, User};
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
 use crate::security::rate_limit::Throttled;
@@ -158,6 +159,9 @@ pub async fn answer_challenge(
             start_session(ctx, user, authentication, meta).await?
         }
     };
+    if !stepping_up {
+        ctx.metrics.login(LoginOutcome::Success);
+    }
     let event = AuditEvent::new(if stepping_up { "step_up_succeeded" } else { "login_succeeded" })
         .user(started.session.user.id)
         .ip(meta.ip.clone())

@@ -90,9 +90,11 @@ pub async fn exchange(
             format!("client {} lacks {grant}", client.id),
         );
     }
-    match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(ctx, &client, &params, meta).await,
-        GrantType::RefreshToken => refresh_token::refresh(ctx, &client, &params, meta).await,
-        GrantType::ClientCredentials => client_credentials::issue(ctx, &client, &params),
-    }
+    let issued = match grant {
+        GrantType::AuthorizationCode => authorization_code::exchange(ctx, &client, &params, meta).await?,
+        GrantType::RefreshToken => refresh_token::refresh(ctx, &client, &params, meta).await?,
+        GrantType::ClientCredentials => client_credentials::issue(ctx, &client, &params)?,
+    };
+    ctx.metrics.token_issued(grant.as_str());
+    Ok(issued)
 }

@@ -157,6 +157,7 @@ fn narrowed_scope(family: &RefreshFamily, requested: Option<&str>) -> Result<Sco
 /// A used token came back: someone holds a copy. Revoke the family (RFC 9700 §4.14.2).
 async fn reused(ctx: &Context<'_>, family: &RefreshFamily, meta: &RequestMeta) -> Result<TokenResponse, FlowError> {
     let now = ctx.clock.now();
+    ctx.metrics.refresh_reuse_detected();
     ctx.store.revoke_family(family.id, RevocationReason::RefreshTokenReused, now).await?;
     // Someone holds a copy of a token of this login: end the browser session too, which
     // tells every client of the session through back-channel logout.

@@ -120,6 +120,7 @@ pub async fn keys_rotate_post(
     }
     match rotate_signing_keys(&key_context(&state), admin.actor()).await {
         Ok(_) => {
+            state.metrics.key_rotated();
             signs_here_now(&state).await;
             Ok(see_other("/admin/keys?notice=key_rotated"))
         }
