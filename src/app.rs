@@ -19,7 +19,7 @@ use crate::flows::cleanup::clean_up;
 use crate::flows::keys::{
     KeyContext, KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore,
 };
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, RequestSpan};
 use crate::keys::Keystore;
 use crate::metrics::Metrics;
 use crate::security::master_key::MasterKey;
@@ -105,7 +105,7 @@ impl Application {
         let https = state.config.issuer.starts_with("https://");
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(|cfg| http::configure(cfg, https))
         })

@@ -7,6 +7,7 @@ pub mod extract;
 mod health;
 mod oidc;
 pub mod pages;
+mod request_span;
 mod state;
 
 use std::time::Instant;
@@ -18,6 +19,7 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{HttpResponse, web};
 
 pub use oidc::discovery::build_document as discovery_document;
+pub use request_span::RequestSpan;
 pub use state::AppState;
 
 /// Request bodies larger than this are refused with 413 before any parsing.

@@ -31,6 +31,7 @@ mod logout;
 mod metrics;
 mod mfa;
 mod oidc_client;
+mod operations;
 mod outage;
 mod postgres;
 mod process;
