@@ -237,6 +237,7 @@ fn read_file(path: &Path) -> Result<String, ConfigError> {
 }
 
 mod env;
+mod network;
 mod raw;
 #[cfg(test)]
 mod tests;

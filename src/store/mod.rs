@@ -92,8 +92,11 @@ fn unreachable(err: &DbErr) -> bool {
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => match sqlx.as_ref() {
-            SqlxError::Io(_) | SqlxError::Tls(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed => true,
-            SqlxError::WorkerCrashed => true,
+            SqlxError::Io(_)
+            | SqlxError::Tls(_)
+            | SqlxError::PoolTimedOut
+            | SqlxError::PoolClosed
+            | SqlxError::WorkerCrashed => true,
             SqlxError::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
             _ => false,
         },
@@ -245,10 +248,12 @@ impl Store {
                 let pool = self.db.get_postgres_connection_pool();
                 (pool.size(), pool.num_idle(), pool.options().get_max_connections())
             }
-            _ => {
+            DbBackend::Sqlite => {
                 let pool = self.db.get_sqlite_connection_pool();
                 (pool.size(), pool.num_idle(), pool.options().get_max_connections())
             }
+            // `connect` accepts no other database.
+            _ => (0, 0, 0),
         };
         PoolUsage { open, idle: u32::try_from(idle).unwrap_or(u32::MAX), max }
     }

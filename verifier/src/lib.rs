@@ -26,6 +26,8 @@
 //! A token stays valid until it expires: revocation is something only introspection
 //! (`/introspect`) can tell, at the cost of a request per check.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo))]
+
 #[cfg(feature = "actix")]
 mod actix;
 mod claims;
