@@ -46,7 +46,7 @@ struct Outcome {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
 }
 
@@ -142,8 +142,8 @@ impl Metrics {
 
     /// `route` is the matched pattern (`/admin/users/{id}`), never the path itself, so the
     /// label set stays small whatever clients request.
-    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
-        let labels = Route { route: route.to_owned(), method: method.to_owned(), status };
+    pub fn request(&self, route: String, method: &'static str, status: u16, took: Duration) {
+        let labels = Route { route, method, status };
         self.requests.get_or_create(&labels).observe(took.as_secs_f64());
     }
 
@@ -169,7 +169,7 @@ mod tests {
         metrics.token_issued("refresh_token");
         metrics.token_issued("refresh_token");
         metrics.login(LoginOutcome::Failure);
-        metrics.request("/token", "POST", 200, Duration::from_millis(3));
+        metrics.request("/token".to_owned(), "POST", 200, Duration::from_millis(3));
         let text = metrics.render(PoolUsage { open: 3, idle: 2, max: 8 });
         assert!(text.contains(r#"wristband_tokens_issued_total{grant_type="refresh_token"} 2"#), "{text}");
         assert!(text.contains(r#"wristband_logins_total{outcome="failure"} 1"#), "{text}");

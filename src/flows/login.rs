@@ -103,10 +103,7 @@ fn login_throttle_key(typed: &str) -> String {
 async fn refuse_while_locked(ctx: &Context<'_>, throttle_key: &str) -> Result<(), FlowError> {
     let now = ctx.clock.now();
     match ctx.store.login_locked_until(throttle_key, now).await? {
-        Some(until) => {
-            ctx.metrics.login(LoginOutcome::Throttled);
-            Err(Throttled::until(until, now).into())
-        }
+        Some(until) => Err(Throttled::until(until, now).into()),
         None => Ok(()),
     }
 }
@@ -173,9 +170,12 @@ pub async fn login(
     };
     let now = ctx.clock.now();
     let ip = meta.rate_limit_key();
-    ctx.limits.login_failures_per_ip.check(ip, now).inspect_err(|_| ctx.metrics.login(LoginOutcome::Throttled))?;
     let throttle_key = login_throttle_key(&attempt.username);
-    refuse_while_locked(ctx, &throttle_key).await?;
+    let refused = match ctx.limits.login_failures_per_ip.check(ip, now) {
+        Ok(()) => refuse_while_locked(ctx, &throttle_key).await,
+        Err(throttled) => Err(throttled.into()),
+    };
+    refused.inspect_err(|_| ctx.metrics.login(LoginOutcome::Throttled))?;
     let user = match Username::parse(&attempt.username) {
         Ok(username) => ctx.store.find_user_by_username(&username).await?,
         Err(_) => None,

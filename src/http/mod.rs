@@ -119,7 +119,7 @@ async fn observe_latency(
     let request = response.request();
     if let Some(state) = request.app_data::<web::Data<AppState>>() {
         let route = request.match_pattern().filter(|p| !p.is_empty()).unwrap_or_else(|| "unmatched".to_owned());
-        state.metrics.request(&route, method_label(request.method()), response.status().as_u16(), started.elapsed());
+        state.metrics.request(route, method_label(request.method()), response.status().as_u16(), started.elapsed());
     }
     Ok(response)
 }
