@@ -176,7 +176,7 @@ impl Store {
             // per connection: switching it needs a lock the busy timeout cannot wait for, so a
             // CLI connecting while a server writes would fail (see `ensure_wal`).
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {
-                o.synchronous(SqliteSynchronous::Normal).busy_timeout(Duration::from_secs(5)).foreign_keys(true)
+                o.synchronous(SqliteSynchronous::Normal).busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true)
             });
         } else {
             // sqlx retries a refused connection until the acquire deadline, so this is how
@@ -195,7 +195,24 @@ impl Store {
 
     /// WAL lets readers run beside the one writer. The mode is stored in the database file,
     /// so it is switched once, when the file is new, not on every connection.
+    ///
+    /// The switch needs the file to itself, and SQLite answers "busy" at once instead of
+    /// calling the busy handler: two instances starting together on a new file both try it
+    /// and one is refused (1 start in 20 failed so). The refused one waits and looks again,
+    /// by then finding the other's switch done.
     async fn ensure_wal(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.switch_to_wal().await {
+                Err(err) if sqlite_busy(&err) && started.elapsed() < SQLITE_BUSY_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                done => return Ok(done?),
+            }
+        }
+    }
+
+    async fn switch_to_wal(&self) -> Result<(), DbErr> {
         let backend = self.db.get_database_backend();
         let row = self.db.query_one_raw(Statement::from_string(backend, "PRAGMA journal_mode")).await?;
         let mode: String = match row {
@@ -263,6 +280,23 @@ impl Store {
     }
 }
 
+/// How long a SQLite connection waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether SQLite refused `err`'s statement because another connection held a lock it
+/// needed (SQLITE_BUSY, with any extended code).
+fn sqlite_busy(err: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))) = err else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        sea_orm::sqlx::Error::Database(db) => {
+            db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 5)
+        }
+        _ => false,
+    }
+}
+
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
@@ -297,6 +331,32 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some("/tmp/x.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://u@h/db"), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn instances_opening_a_new_sqlite_file_together_all_get_it_in_wal_mode() {
+        for _ in 0..30 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = SecretString::new(format!("sqlite://{}/w.db?mode=rwc", dir.path().display()));
+            // Each on its own task, so that they really race.
+            let opening: Vec<_> = (0..4)
+                .map(|_| {
+                    let url = url.clone();
+                    tokio::spawn(async move { Store::connect(&url).await })
+                })
+                .collect();
+            for task in opening {
+                let store = task.await.unwrap().expect("every instance opens the database");
+                store.ping().await.expect("and can use it");
+            }
+            // A connection opened before the switch reports the old mode until its next
+            // transaction; a new one reads what the file holds.
+            let fresh = Store::connect(&url).await.unwrap();
+            let backend = fresh.db.get_database_backend();
+            let row = fresh.db.query_one_raw(Statement::from_string(backend, "PRAGMA journal_mode")).await;
+            let mode: String = row.unwrap().unwrap().try_get("", "journal_mode").unwrap();
+            assert_eq!(mode, "wal");
+        }
     }
 
     #[test]

@@ -283,7 +283,7 @@ async fn logs_and_audit_events_never_hold_a_secret() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until_ready(&base).await;
+    wait_until_ready(&base, &mut server).await;
     let app = TestApp::at(&env, &base).await;
 
     let failed = attempt(&app, "alice", "Tr0ub4dor&3-wrong").await;

@@ -105,8 +105,8 @@ async fn serve_with_no_configuration_creates_its_database_keys_and_admin_once() 
         (out, err)
     }
 
-    let first = start();
-    wait_until_ready(&base).await;
+    let mut first = start();
+    wait_until_ready(&base, &mut first).await;
     let metadata: serde_json::Value =
         reqwest::get(format!("{base}/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
     let (stdout, stderr) = stop(first).await;
@@ -120,8 +120,8 @@ async fn serve_with_no_configuration_creates_its_database_keys_and_admin_once() 
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     let key_bytes = std::fs::read(&key).unwrap();
 
-    let second = start();
-    wait_until_ready(&base).await;
+    let mut second = start();
+    wait_until_ready(&base, &mut second).await;
     let (stdout, _) = stop(second).await;
     assert!(!stdout.contains("password"), "a restart prints no new admin: {stdout}");
     assert_eq!(std::fs::read(&key).unwrap(), key_bytes);

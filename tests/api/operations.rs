@@ -17,7 +17,7 @@ const PASSWORD: &str = "correct horse battery";
 /// and `alice`.
 async fn serve_json(env: &TestEnv) -> (Child, TestApp, String) {
     let base = format!("http://127.0.0.1:{}", free_port());
-    let server = wristband_in(env)
+    let mut server = wristband_in(env)
         .arg("serve")
         .env("WRISTBAND_BIND", base.trim_start_matches("http://"))
         .env("WRISTBAND_LOG_FORMAT", "json")
@@ -25,7 +25,7 @@ async fn serve_json(env: &TestEnv) -> (Child, TestApp, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve starts");
-    wait_until_ready(&base).await;
+    wait_until_ready(&base, &mut server).await;
     let app = TestApp::at(env, &base).await;
     let secret = app.seed_client("demo", REDIRECT_URI, true).await;
     app.seed_user("alice", PASSWORD, &[]).await;

@@ -5,7 +5,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 use crate::helpers::TestEnv;
 
@@ -72,14 +72,18 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Polls `/readyz` until it answers 200, for at most 60 s.
-pub async fn wait_until_ready(base: &str) {
+/// Polls `/readyz` until it answers 200, for at most 60 s; fails at once if `server`
+/// exits first (it could not listen, open the database, ...).
+pub async fn wait_until_ready(base: &str, server: &mut Child) {
     let client = reqwest::Client::new();
     for _ in 0..600 {
         if let Ok(response) = client.get(format!("{base}/readyz")).send().await
             && response.status() == 200
         {
             return;
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            panic!("wristband serve for {base} exited before it was ready: {status}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -40,11 +40,11 @@ impl Replicas {
         let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
         let issuer = format!("http://127.0.0.1:{}", ports[0]);
         let env = TestEnv::new().await.with_issuer(&issuer);
-        let children = ports.iter().map(|port| serve(&env, *port)).collect();
+        let mut children: Vec<Child> = ports.iter().map(|port| serve(&env, *port)).collect();
         let mut apps = Vec::new();
-        for port in &ports {
+        for (port, child) in ports.iter().zip(&mut children) {
             let base = format!("http://127.0.0.1:{port}");
-            wait_until_ready(&base).await;
+            wait_until_ready(&base, child).await;
             apps.push(TestApp::at(&env, &base).await);
         }
         let demo = ClientInput {
