@@ -1,19 +1,26 @@
 //! Micro-benchmarks of the work that bounds wristband's throughput: RS256 signing (one per
 //! client_credentials token, two with an ID token), RS256 verification (userinfo,
-//! introspection, resource servers) and argon2id at the configured parameters (one per
-//! login, for unknown users too). `cargo bench --bench crypto`.
+//! introspection), a resource server's verification with the `wristband-verifier` crate,
+//! and argon2id at the configured parameters (one per login, for unknown users too).
+//! `cargo bench --bench crypto`.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use wristband::app::Application;
+use wristband::clock::SystemClock;
 use wristband::config::{Config, MasterKeySource};
+use wristband::flows::Actor;
+use wristband::flows::admin::{ClientInput, add_client};
 use wristband::keys::{KeySet, Keystore, generate_rsa_key};
 use wristband::model::{KeyState, SigningKeyRecord};
 use wristband::security::master_key::MasterKey;
 use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
+use wristband::store::Store;
 use wristband::tokens::{AccessTokenClaims, sign_access_token, verify_access_token};
+use wristband_verifier::Verifier;
 
 const ISSUER: &str = "https://id.example.com";
 const NOW: i64 = 1_800_000_000;
@@ -69,6 +76,46 @@ fn tokens(c: &mut Criterion) {
     });
 }
 
+/// What a Rust service pays per request: `Verifier::verify` on an access token that a live
+/// wristband (SQLite in a temporary folder) issued, its keys found through discovery and
+/// then cached.
+fn verifier(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let (verifier, token) = runtime.block_on(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let database_url = format!("sqlite://{}/wristband.db?mode=rwc", dir.path().display());
+        let mut config = Config::for_tests(dir.path(), &database_url);
+        config.issuer = format!("http://{}", listener.local_addr().expect("address"));
+        let issuer = config.issuer.clone();
+        let app = Application::with_listener(config, listener, Arc::new(SystemClock)).await.expect("wristband starts");
+        tokio::spawn(app.run_until_stopped());
+        let store = Store::connect(&SecretString::new(database_url)).await.expect("store");
+        let client = ClientInput {
+            client_id: "service".into(),
+            grant_types: vec!["client_credentials".into()],
+            ..ClientInput::default()
+        };
+        let created = add_client(&store, &SystemClock, client, Actor::Cli).await.expect("client");
+        let secret = created.secret.expect("a confidential client");
+        let response: serde_json::Value = reqwest::Client::new()
+            .post(format!("{issuer}/token"))
+            .basic_auth("service", Some(secret.expose()))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("a token response")
+            .json()
+            .await
+            .expect("JSON");
+        let token = response["access_token"].as_str().expect("an access token").to_owned();
+        (Verifier::discover(&issuer, "service").await.expect("discovery"), token)
+    });
+    c.bench_function("wristband-verifier: verify an access token (cached JWKS)", |b| {
+        b.iter(|| runtime.block_on(verifier.verify(black_box(&token))).expect("valid"))
+    });
+}
+
 fn passwords(c: &mut Criterion) {
     let config = Config::from_sources(None, &|_| None).expect("default configuration");
     let hasher = PasswordHasher::new(&config.password).expect("hasher");
@@ -86,5 +133,5 @@ fn passwords(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokens, passwords);
+criterion_group!(benches, tokens, verifier, passwords);
 criterion_main!(benches);
