@@ -1,12 +1,14 @@
 //! The verifier crate (`verifier/`) and the example service built on it, against a live
-//! wristband: what it accepts, what it refuses, and a key rotation under a stream of
+//! wristband: what it accepts, what it refuses, and a key rotation under concurrent
 //! requests.
 
 use std::net::TcpListener;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpServer, web};
+use wristband::app::KEY_REFRESH_INTERVAL;
 use wristband::flows::Actor;
 use wristband::flows::admin::ClientInput;
 use wristband::flows::keys::{KeyContext, rotate_signing_keys};
@@ -15,7 +17,7 @@ use wristband_verifier::{Options, Verifier, VerifyError};
 
 use crate::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange, header};
 use crate::forge::{Trap, forged_access_tokens};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, TestEnv, spawn_app};
 
 /// The wall clock, which the verifier runs on (the test server's runs a little ahead).
 fn wall_clock() -> i64 {
@@ -114,38 +116,86 @@ async fn the_example_service_answers_rfc6750_errors() {
     assert_eq!(reports.json::<serde_json::Value>().await.unwrap()["error"], "insufficient_scope");
 }
 
-#[tokio::test]
-async fn a_key_rotation_in_the_middle_of_a_stream_of_requests_rejects_no_valid_token() {
-    let (_env, app) = spawn_app().await;
-    let secret = machine_client(&app).await;
-    let base = serve_protected(Verifier::discover(&app.address, "machine").await.unwrap());
-    let http = reqwest::Client::new();
-    let first = client_token(&app, &secret).await;
-    let old_kid = header(&first)["kid"].as_str().unwrap().to_owned();
-    let master_key = MasterKey::load_or_create(&app.config.master_key).unwrap();
-    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &app.clock, rsa_bits: 2048 };
+/// How many clients keep minting tokens and calling the example service at once.
+const STREAMS: usize = 4;
 
-    let (mut served, mut with_new_key, mut rotated) = (0, 0, false);
-    let started = Instant::now();
-    while with_new_key < 20 {
-        assert!(started.elapsed() < Duration::from_secs(30), "wristband never signed with the promoted key");
-        if served == 20 && !rotated {
-            rotate_signing_keys(&ctx, Actor::Cli).await.expect("rotated");
-            rotated = true;
-        }
+/// Mints a token and presents it to the service, again and again, until `stop`; returns
+/// how many were served, how many of them were signed with a key other than `old_kid`, and
+/// every refusal.
+async fn keep_calling(
+    app: Arc<TestApp>,
+    secret: Arc<str>,
+    service: Arc<str>,
+    old_kid: Arc<str>,
+    stop: Arc<AtomicBool>,
+) -> (usize, usize, Vec<String>) {
+    let http = reqwest::Client::new();
+    let (mut served, mut with_new_key, mut refused) = (0, 0, Vec::new());
+    while !stop.load(Ordering::Relaxed) {
         let token = client_token(&app, &secret).await;
-        let response = http.get(format!("{base}/me")).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(response.status(), 200, "request {served} was refused");
-        served += 1;
-        if header(&token)["kid"] != old_kid.as_str() {
+        let response = http.get(format!("{service}/me")).bearer_auth(&token).send().await.unwrap();
+        if response.status() == 200 {
+            served += 1;
+        } else {
+            refused.push(format!("{} for a token of {}", response.status(), header(&token)["kid"]));
+        }
+        if header(&token)["kid"] != *old_kid {
             with_new_key += 1;
         }
-        // A steady stream, within the client's allowance at /token.
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    (served, with_new_key, refused)
+}
 
-    let before = http.get(format!("{base}/me")).bearer_auth(&first).send().await.unwrap();
+#[tokio::test]
+async fn a_key_rotation_under_concurrent_requests_rejects_no_valid_token() {
+    let env = TestEnv::new().await;
+    let mut config = env.config();
+    // Load from one client, faster than its default allowance at /token.
+    config.rate_limits.token_per_client = None;
+    config.rate_limits.token_per_ip = None;
+    let app = Arc::new(env.spawn_with(config).await);
+    let secret: Arc<str> = machine_client(&app).await.into();
+    let service: Arc<str> = serve_protected(Verifier::discover(&app.address, "machine").await.unwrap()).into();
+    let first = client_token(&app, &secret).await;
+    let old_kid: Arc<str> = header(&first)["kid"].as_str().unwrap().into();
+    let stop = Arc::new(AtomicBool::new(false));
+    let streams: Vec<_> = (0..STREAMS)
+        .map(|_| {
+            let args = (Arc::clone(&app), Arc::clone(&secret), Arc::clone(&service), Arc::clone(&old_kid));
+            tokio::spawn(keep_calling(args.0, args.1, args.2, args.3, Arc::clone(&stop)))
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let master_key = MasterKey::load_or_create(&app.config.master_key).unwrap();
+    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &app.clock, rsa_bits: 2048 };
+    let new_kid =
+        rotate_signing_keys(&ctx, Actor::Cli).await.expect("rotated").activated.expect("the next key promoted");
+    // The server signs with the promoted key within its key refresh interval; keep the
+    // load on a while after that.
+    let started = Instant::now();
+    while !has_signed_with(&app, &secret, &new_kid).await {
+        assert!(started.elapsed() < KEY_REFRESH_INTERVAL * 3, "wristband never signed with the promoted key");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+
+    let (mut served, mut with_new_key, mut refused) = (0, 0, Vec::new());
+    for stream in streams {
+        let (s, n, r) = stream.await.expect("a stream panicked");
+        (served, with_new_key) = (served + s, with_new_key + n);
+        refused.extend(r);
+    }
+    assert!(refused.is_empty(), "valid tokens refused: {refused:?}");
+    assert!(with_new_key >= STREAMS, "only {with_new_key} of {served} tokens were signed with the promoted key");
+    assert!(served > with_new_key, "no token of the old key was served: {served}");
+    let before = reqwest::Client::new().get(format!("{service}/me")).bearer_auth(&first).send().await.unwrap();
     assert_eq!(before.status(), 200, "a token signed before the rotation is still good");
+}
+
+async fn has_signed_with(app: &TestApp, secret: &str, kid: &str) -> bool {
+    header(&client_token(app, secret).await)["kid"] == kid
 }
 
 #[tokio::test]
