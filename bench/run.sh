@@ -10,9 +10,10 @@
 # RSS; the ceilings (RSA-2048 sign/s from ../shared/bench/rsa-limit.sh, argon2id
 # verifications/s from `cargo bench --bench login_ceiling`); the shared harness
 # (../shared/bench/compare.sh: discovery, JWKS, client_credentials, introspection, alternating
-# with the peer); then this project's scenarios with bench/scenario.lua: JWKS revalidation,
-# userinfo, authorization-code exchange, refresh rotation, whole browser logins, JWKS and
-# token latency while logins saturate the hashing pool, and client_credentials and refresh
+# with the peer); userinfo, alternating with the peer; then this project's scenarios with
+# bench/scenario.lua: JWKS revalidation, authorization-code exchange, refresh rotation,
+# whole browser logins, JWKS and token latency while logins saturate the hashing pool, and
+# client_credentials and refresh
 # again with a million users and a million refresh families in the database. Every scenario
 # is checked once before it is timed, and every unexpected answer is counted.
 #
@@ -44,14 +45,18 @@ harness="$(cd "$harness" && pwd)"
 port="${PORT:-8480}"
 issuer="http://127.0.0.1:$port"
 DURATION="${DURATION:-10}" WARMUP="${WARMUP:-2}" CONNECTIONS="${CONNECTIONS:-16}" ROWS="${ROWS:-1000000}"
+export ROUNDS="${ROUNDS:-3}"
 export DURATION WARMUP CONNECTIONS
 scenario_lua="$root/bench/scenario.lua"
 
 echo "==> cargo build --release"
 cargo build --release --quiet
 work="$(mktemp -d)"
-server=""
-cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+server="" peer_pid=""
+cleanup() {
+  for pid in "$server" "$peer_pid"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 out="$root/target/bench/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
@@ -140,7 +145,8 @@ hz="$(getconf CLK_TCK)"
 printf 'target\tround\tendpoint\trequests\tseconds\trps\tp50_ms\tp99_ms\tnon2xx\tsockerr\tserver_cpu_s\twrk_cpu_s\tbusy_cpu_s\trss_mib\tconnections\tnote\tfirst_bad\n' > "$rows"
 
 # measure <scenario-name> <connections> <url> <warm-up input> <run input> [threads]: a warm-up
-# run, then the timed run; appends one row in the shared harness's format.
+# run, then the timed run of $server; appends one row in the shared harness's format to
+# MEASURE_ROWS (default: this project's scenarios) as MEASURE_TARGET, round MEASURE_ROUND.
 measure() {
   local name="$1" connections="$2" url="$3" threads="${6:-1}"
   prioritize
@@ -151,10 +157,12 @@ measure() {
   [[ -n "$result" ]] || { echo "  $name: wrk produced no result" >&2; exit 1; }
   IFS=$'\t' read -r _ requests seconds rps p50 p99 non2xx sockerr first_bad <<< "$result"
   local rss; rss="$(awk '/^VmRSS/{printf "%.1f", $2 / 1024}' "/proc/$server/status")"
-  printf 'wristband\t1\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t%s\t%s\t\t%s\n' "$name" "$requests" "$seconds" "$rps" \
-    "$p50" "$p99" "$non2xx" "$sockerr" "$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')" \
-    "$rss" "$connections" "$first_bad" >> "$rows"
-  printf '  %-22s %9.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %s\n' "$name" "$rps" "$p50" "$p99" "$((non2xx + sockerr))"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t%s\t%s\t\t%s\n' "${MEASURE_TARGET:-wristband}" \
+    "${MEASURE_ROUND:-1}" "$name" "$requests" "$seconds" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" \
+    "$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN{printf "%.3f", (b - a) / hz}')" \
+    "$rss" "$connections" "$first_bad" >> "${MEASURE_ROWS:-$rows}"
+  printf '  %-22s %-9s %9.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %s\n' "$name" "${MEASURE_TARGET:-wristband}" \
+    "$rps" "$p50" "$p99" "$((non2xx + sockerr))"
 }
 
 # check <what> <expected status> <curl args...>: one request answered as expected, or stop.
@@ -202,15 +210,44 @@ cp -r "$harness/compare.sh" "$harness/rsa-limit.sh" "$harness/run.sh" "$harness/
 cp "$harness"/peer/node-oidc-provider/*.{mjs,json} "$copy/peer/node-oidc-provider/"
 sed -i "s/IFS=\$'\\\\t' read -r kind _ method url body auth note <<< \"\$line\"/IFS=\$'\\\\x1f' read -r kind _ method url body auth note <<< \"\${line\/\/\$'\\\\t'\/\$'\\\\x1f'}\"/" "$copy/run.sh"
 grep -q "x1f' read -r kind" "$copy/run.sh" || { echo "could not adapt the shared run.sh; see bench/run.sh" >&2; exit 1; }
+# The peer gives every token its API resource, which its own userinfo refuses. With
+# USERINFO_LOGINS, the copy leaves openid logins without a default resource, so they get
+# the ordinary userinfo token any oidc-provider deployment issues; and its code-flow check
+# prints that token after the exchange (before it tests reuse, which revokes the grant).
+peer_copy="$copy/peer/node-oidc-provider"
+sed -i "s/defaultResource(_ctx, _client, oneOf) {/defaultResource(ctx, _client, oneOf) {\\n        if (process.env.USERINFO_LOGINS \&\& ctx.oidc.params?.scope?.split(' ').includes('openid')) return oneOf;/" \
+  "$peer_copy/server.mjs"
+sed -i '/^const { id_token: idToken, refresh_token: refreshToken } = exchanged.json;$/a if (process.env.PRINT_ACCESS_TOKEN) { console.log(`ACCESS_TOKEN ${exchanged.json.access_token}`); process.exit(0); }' \
+  "$peer_copy/check-code-flow.mjs"
+grep -q 'USERINFO_LOGINS &&' "$peer_copy/server.mjs" && grep -q PRINT_ACCESS_TOKEN "$peer_copy/check-code-flow.mjs" \
+  || { echo "could not adapt the peer for userinfo; see bench/run.sh" >&2; exit 1; }
 TARGET_NAME=wristband TARGET_ISSUER="$issuer" TARGET_CLIENT_ID=bench TARGET_CLIENT_SECRET="$service_secret" \
   TARGET_PID="$server" "$copy/compare.sh" | tee "$work/compare.txt"
 cp "$(ls -t "$copy"/results/compare-*.tsv | head -1)" "$out/compare.tsv"
 
+echo "==> userinfo, alternating with node-oidc-provider"
+peer_port=4409
+(cd "$peer_copy" && USERINFO_LOGINS=1 NODE_ENV=production HOST=127.0.0.1 PORT=$peer_port setsid node server.mjs \
+  > "$work/peer.log" 2>&1 &)
+peer_issuer="http://127.0.0.1:$peer_port"
+for _ in $(seq 1 150); do curl -fsS -o /dev/null "$peer_issuer/.well-known/openid-configuration" 2>/dev/null && break; sleep 0.2; done
+peer_pid="$(ss -Htlnp "sport = :$peer_port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)"
+[[ -n "$peer_pid" ]] || { cat "$work/peer.log" >&2; echo "the peer did not start" >&2; exit 1; }
+peer_token="$(cd "$peer_copy" && PRINT_ACCESS_TOKEN=1 ISSUER="$peer_issuer" node check-code-flow.mjs | awk '/^ACCESS_TOKEN/{print $2}')"
+check "the peer's userinfo with its user's access token" 200 -H "Authorization: Bearer $peer_token" "$peer_issuer/me"
+for round in $(seq 1 "$ROUNDS"); do
+  WRK_SCENARIO=fixed WRK_METHOD=GET WRK_BODY="" WRK_AUTH="Bearer $user_token" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+    MEASURE_ROWS="$out/compare.tsv" MEASURE_ROUND="$round" measure userinfo "$CONNECTIONS" "$issuer/userinfo" "" ""
+  (server="$peer_pid"
+   WRK_SCENARIO=fixed WRK_METHOD=GET WRK_BODY="" WRK_AUTH="Bearer $peer_token" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+     MEASURE_ROWS="$out/compare.tsv" MEASURE_TARGET=peer MEASURE_ROUND="$round" \
+     measure userinfo "$CONNECTIONS" "$peer_issuer/me" "" "")
+done
+kill "$peer_pid"; peer_pid=""
+
 echo "==> this project's scenarios (c=$CONNECTIONS, ${DURATION}s after ${WARMUP}s warm-up)"
 WRK_SCENARIO=fixed WRK_METHOD=GET WRK_BODY="" WRK_AUTH="" WRK_IF_NONE_MATCH="$etag" WRK_EXPECT=304 \
   measure jwks_304 "$CONNECTIONS" "$issuer/jwks.json" "" ""
-WRK_SCENARIO=fixed WRK_METHOD=GET WRK_BODY="" WRK_AUTH="Bearer $user_token" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
-  measure userinfo "$CONNECTIONS" "$issuer/userinfo" "" ""
 
 # mint <file> <count>: authorization codes for the signed-in browser, minted through
 # /authorize by wrk until there are enough.
