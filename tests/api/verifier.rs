@@ -161,8 +161,14 @@ async fn a_key_rotation_under_concurrent_requests_rejects_no_valid_token() {
     let stop = Arc::new(AtomicBool::new(false));
     let streams: Vec<_> = (0..STREAMS)
         .map(|_| {
-            let args = (Arc::clone(&app), Arc::clone(&secret), Arc::clone(&service), Arc::clone(&old_kid));
-            tokio::spawn(keep_calling(args.0, args.1, args.2, args.3, Arc::clone(&stop)))
+            let stream = keep_calling(
+                Arc::clone(&app),
+                Arc::clone(&secret),
+                Arc::clone(&service),
+                Arc::clone(&old_kid),
+                Arc::clone(&stop),
+            );
+            tokio::spawn(stream)
         })
         .collect();
 
