@@ -57,6 +57,27 @@ async fn a_valid_hint_ends_the_session_and_its_refresh_families_at_once() {
     assert_eq!(refresh.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
 }
 
+/// Whether `/introspect` calls `token` active, and the status `/userinfo` answers it with.
+async fn token_status(app: &TestApp, secret: &str, token: &str) -> (bool, u16) {
+    let introspected: serde_json::Value =
+        app.post_basic("/introspect", "demo", secret, &[("token", token)]).await.json().await.unwrap();
+    let userinfo = app.http.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap();
+    (introspected["active"] == true, userinfo.status().as_u16())
+}
+
+#[tokio::test]
+async fn the_access_tokens_of_a_session_that_ended_stop_being_active_before_they_expire() {
+    let (_env, app, secret, mut browser, tokens) = logged_in().await;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(token_status(&app, &secret, access_token).await, (true, 200));
+
+    let hint = tokens["id_token"].as_str().unwrap();
+    let page = browser.get(&format!("/end_session?{}", query(&[("id_token_hint", hint)]))).await;
+    assert!(!still_logged_in(&mut browser).await, "the session ended: {}", page.body);
+
+    assert_eq!(token_status(&app, &secret, access_token).await, (false, 401), "no offline_access, no session");
+}
+
 #[tokio::test]
 async fn without_a_hint_the_person_confirms_and_the_form_needs_its_csrf_token() {
     let (_env, _app, _secret, mut browser, _tokens) = logged_in().await;
