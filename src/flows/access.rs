@@ -29,11 +29,11 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
             return Ok(None);
         }
     };
-    if ctx.store.access_token_revoked(&claims.jti).await? {
-        return Ok(None);
-    }
     let Some(sid) = &claims.sid else {
         // A client's own token: its subject is the client, which must still exist.
+        if ctx.store.access_token_revoked(&claims.jti).await? {
+            return Ok(None);
+        }
         let client = ClientId::parse(&claims.client_id).ok();
         let exists = match client {
             Some(id) => ctx.store.find_client(&id).await?.is_some(),
@@ -46,13 +46,10 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
     else {
         return Ok(None);
     };
-    if ctx.store.grant_condemned(sid, &client_id).await? {
-        return Ok(None);
-    }
+    let grant = ctx.store.grant_status(&claims.jti, sid, &client_id, now).await?;
     let offline = claims.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|s| s == OFFLINE_ACCESS));
-    let live = ctx.store.session_is_live(sid, now).await?
-        || (offline && ctx.store.offline_family_live(sid, &client_id, now).await?);
-    if !live {
+    let live = grant.session_live || (offline && grant.offline_family_live);
+    if grant.jti_revoked || grant.grant_condemned || !live {
         return Ok(None);
     }
     let user = ctx.store.find_user(user_id).await?.filter(|u| !u.disabled);

@@ -2,6 +2,7 @@
 //! and return `model` types. SQL details (pool sizes, SQLite pragmas, unique-violation
 //! mapping) live here and nowhere else.
 
+mod access;
 mod audit;
 mod authorization_requests;
 mod backchannel;
@@ -30,6 +31,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use access::GrantStatus;
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
 pub use cleanup::CleanupReport;

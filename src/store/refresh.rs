@@ -297,45 +297,10 @@ impl Store {
         Ok(update.exec(&self.db).await?.rows_affected == 1)
     }
 
-    /// Whether a live `offline_access` family of this session and client exists: its access
-    /// tokens stay active after the browser session ends.
-    pub async fn offline_family_live(
-        &self,
-        sid: Uuid,
-        client_id: &ClientId,
-        now: UnixTime,
-    ) -> Result<bool, StoreError> {
-        let live = refresh_family::Entity::find()
-            .filter(refresh_family::Column::Sid.eq(sid))
-            .filter(refresh_family::Column::ClientId.eq(client_id.as_str()))
-            .filter(refresh_family::Column::RevokedAt.is_null())
-            .filter(refresh_family::Column::Scope.like(format!("%{}%", crate::model::OFFLINE_ACCESS)))
-            .filter(refresh_family::Column::IdleExpiresAt.gt(now))
-            .filter(refresh_family::Column::AbsoluteExpiresAt.gt(now))
-            .one(&self.db)
-            .await?;
-        Ok(live.is_some())
-    }
-
     /// Whether a refresh token was used (rotated) already.
     pub async fn refresh_token_used(&self, token_hash: &str) -> Result<bool, StoreError> {
         let token = refresh_token::Entity::find_by_id(token_hash.to_owned()).one(&self.db).await?;
         Ok(token.is_some_and(|t| t.used_at.is_some()))
-    }
-
-    /// Whether a family of this browser session and client was revoked for a reason that
-    /// condemns the grant: its access tokens then stop being active too (RFC 7009 §2.1,
-    /// reuse detection).
-    pub async fn grant_condemned(&self, sid: Uuid, client_id: &ClientId) -> Result<bool, StoreError> {
-        let condemning: Vec<&str> =
-            RevocationReason::ALL.into_iter().filter(|r| r.condemns_grant()).map(RevocationReason::as_str).collect();
-        let revoked = refresh_family::Entity::find()
-            .filter(refresh_family::Column::Sid.eq(sid))
-            .filter(refresh_family::Column::ClientId.eq(client_id.as_str()))
-            .filter(refresh_family::Column::RevokedReason.is_in(condemning))
-            .one(&self.db)
-            .await?;
-        Ok(revoked.is_some())
     }
 
     /// Records an access token's `jti` as revoked until the token expires anyway.

@@ -175,14 +175,17 @@ impl Store {
 
     /// Whether the browser session `sid` is still live (an access token's `sid`).
     pub async fn session_is_live(&self, sid: Uuid, now: UnixTime) -> Result<bool, StoreError> {
-        let row = browser_session::Entity::find()
-            .filter(browser_session::Column::Sid.eq(sid))
-            .filter(browser_session::Column::EndedAt.is_null())
-            .filter(browser_session::Column::ExpiresAt.gt(now))
-            .one(&self.db)
-            .await?;
+        let row = browser_session::Entity::find().filter(live_session(sid, now)).one(&self.db).await?;
         Ok(row.is_some())
     }
+}
+
+/// The browser session `sid`, while it has neither ended nor expired.
+pub(super) fn live_session(sid: Uuid, now: UnixTime) -> Condition {
+    Condition::all()
+        .add(browser_session::Column::Sid.eq(sid))
+        .add(browser_session::Column::EndedAt.is_null())
+        .add(browser_session::Column::ExpiresAt.gt(now))
 }
 
 /// Ends every live browser session of a user and revokes every live refresh-token

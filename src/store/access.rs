@@ -1,0 +1,74 @@
+//! What the database says about a person's access token, read in one round trip: the
+//! checks of `flows::access` that are not in the token itself. Userinfo and introspection
+//! ask it on every request, so it is one statement, not one per check.
+
+use sea_orm::sea_query::{Alias, Expr, IntoTableRef, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+use uuid::Uuid;
+
+use super::entities::{browser_session, refresh_family, revoked_access_token};
+use super::sessions::live_session;
+use super::{Store, StoreError};
+use crate::clock::UnixTime;
+use crate::model::{ClientId, OFFLINE_ACCESS, RevocationReason};
+
+/// The state of the grant behind an access token of one browser session and client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantStatus {
+    /// The token's `jti` was revoked (RFC 7009).
+    pub jti_revoked: bool,
+    /// A family of the session and client was revoked for a reason that condemns the
+    /// grant (reuse, revocation by the client, the user or an administrator).
+    pub grant_condemned: bool,
+    pub session_live: bool,
+    /// A live `offline_access` family of the session and client exists.
+    pub offline_family_live: bool,
+}
+
+impl Store {
+    pub async fn grant_status(
+        &self,
+        jti: &str,
+        sid: Uuid,
+        client_id: &ClientId,
+        now: UnixTime,
+    ) -> Result<GrantStatus, StoreError> {
+        let condemning: Vec<&str> =
+            RevocationReason::ALL.into_iter().filter(|r| r.condemns_grant()).map(RevocationReason::as_str).collect();
+        let of_grant = Condition::all()
+            .add(refresh_family::Column::Sid.eq(sid))
+            .add(refresh_family::Column::ClientId.eq(client_id.as_str()));
+        let offline_family = of_grant
+            .clone()
+            .add(refresh_family::Column::RevokedAt.is_null())
+            .add(refresh_family::Column::Scope.like(format!("%{OFFLINE_ACCESS}%")))
+            .add(refresh_family::Column::IdleExpiresAt.gt(now))
+            .add(refresh_family::Column::AbsoluteExpiresAt.gt(now));
+        let mut query = Query::select();
+        query
+            .expr_as(
+                exists(revoked_access_token::Entity, Condition::all().add(revoked_access_token::Column::Jti.eq(jti))),
+                Alias::new("jti_revoked"),
+            )
+            .expr_as(
+                exists(refresh_family::Entity, of_grant.add(refresh_family::Column::RevokedReason.is_in(condemning))),
+                Alias::new("grant_condemned"),
+            )
+            .expr_as(exists(browser_session::Entity, live_session(sid, now)), Alias::new("session_live"))
+            .expr_as(exists(refresh_family::Entity, offline_family), Alias::new("offline_family_live"));
+        let statement = self.db.get_database_backend().build(&query);
+        // A SELECT without FROM returns exactly one row.
+        let row = self.db.query_one_raw(statement).await?.ok_or(StoreError::NotFound)?;
+        Ok(GrantStatus {
+            jti_revoked: row.try_get("", "jti_revoked")?,
+            grant_condemned: row.try_get("", "grant_condemned")?,
+            session_live: row.try_get("", "session_live")?,
+            offline_family_live: row.try_get("", "offline_family_live")?,
+        })
+    }
+}
+
+/// `EXISTS (SELECT 1 FROM table WHERE condition)`.
+fn exists(table: impl IntoTableRef, condition: Condition) -> Expr {
+    Expr::exists(Query::select().expr(Expr::val(1)).from(table).cond_where(condition).to_owned())
+}
