@@ -26,6 +26,8 @@ pub struct GrantStatus {
 }
 
 impl Store {
+    /// The grant behind the access token `jti` of browser session `sid` and `client_id`,
+    /// as of `now`.
     pub async fn grant_status(
         &self,
         jti: &str,
