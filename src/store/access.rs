@@ -18,10 +18,12 @@ pub struct GrantStatus {
     /// The token's `jti` was revoked (RFC 7009).
     pub jti_revoked: bool,
     /// A family of the session and client was revoked for a reason that condemns the
-    /// grant (reuse, revocation by the client, the user or an administrator).
+    /// grant (reuse, revocation by the client, the user or an administrator): its access
+    /// tokens stop being active too (RFC 7009 §2.1, RFC 9700 §4.14.2).
     pub grant_condemned: bool,
     pub session_live: bool,
-    /// A live `offline_access` family of the session and client exists.
+    /// A live `offline_access` family of the session and client exists: its access tokens
+    /// stay active after the browser session ends.
     pub offline_family_live: bool,
 }
 

@@ -173,7 +173,7 @@ impl Store {
             .collect())
     }
 
-    /// Whether the browser session `sid` is still live (an access token's `sid`).
+    /// Whether the browser session `sid` is still live: neither ended nor expired.
     pub async fn session_is_live(&self, sid: Uuid, now: UnixTime) -> Result<bool, StoreError> {
         let row = browser_session::Entity::find().filter(live_session(sid, now)).one(&self.db).await?;
         Ok(row.is_some())
