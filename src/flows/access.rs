@@ -46,12 +46,13 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
     else {
         return Ok(None);
     };
-    let grant = ctx.store.grant_status(&claims.jti, sid, &client_id, now).await?;
+    let Some(grant) = ctx.store.grant_status(&claims.jti, user_id, sid, &client_id, now).await? else {
+        return Ok(None);
+    };
     let offline = claims.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|s| s == OFFLINE_ACCESS));
     let live = grant.session_live || (offline && grant.offline_family_live);
-    if grant.jti_revoked || grant.grant_condemned || !live {
+    if grant.jti_revoked || grant.grant_condemned || !live || grant.user.disabled {
         return Ok(None);
     }
-    let user = ctx.store.find_user(user_id).await?.filter(|u| !u.disabled);
-    Ok(user.map(|user| ActiveToken { claims, user: Some(user) }))
+    Ok(Some(ActiveToken { claims, user: Some(grant.user) }))
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::Context;
 use super::access::active_access_token;
 use super::error::{ErrorCode, FlowError, oauth};
-use super::token::{ClientAuthentication, authenticate_client, family_unusable};
+use super::token::{ClientAuthentication, authenticate_client, usable_family_user};
 use crate::security::random::sha256_hex;
 
 pub async fn introspect(
@@ -51,7 +51,7 @@ async fn refresh_token_status(
     let found = ctx.store.find_refresh_token(&sha256_hex(token)).await?;
     let active = match found {
         Some(found) if &found.family.client_id == client_id && !found.used() => {
-            family_unusable(ctx, &found.family, now).await?.is_none().then_some(found)
+            usable_family_user(&found, now).is_ok().then_some(found)
         }
         _ => None,
     };

@@ -1,14 +1,18 @@
 //! Authorization codes: one use, bound to what the authorization request said.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, QueryFilter, QuerySelect,
+    QueryTrait, SelectA, SelectB, Set,
+};
 use uuid::Uuid;
 
-use super::entities::authorization_code as row;
+use super::entities::{authorization_code as row, user};
 use super::refresh::{NewFamily, insert_family};
+use super::sessions::{SessionLiveUntil, session_live_until};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, ClientId, CodeGrant, Scope};
+use crate::model::{Authentication, ClientId, CodeGrant, Scope, User};
 
 /// A code about to be handed out; `code_hash` is the SHA-256 of the code.
 #[derive(Debug, Clone)]
@@ -24,6 +28,17 @@ pub struct CodeRedemption {
     pub jti: String,
     pub jti_expires_at: UnixTime,
     pub family: Option<NewFamily>,
+}
+
+/// A code as found, with what its exchange depends on (the user, the browser session),
+/// read with it in one statement.
+#[derive(Debug, Clone)]
+pub struct FoundCode {
+    pub grant: CodeGrant,
+    /// The code's user; `None` once removed.
+    pub user: Option<User>,
+    /// The browser session the code was issued in.
+    pub session: SessionLiveUntil,
 }
 
 impl TryFrom<row::Model> for CodeGrant {
@@ -76,9 +91,19 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_code(&self, code_hash: &str) -> Result<Option<CodeGrant>, StoreError> {
-        let found = row::Entity::find_by_id(code_hash.to_owned()).one(&self.db).await?;
-        found.map(CodeGrant::try_from).transpose()
+    pub async fn find_code(&self, code_hash: &str) -> Result<Option<FoundCode>, StoreError> {
+        let query = row::Entity::find_by_id(code_hash.to_owned())
+            .find_also_related(user::Entity)
+            .expr_as(session_live_until((row::Entity, row::Column::Sid)), "session_live_until")
+            .build(self.db.get_database_backend());
+        let Some(found) = self.db.query_one_raw(query).await? else { return Ok(None) };
+        let user =
+            user::Model::from_query_result_optional(&found, SelectB.as_str())?.map(User::try_from).transpose()?;
+        Ok(Some(FoundCode {
+            grant: CodeGrant::try_from(row::Model::from_query_result(&found, SelectA.as_str())?)?,
+            user,
+            session: SessionLiveUntil(found.try_get("", "session_live_until")?),
+        }))
     }
 
     /// Marks a code used without issuing anything (its verification failed); `false` when
@@ -102,24 +127,29 @@ impl Store {
         redemption: CodeRedemption,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let txn = self.write_transaction().await?;
-        let family_id: Option<Uuid> = redemption.family.as_ref().map(|f| f.family.id);
-        let updated = row::Entity::update_many()
-            .col_expr(row::Column::UsedAt, Expr::value(now))
-            .col_expr(row::Column::IssuedJti, Expr::value(redemption.jti))
-            .col_expr(row::Column::IssuedJtiExpiresAt, Expr::value(redemption.jti_expires_at))
-            .col_expr(row::Column::IssuedFamilyId, Expr::value(family_id))
-            .filter(row::Column::CodeHash.eq(code_hash))
-            .filter(row::Column::UsedAt.is_null())
-            .exec(&*txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Ok(false);
-        }
-        if let Some(family) = redemption.family {
-            insert_family(&*txn, family, now).await?;
-        }
-        txn.commit().await?;
-        Ok(true)
+        let code_hash = code_hash.to_owned();
+        self.writing(move |store| async move {
+            let code_hash = code_hash.as_str();
+            let txn = store.write_transaction().await?;
+            let family_id: Option<Uuid> = redemption.family.as_ref().map(|f| f.family.id);
+            let updated = row::Entity::update_many()
+                .col_expr(row::Column::UsedAt, Expr::value(now))
+                .col_expr(row::Column::IssuedJti, Expr::value(redemption.jti))
+                .col_expr(row::Column::IssuedJtiExpiresAt, Expr::value(redemption.jti_expires_at))
+                .col_expr(row::Column::IssuedFamilyId, Expr::value(family_id))
+                .filter(row::Column::CodeHash.eq(code_hash))
+                .filter(row::Column::UsedAt.is_null())
+                .exec(&*txn)
+                .await?;
+            if updated.rows_affected != 1 {
+                return Ok(false);
+            }
+            if let Some(family) = redemption.family {
+                insert_family(&*txn, family, now).await?;
+            }
+            txn.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 }

@@ -22,29 +22,34 @@ impl Store {
         scope: &Scope,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = self.write_transaction().await?;
-        let existing = consent::Entity::find_by_id((user_id, client_id.to_string())).one(&*txn).await?;
-        match existing {
-            Some(row) => {
-                let granted = Scope::parse(&row.scope)?.union(scope);
-                let mut active: consent::ActiveModel = row.into();
-                active.scope = Set(granted.to_string());
-                active.updated_at = Set(now);
-                active.update(&*txn).await?;
-            }
-            None => {
-                consent::ActiveModel {
-                    user_id: Set(user_id),
-                    client_id: Set(client_id.to_string()),
-                    scope: Set(scope.to_string()),
-                    created_at: Set(now),
-                    updated_at: Set(now),
+        let (client_id, scope) = (client_id.clone(), scope.clone());
+        self.writing(move |store| async move {
+            let (client_id, scope) = (&client_id, &scope);
+            let txn = store.write_transaction().await?;
+            let existing = consent::Entity::find_by_id((user_id, client_id.to_string())).one(&*txn).await?;
+            match existing {
+                Some(row) => {
+                    let granted = Scope::parse(&row.scope)?.union(scope);
+                    let mut active: consent::ActiveModel = row.into();
+                    active.scope = Set(granted.to_string());
+                    active.updated_at = Set(now);
+                    active.update(&*txn).await?;
                 }
-                .insert(&*txn)
-                .await?;
+                None => {
+                    consent::ActiveModel {
+                        user_id: Set(user_id),
+                        client_id: Set(client_id.to_string()),
+                        scope: Set(scope.to_string()),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    }
+                    .insert(&*txn)
+                    .await?;
+                }
             }
-        }
-        txn.commit().await?;
-        Ok(())
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
     }
 }

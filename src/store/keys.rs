@@ -48,44 +48,50 @@ impl Store {
         keys: Vec<(NewSigningKey, KeyState)>,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = self.write_transaction().await?;
-        for (key, state) in keys {
-            insert_key(&*txn, key, state, now).await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            for (key, state) in keys {
+                insert_key(&*txn, key, state, now).await?;
+            }
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Applies a transition atomically; `Conflict` when any key was no longer in the
     /// expected state (a concurrent writer won) or the new `next` collides.
     pub async fn apply_key_transition(&self, transition: KeyTransition, now: UnixTime) -> Result<(), StoreError> {
-        let txn = self.write_transaction().await?;
-        // Retire and revoke before promoting, so the one-active index never sees two.
-        let mut moves = transition.moves;
-        moves.sort_by_key(|m| m.to == KeyState::Active);
-        for KeyMove { kid, from, to } in moves {
-            let mut update =
-                signing_key::Entity::update_many().col_expr(signing_key::Column::State, Expr::value(to.as_str()));
-            update = match to {
-                KeyState::Active => update.col_expr(signing_key::Column::ActivatedAt, Expr::value(now)),
-                KeyState::Retired => update.col_expr(signing_key::Column::RetiredAt, Expr::value(now)),
-                KeyState::Revoked => update.col_expr(signing_key::Column::RevokedAt, Expr::value(now)),
-                KeyState::Next | KeyState::Removed => update,
-            };
-            let result = update
-                .filter(signing_key::Column::Kid.eq(kid.as_str()))
-                .filter(signing_key::Column::State.eq(from.as_str()))
-                .exec(&*txn)
-                .await?;
-            if result.rows_affected != 1 {
-                return Err(StoreError::Conflict(format!("key {kid} is no longer {from}")));
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            // Retire and revoke before promoting, so the one-active index never sees two.
+            let mut moves = transition.moves;
+            moves.sort_by_key(|m| m.to == KeyState::Active);
+            for KeyMove { kid, from, to } in moves {
+                let mut update =
+                    signing_key::Entity::update_many().col_expr(signing_key::Column::State, Expr::value(to.as_str()));
+                update = match to {
+                    KeyState::Active => update.col_expr(signing_key::Column::ActivatedAt, Expr::value(now)),
+                    KeyState::Retired => update.col_expr(signing_key::Column::RetiredAt, Expr::value(now)),
+                    KeyState::Revoked => update.col_expr(signing_key::Column::RevokedAt, Expr::value(now)),
+                    KeyState::Next | KeyState::Removed => update,
+                };
+                let result = update
+                    .filter(signing_key::Column::Kid.eq(kid.as_str()))
+                    .filter(signing_key::Column::State.eq(from.as_str()))
+                    .exec(&*txn)
+                    .await?;
+                if result.rows_affected != 1 {
+                    return Err(StoreError::Conflict(format!("key {kid} is no longer {from}")));
+                }
             }
-        }
-        if let Some(key) = transition.new_next {
-            insert_key(&*txn, key, KeyState::Next, now).await?;
-        }
-        txn.commit().await?;
-        Ok(())
+            if let Some(key) = transition.new_next {
+                insert_key(&*txn, key, KeyState::Next, now).await?;
+            }
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
     }
 }
 

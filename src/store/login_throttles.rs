@@ -24,43 +24,49 @@ impl Store {
         lock_seconds: i64,
         now: UnixTime,
     ) -> Result<Lockout, StoreError> {
-        let txn = self.write_transaction().await?;
-        login_throttle::Entity::delete_many()
-            .filter(login_throttle::Column::UsernameHash.eq(username_hash))
-            .filter(login_throttle::Column::ExpiresAt.lte(now))
-            .exec(&*txn)
-            .await?;
-        let fresh = login_throttle::ActiveModel {
-            username_hash: ActiveValue::Set(username_hash.to_owned()),
-            failures: ActiveValue::Set(0),
-            locked_until: ActiveValue::Set(None),
-            expires_at: ActiveValue::Set(now + lock_seconds),
-        };
-        login_throttle::Entity::insert(fresh)
-            .on_conflict_do_nothing_on([login_throttle::Column::UsernameHash])
-            .exec(&*txn)
-            .await?;
-        login_throttle::Entity::update_many()
-            .col_expr(login_throttle::Column::Failures, Expr::col(login_throttle::Column::Failures).add(1))
-            .filter(login_throttle::Column::UsernameHash.eq(username_hash))
-            .exec(&*txn)
-            .await?;
-        let row = login_throttle::Entity::find_by_id(username_hash).one(&*txn).await?.ok_or(StoreError::NotFound)?;
-        let outcome = if row.failures >= max_failures {
-            let until = now + lock_seconds;
+        let username_hash = username_hash.to_owned();
+        self.writing(move |store| async move {
+            let username_hash = username_hash.as_str();
+            let txn = store.write_transaction().await?;
+            login_throttle::Entity::delete_many()
+                .filter(login_throttle::Column::UsernameHash.eq(username_hash))
+                .filter(login_throttle::Column::ExpiresAt.lte(now))
+                .exec(&*txn)
+                .await?;
+            let fresh = login_throttle::ActiveModel {
+                username_hash: ActiveValue::Set(username_hash.to_owned()),
+                failures: ActiveValue::Set(0),
+                locked_until: ActiveValue::Set(None),
+                expires_at: ActiveValue::Set(now + lock_seconds),
+            };
+            login_throttle::Entity::insert(fresh)
+                .on_conflict_do_nothing_on([login_throttle::Column::UsernameHash])
+                .exec(&*txn)
+                .await?;
             login_throttle::Entity::update_many()
-                .col_expr(login_throttle::Column::Failures, Expr::value(0))
-                .col_expr(login_throttle::Column::LockedUntil, Expr::value(until))
-                .col_expr(login_throttle::Column::ExpiresAt, Expr::value(until))
+                .col_expr(login_throttle::Column::Failures, Expr::col(login_throttle::Column::Failures).add(1))
                 .filter(login_throttle::Column::UsernameHash.eq(username_hash))
                 .exec(&*txn)
                 .await?;
-            Lockout::Locked { until }
-        } else {
-            Lockout::Counted { remaining: max_failures - row.failures }
-        };
-        txn.commit().await?;
-        Ok(outcome)
+            let row =
+                login_throttle::Entity::find_by_id(username_hash).one(&*txn).await?.ok_or(StoreError::NotFound)?;
+            let outcome = if row.failures >= max_failures {
+                let until = now + lock_seconds;
+                login_throttle::Entity::update_many()
+                    .col_expr(login_throttle::Column::Failures, Expr::value(0))
+                    .col_expr(login_throttle::Column::LockedUntil, Expr::value(until))
+                    .col_expr(login_throttle::Column::ExpiresAt, Expr::value(until))
+                    .filter(login_throttle::Column::UsernameHash.eq(username_hash))
+                    .exec(&*txn)
+                    .await?;
+                Lockout::Locked { until }
+            } else {
+                Lockout::Counted { remaining: max_failures - row.failures }
+            };
+            txn.commit().await?;
+            Ok(outcome)
+        })
+        .await
     }
 
     /// A successful sign-in: the count starts again.

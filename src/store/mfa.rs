@@ -25,44 +25,52 @@ impl Store {
         recovery_code_hashes: &[String],
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let txn = self.write_transaction().await?;
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::TotpSecret, Expr::value(sealed_secret))
-            .col_expr(user::Column::TotpLastStep, Expr::value(accepted_step))
-            .col_expr(user::Column::MfaFailures, Expr::value(0))
-            .col_expr(user::Column::MfaLockedUntil, Expr::value(Option::<i64>::None))
-            .col_expr(user::Column::UpdatedAt, Expr::value(now))
-            .filter(user::Column::Id.eq(user_id))
-            .filter(user::Column::TotpSecret.is_null())
-            .exec(&*txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Ok(false);
-        }
-        replace_recovery_codes(&*txn, user_id, recovery_code_hashes, now).await?;
-        txn.commit().await?;
-        Ok(true)
+        let recovery_code_hashes = recovery_code_hashes.to_vec();
+        self.writing(move |store| async move {
+            let recovery_code_hashes = recovery_code_hashes.as_slice();
+            let txn = store.write_transaction().await?;
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::TotpSecret, Expr::value(sealed_secret))
+                .col_expr(user::Column::TotpLastStep, Expr::value(accepted_step))
+                .col_expr(user::Column::MfaFailures, Expr::value(0))
+                .col_expr(user::Column::MfaLockedUntil, Expr::value(Option::<i64>::None))
+                .col_expr(user::Column::UpdatedAt, Expr::value(now))
+                .filter(user::Column::Id.eq(user_id))
+                .filter(user::Column::TotpSecret.is_null())
+                .exec(&*txn)
+                .await?;
+            if updated.rows_affected != 1 {
+                return Ok(false);
+            }
+            replace_recovery_codes(&*txn, user_id, recovery_code_hashes, now).await?;
+            txn.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Removes TOTP, the recovery codes and any lockout; `false` when there was no factor.
     pub async fn remove_totp(&self, user_id: Uuid, now: UnixTime) -> Result<bool, StoreError> {
-        let txn = self.write_transaction().await?;
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::TotpSecret, Expr::value(Option::<Vec<u8>>::None))
-            .col_expr(user::Column::TotpLastStep, Expr::value(Option::<i64>::None))
-            .col_expr(user::Column::MfaFailures, Expr::value(0))
-            .col_expr(user::Column::MfaLockedUntil, Expr::value(Option::<i64>::None))
-            .col_expr(user::Column::UpdatedAt, Expr::value(now))
-            .filter(user::Column::Id.eq(user_id))
-            .filter(user::Column::TotpSecret.is_not_null())
-            .exec(&*txn)
-            .await?;
-        user_recovery_code::Entity::delete_many()
-            .filter(user_recovery_code::Column::UserId.eq(user_id))
-            .exec(&*txn)
-            .await?;
-        txn.commit().await?;
-        Ok(updated.rows_affected == 1)
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::TotpSecret, Expr::value(Option::<Vec<u8>>::None))
+                .col_expr(user::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+                .col_expr(user::Column::MfaFailures, Expr::value(0))
+                .col_expr(user::Column::MfaLockedUntil, Expr::value(Option::<i64>::None))
+                .col_expr(user::Column::UpdatedAt, Expr::value(now))
+                .filter(user::Column::Id.eq(user_id))
+                .filter(user::Column::TotpSecret.is_not_null())
+                .exec(&*txn)
+                .await?;
+            user_recovery_code::Entity::delete_many()
+                .filter(user_recovery_code::Column::UserId.eq(user_id))
+                .exec(&*txn)
+                .await?;
+            txn.commit().await?;
+            Ok(updated.rows_affected == 1)
+        })
+        .await
     }
 
     /// Records `step` as used, if it is newer than every step accepted before (RFC 6238
@@ -97,10 +105,15 @@ impl Store {
         code_hashes: &[String],
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = self.write_transaction().await?;
-        replace_recovery_codes(&*txn, user_id, code_hashes, now).await?;
-        txn.commit().await?;
-        Ok(())
+        let code_hashes = code_hashes.to_vec();
+        self.writing(move |store| async move {
+            let code_hashes = code_hashes.as_slice();
+            let txn = store.write_transaction().await?;
+            replace_recovery_codes(&*txn, user_id, code_hashes, now).await?;
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn unused_recovery_codes(&self, user_id: Uuid) -> Result<u64, StoreError> {
@@ -120,27 +133,30 @@ impl Store {
         lock_seconds: i64,
         now: UnixTime,
     ) -> Result<Lockout, StoreError> {
-        let txn = self.write_transaction().await?;
-        user::Entity::update_many()
-            .col_expr(user::Column::MfaFailures, Expr::col(user::Column::MfaFailures).add(1))
-            .filter(user::Column::Id.eq(user_id))
-            .exec(&*txn)
-            .await?;
-        let row = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or(StoreError::NotFound)?;
-        let outcome = if row.mfa_failures >= max_failures {
-            let until = now + lock_seconds;
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
             user::Entity::update_many()
-                .col_expr(user::Column::MfaFailures, Expr::value(0))
-                .col_expr(user::Column::MfaLockedUntil, Expr::value(until))
+                .col_expr(user::Column::MfaFailures, Expr::col(user::Column::MfaFailures).add(1))
                 .filter(user::Column::Id.eq(user_id))
                 .exec(&*txn)
                 .await?;
-            Lockout::Locked { until }
-        } else {
-            Lockout::Counted { remaining: max_failures - row.mfa_failures }
-        };
-        txn.commit().await?;
-        Ok(outcome)
+            let row = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or(StoreError::NotFound)?;
+            let outcome = if row.mfa_failures >= max_failures {
+                let until = now + lock_seconds;
+                user::Entity::update_many()
+                    .col_expr(user::Column::MfaFailures, Expr::value(0))
+                    .col_expr(user::Column::MfaLockedUntil, Expr::value(until))
+                    .filter(user::Column::Id.eq(user_id))
+                    .exec(&*txn)
+                    .await?;
+                Lockout::Locked { until }
+            } else {
+                Lockout::Counted { remaining: max_failures - row.mfa_failures }
+            };
+            txn.commit().await?;
+            Ok(outcome)
+        })
+        .await
     }
 
     /// A correct code: the count of wrong ones starts again.

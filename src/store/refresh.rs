@@ -3,15 +3,16 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, SelectC, Set,
 };
 use uuid::Uuid;
 
-use super::entities::{refresh_family, refresh_token, revoked_access_token};
+use super::entities::{refresh_family, refresh_token, revoked_access_token, user};
+use super::sessions::{SessionLiveUntil, session_live_until};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, ClientId, RefreshFamily, RevocationReason, Scope};
+use crate::model::{Authentication, ClientId, RefreshFamily, RevocationReason, Scope, User};
 
 /// A family with its first token; `token_hash` is the SHA-256 of the refresh token.
 #[derive(Debug, Clone)]
@@ -20,13 +21,18 @@ pub struct NewFamily {
     pub token_hash: String,
 }
 
-/// A refresh token as found: its family, and when it was used.
+/// A refresh token as found: its family, when it was used, and what its use depends on
+/// (the user, the browser session), read with it in one statement.
 #[derive(Debug, Clone)]
 pub struct FoundRefreshToken {
     pub family: RefreshFamily,
     pub used_at: Option<UnixTime>,
     /// Its successor, sealed under the master key, kept for the reuse grace window only.
     pub sealed_successor: Option<Vec<u8>>,
+    /// The family's user; `None` once removed.
+    pub user: Option<User>,
+    /// The family's browser session.
+    pub session: SessionLiveUntil,
 }
 
 impl FoundRefreshToken {
@@ -134,15 +140,22 @@ pub struct FamilyRecord {
 
 impl Store {
     pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<FoundRefreshToken>, StoreError> {
-        let Some(token) = refresh_token::Entity::find_by_id(token_hash.to_owned()).one(&self.db).await? else {
-            return Ok(None);
-        };
+        let query = refresh_token::Entity::find_by_id(token_hash.to_owned())
+            .find_also_related(refresh_family::Entity)
+            .and_also_related(user::Entity)
+            .expr_as(session_live_until((refresh_family::Entity, refresh_family::Column::Sid)), "session_live_until")
+            .build(self.db.get_database_backend());
+        let Some(row) = self.db.query_one_raw(query).await? else { return Ok(None) };
+        let token = refresh_token::Model::from_query_result(&row, SelectA.as_str())?;
         let family =
-            refresh_family::Entity::find_by_id(token.family_id).one(&self.db).await?.ok_or(StoreError::NotFound)?;
+            refresh_family::Model::from_query_result_optional(&row, SelectB.as_str())?.ok_or(StoreError::NotFound)?;
+        let user = user::Model::from_query_result_optional(&row, SelectC.as_str())?.map(User::try_from).transpose()?;
         Ok(Some(FoundRefreshToken {
             family: RefreshFamily::try_from(family)?,
             used_at: token.used_at,
             sealed_successor: token.successor_token,
+            user,
+            session: SessionLiveUntil(row.try_get("", "session_live_until")?),
         }))
     }
 
@@ -158,31 +171,36 @@ impl Store {
         idle_expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
-        let txn = self.write_transaction().await?;
-        let used = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-            .col_expr(refresh_token::Column::SuccessorHash, Expr::value(new_hash))
-            .col_expr(refresh_token::Column::SuccessorToken, Expr::value(sealed_successor))
-            .filter(refresh_token::Column::TokenHash.eq(old_hash))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(&*txn)
-            .await?;
-        if used.rows_affected != 1 {
-            return Ok(Rotation::AlreadyUsed);
-        }
-        let family = refresh_family::Entity::update_many()
-            .col_expr(refresh_family::Column::LastUsedAt, Expr::value(now))
-            .col_expr(refresh_family::Column::IdleExpiresAt, Expr::value(idle_expires_at))
-            .filter(refresh_family::Column::Id.eq(family_id))
-            .filter(refresh_family::Column::RevokedAt.is_null())
-            .exec(&*txn)
-            .await?;
-        if family.rows_affected != 1 {
-            return Ok(Rotation::AlreadyUsed);
-        }
-        insert_token(&*txn, new_hash, family_id, now).await?;
-        txn.commit().await?;
-        Ok(Rotation::Rotated)
+        let (old_hash, new_hash) = (old_hash.to_owned(), new_hash.to_owned());
+        self.writing(move |store| async move {
+            let (old_hash, new_hash) = (old_hash.as_str(), new_hash.as_str());
+            let txn = store.write_transaction().await?;
+            let used = refresh_token::Entity::update_many()
+                .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+                .col_expr(refresh_token::Column::SuccessorHash, Expr::value(new_hash))
+                .col_expr(refresh_token::Column::SuccessorToken, Expr::value(sealed_successor))
+                .filter(refresh_token::Column::TokenHash.eq(old_hash))
+                .filter(refresh_token::Column::UsedAt.is_null())
+                .exec(&*txn)
+                .await?;
+            if used.rows_affected != 1 {
+                return Ok(Rotation::AlreadyUsed);
+            }
+            let family = refresh_family::Entity::update_many()
+                .col_expr(refresh_family::Column::LastUsedAt, Expr::value(now))
+                .col_expr(refresh_family::Column::IdleExpiresAt, Expr::value(idle_expires_at))
+                .filter(refresh_family::Column::Id.eq(family_id))
+                .filter(refresh_family::Column::RevokedAt.is_null())
+                .exec(&*txn)
+                .await?;
+            if family.rows_affected != 1 {
+                return Ok(Rotation::AlreadyUsed);
+            }
+            insert_token(&*txn, new_hash, family_id, now).await?;
+            txn.commit().await?;
+            Ok(Rotation::Rotated)
+        })
+        .await
     }
 
     /// Revokes a family; `false` when it was revoked already or does not exist.

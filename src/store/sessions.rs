@@ -1,6 +1,6 @@
 //! Browser sessions and the refresh-token families bound to them.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, IntoColumnRef, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -82,34 +82,37 @@ impl Store {
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.write_transaction().await?;
-        let live = browser_session::Entity::find()
-            .filter(browser_session::Column::Sid.eq(sid))
-            .filter(browser_session::Column::EndedAt.is_null())
-            .one(&*txn)
-            .await?;
-        let sessions = browser_session::Entity::update_many()
-            .col_expr(browser_session::Column::EndedAt, Expr::value(now))
-            .filter(browser_session::Column::Sid.eq(sid))
-            .filter(browser_session::Column::EndedAt.is_null())
-            .exec(&*txn)
-            .await?
-            .rows_affected;
-        if let (Some(session), 1) = (live, sessions) {
-            enqueue_logouts(&*txn, sid, session.user_id, now).await?;
-        }
-        let families = refresh_family::Entity::update_many()
-            .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
-            .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
-            .filter(refresh_family::Column::Sid.eq(sid))
-            .filter(refresh_family::Column::RevokedAt.is_null())
-            // Scope tokens come from a fixed list, so no other scope contains this text.
-            .filter(refresh_family::Column::Scope.not_like(format!("%{OFFLINE_ACCESS}%")))
-            .exec(&*txn)
-            .await?
-            .rows_affected;
-        txn.commit().await?;
-        Ok(SessionsEnded { sessions, families })
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            let live = browser_session::Entity::find()
+                .filter(browser_session::Column::Sid.eq(sid))
+                .filter(browser_session::Column::EndedAt.is_null())
+                .one(&*txn)
+                .await?;
+            let sessions = browser_session::Entity::update_many()
+                .col_expr(browser_session::Column::EndedAt, Expr::value(now))
+                .filter(browser_session::Column::Sid.eq(sid))
+                .filter(browser_session::Column::EndedAt.is_null())
+                .exec(&*txn)
+                .await?
+                .rows_affected;
+            if let (Some(session), 1) = (live, sessions) {
+                enqueue_logouts(&*txn, sid, session.user_id, now).await?;
+            }
+            let families = refresh_family::Entity::update_many()
+                .col_expr(refresh_family::Column::RevokedAt, Expr::value(now))
+                .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
+                .filter(refresh_family::Column::Sid.eq(sid))
+                .filter(refresh_family::Column::RevokedAt.is_null())
+                // Scope tokens come from a fixed list, so no other scope contains this text.
+                .filter(refresh_family::Column::Scope.not_like(format!("%{OFFLINE_ACCESS}%")))
+                .exec(&*txn)
+                .await?
+                .rows_affected;
+            txn.commit().await?;
+            Ok(SessionsEnded { sessions, families })
+        })
+        .await
     }
 
     /// Ends every session and revokes every refresh-token family of a user.
@@ -119,10 +122,13 @@ impl Store {
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.write_transaction().await?;
-        let ended = end_user_sessions_and_families(&*txn, user_id, None, reason, now).await?;
-        txn.commit().await?;
-        Ok(ended)
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            let ended = end_user_sessions_and_families(&*txn, user_id, None, reason, now).await?;
+            txn.commit().await?;
+            Ok(ended)
+        })
+        .await
     }
 
     /// Records a stronger authentication for a live session under a new cookie value; the
@@ -172,12 +178,31 @@ impl Store {
             })
             .collect())
     }
+}
 
-    /// Whether the browser session `sid` is still live: neither ended nor expired.
-    pub async fn session_is_live(&self, sid: Uuid, now: UnixTime) -> Result<bool, StoreError> {
-        let row = browser_session::Entity::find().filter(live_session(sid, now)).one(&self.db).await?;
-        Ok(row.is_some())
+/// How long a browser session stays live, as read with something bound to it (a code, a
+/// refresh-token family): its expiry while it has not ended; `None` once it ended, or
+/// when there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLiveUntil(pub Option<UnixTime>);
+
+impl SessionLiveUntil {
+    /// Whether the session is live at `now`: the rule of `live_session`.
+    pub fn is_live(self, now: UnixTime) -> bool {
+        self.0.is_some_and(|expires_at| now < expires_at)
     }
+}
+
+/// `SessionLiveUntil` of the session named by the column `sid` of the enclosing query.
+pub(super) fn session_live_until(sid: impl IntoColumnRef) -> Expr {
+    use sea_orm::sea_query::ExprTrait;
+    let expires_at = Query::select()
+        .column(browser_session::Column::ExpiresAt)
+        .from(browser_session::Entity)
+        .and_where(Expr::col((browser_session::Entity, browser_session::Column::Sid)).equals(sid))
+        .and_where(browser_session::Column::EndedAt.is_null())
+        .to_owned();
+    Expr::SubQuery(None, Box::new(expires_at.into()))
 }
 
 /// The browser session `sid`, while it has neither ended nor expired.

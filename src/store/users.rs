@@ -148,23 +148,26 @@ impl Store {
         disabled: bool,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.write_transaction().await?;
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::Disabled, Expr::value(disabled))
-            .col_expr(user::Column::UpdatedAt, Expr::value(now))
-            .filter(user::Column::Id.eq(id))
-            .exec(&*txn)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let ended = if disabled {
-            end_user_sessions_and_families(&*txn, id, None, RevocationReason::UserDisabled, now).await?
-        } else {
-            SessionsEnded::default()
-        };
-        txn.commit().await?;
-        Ok(ended)
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::Disabled, Expr::value(disabled))
+                .col_expr(user::Column::UpdatedAt, Expr::value(now))
+                .filter(user::Column::Id.eq(id))
+                .exec(&*txn)
+                .await?;
+            if updated.rows_affected == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let ended = if disabled {
+                end_user_sessions_and_families(&*txn, id, None, RevocationReason::UserDisabled, now).await?
+            } else {
+                SessionsEnded::default()
+            };
+            txn.commit().await?;
+            Ok(ended)
+        })
+        .await
     }
 
     /// Replaces the password hash and, in the same transaction, ends every session and
@@ -179,20 +182,23 @@ impl Store {
         keep: Option<Uuid>,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.write_transaction().await?;
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .col_expr(user::Column::PasswordChangeRequired, Expr::value(temporary))
-            .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
-            .col_expr(user::Column::UpdatedAt, Expr::value(now))
-            .filter(user::Column::Id.eq(id))
-            .exec(&*txn)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let ended = end_user_sessions_and_families(&*txn, id, keep, RevocationReason::PasswordChanged, now).await?;
-        txn.commit().await?;
-        Ok(ended)
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Expr::value(hash))
+                .col_expr(user::Column::PasswordChangeRequired, Expr::value(temporary))
+                .col_expr(user::Column::PasswordChangedAt, Expr::value(now))
+                .col_expr(user::Column::UpdatedAt, Expr::value(now))
+                .filter(user::Column::Id.eq(id))
+                .exec(&*txn)
+                .await?;
+            if updated.rows_affected == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let ended = end_user_sessions_and_families(&*txn, id, keep, RevocationReason::PasswordChanged, now).await?;
+            txn.commit().await?;
+            Ok(ended)
+        })
+        .await
     }
 }

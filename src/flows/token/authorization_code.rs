@@ -12,7 +12,7 @@ use super::{TokenParams, TokenResponse};
 use crate::flows::pkce;
 use crate::model::{Client, CodeGrant, RefreshFamily, RevocationReason};
 use crate::security::random::{opaque_secret, sha256_hex};
-use crate::store::{AuditEvent, CodeRedemption, NewFamily};
+use crate::store::{AuditEvent, CodeRedemption, FoundCode, NewFamily};
 
 const INVALID_GRANT: &str = "The authorization code is invalid, expired, or was already used.";
 
@@ -26,7 +26,7 @@ pub(super) async fn exchange(
     let redirect_uri = params.require("redirect_uri", "redirect_uri is required.")?;
     let code_hash = sha256_hex(code);
     let now = ctx.clock.now();
-    let Some(grant) = ctx.store.find_code(&code_hash).await? else {
+    let Some(FoundCode { grant, user, session }) = ctx.store.find_code(&code_hash).await? else {
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "unknown code");
     };
     if grant.used {
@@ -36,9 +36,7 @@ pub(super) async fn exchange(
         ctx.store.burn_code(&code_hash, now).await?;
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, reason);
     }
-    let user = ctx.store.find_user(grant.user_id).await?.filter(|u| !u.disabled);
-    let session_live = ctx.store.session_is_live(grant.sid, now).await?;
-    let Some(user) = user.filter(|_| session_live) else {
+    let Some(user) = user.filter(|u| !u.disabled && session.is_live(now)) else {
         ctx.store.burn_code(&code_hash, now).await?;
         return oauth(
             ErrorCode::InvalidGrant,
@@ -68,7 +66,7 @@ pub(super) async fn exchange(
         CodeRedemption { jti: jti.clone(), jti_expires_at: now + access_token_seconds(ctx, client), family };
     if !ctx.store.redeem_code(&code_hash, redemption, now).await? {
         // Another exchange of the same code won the race: this one is the replay.
-        let grant = ctx.store.find_code(&code_hash).await?.unwrap_or(grant);
+        let grant = ctx.store.find_code(&code_hash).await?.map_or(grant, |found| found.grant);
         return replayed(ctx, &grant, meta).await;
     }
     let user_grant = UserGrant {

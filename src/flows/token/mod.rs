@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 pub use client_auth::{ClientAuthentication, authenticate_client};
-pub use refresh_token::family_unusable;
+pub use refresh_token::usable_family_user;
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, oauth};

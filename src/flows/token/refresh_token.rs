@@ -8,7 +8,7 @@ use super::super::session::{RequestMeta, end_session};
 use super::issue::{UserGrant, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
 use crate::clock::UnixTime;
-use crate::model::{Client, RefreshFamily, RevocationReason, Scope};
+use crate::model::{Client, RefreshFamily, RevocationReason, Scope, User};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::{AuditEvent, FoundRefreshToken, Rotation};
 
@@ -34,9 +34,10 @@ pub(super) async fn refresh(
             format!("token of {} presented by {}", family.client_id, client.id),
         );
     }
-    if let Some(reason) = family_unusable(ctx, &family, now).await? {
-        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, reason);
-    }
+    let user = match usable_family_user(&found, now) {
+        Ok(user) => user,
+        Err(reason) => return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, reason),
+    };
     let grace = client.refresh.reuse_grace_seconds.unwrap_or(ctx.config.refresh.reuse_grace_seconds);
     let repeated = if found.used() {
         match successor_within_grace(ctx, &found, &old_hash, grace).await? {
@@ -47,9 +48,6 @@ pub(super) async fn refresh(
         None
     };
     let scope = narrowed_scope(&family, params.get("scope"))?;
-    let Some(user) = ctx.store.find_user(family.user_id).await?.filter(|u| !u.disabled) else {
-        return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, "user disabled or removed");
-    };
     let successor = match repeated {
         Some(successor) => successor,
         None => match rotate(ctx, client, &family, &old_hash, grace).await? {
@@ -58,7 +56,7 @@ pub(super) async fn refresh(
         },
     };
     let grant = UserGrant {
-        user: &user,
+        user,
         scope: &scope,
         authentication: &family.authentication,
         sid: family.sid,
@@ -69,30 +67,25 @@ pub(super) async fn refresh(
     user_tokens(ctx, &ctx.keystore.current(), client, &grant, &claims, Some(successor))
 }
 
-/// Why a family can no longer be refreshed (`None`: it can). The one rule for `/token`
-/// and `/introspect`: not revoked, within its idle and absolute lifetimes, and, without
-/// `offline_access`, its browser session still live.
-pub async fn family_unusable(
-    ctx: &Context<'_>,
-    family: &RefreshFamily,
-    now: UnixTime,
-) -> Result<Option<&'static str>, FlowError> {
+/// The user a family can still be refreshed for, or why it cannot be. The one rule for
+/// `/token` and `/introspect`: not revoked, within its idle and absolute lifetimes, its user
+/// there and not disabled, and, without `offline_access`, its browser session still live.
+pub fn usable_family_user(found: &FoundRefreshToken, now: UnixTime) -> Result<&User, &'static str> {
+    let family = &found.family;
     if family.revoked {
-        return Ok(Some("family revoked"));
+        return Err("family revoked");
     }
     if now >= family.idle_expires_at || now >= family.absolute_expires_at {
-        return Ok(Some("family expired"));
+        return Err("family expired");
     }
-    if !family.is_offline() {
-        let session_live = match family.sid {
-            Some(sid) => ctx.store.session_is_live(sid, now).await?,
-            None => false,
-        };
-        if !session_live {
-            return Ok(Some("browser session ended"));
-        }
+    let user = match &found.user {
+        Some(user) if !user.disabled => user,
+        _ => return Err("user disabled or removed"),
+    };
+    if !family.is_offline() && !found.session.is_live(now) {
+        return Err("browser session ended");
     }
-    Ok(None)
+    Ok(user)
 }
 
 /// Rotates the token; when another request rotated it a moment earlier, the grace window
