@@ -211,7 +211,7 @@ impl Store {
             //
             // sqlx pings a connection before lending it out, one more hand-off to the
             // connection's thread per statement: an in-process file cannot hang up.
-            options.max_connections(8).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
+            options.max_connections(sqlite_connections()).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
                 o.synchronous(SqliteSynchronous::Normal).busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true)
             });
         } else {
@@ -341,6 +341,15 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
     }
+}
+
+/// SQLite connections of one process: two per core. Each is a thread that runs its
+/// statements on the CPU, so more cannot go faster; each also keeps about 0.7 MiB of
+/// caches, and on two cores 4 connections served userinfo and refreshes as fast as 8
+/// (within the runs' noise) with 2.8 MiB less at peak.
+fn sqlite_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).clamp(4, 16)
 }
 
 /// How long a SQLite connection waits for another process's write lock.
