@@ -17,6 +17,7 @@ mod mfa;
 mod refresh;
 mod sessions;
 mod users;
+mod writer;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -26,10 +27,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteSynchronous;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
-    SqlErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlErr, Statement,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use access::GrantStatus;
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
@@ -41,6 +40,7 @@ pub use codes::{CodeRedemption, FoundCode, NewCode};
 pub use refresh::{FamilyAdminRecord, FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
 pub use sessions::{NewSession, SessionLiveUntil, SessionRecord, SessionsEnded};
 pub use users::NewUser;
+use writer::Writer;
 
 /// What a failure (a wrong password, a wrong code) did to a lockout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,39 +127,6 @@ pub struct Store {
     writer: Option<Arc<Writer>>,
 }
 
-/// SQLite has one writer at a time, so this process's write transactions take turns, and
-/// the turn is held across every statement of one. Held by a request's task, a turn
-/// waited at each statement for that task's HTTP worker to finish whatever it was doing,
-/// two RSA signatures for another request often enough: a 0.6 ms rotation kept the turn
-/// for 1.4 ms and refreshes stopped at 720/s. On a thread of their own, the transactions
-/// go on as soon as each statement answers (1,000/s).
-#[derive(Debug)]
-struct Writer {
-    runtime: tokio::runtime::Handle,
-    /// A connection that finds the write lock taken sleeps in SQLite's busy handler (1, 2,
-    /// 5 … 100 ms) rather than queueing: under concurrent refreshes, 1 ms transactions
-    /// waited up to 1.5 s. The transactions queue here instead.
-    turn: Arc<Mutex<()>>,
-    /// Dropped with the last clone of the store, which ends the thread.
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Writer {
-    fn start() -> Result<Self, StoreError> {
-        let failed = |e: std::io::Error| StoreError::Db(DbErr::Custom(format!("cannot start the writer thread: {e}")));
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(failed)?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("wristband-writer".into())
-            .spawn(move || {
-                let _ = runtime.block_on(stopped);
-            })
-            .map_err(failed)?;
-        Ok(Self { runtime: handle, turn: Arc::default(), _stop: stop })
-    }
-}
-
 /// Database connections of this instance's pool: open now, idle among them, and the most
 /// it will open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,26 +134,6 @@ pub struct PoolUsage {
     pub open: u32,
     pub idle: u32,
     pub max: u32,
-}
-
-/// A write transaction holding this process's turn to write (SQLite) until it ends.
-struct WriteTransaction {
-    txn: DatabaseTransaction,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTransaction {
-    async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTransaction {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
 }
 
 impl Store {
@@ -285,40 +232,6 @@ impl Store {
                 Err(err) => return Err(StoreError::Db(err)),
             }
         }
-    }
-
-    /// Runs `work`, which writes in a transaction, on the writer thread (SQLite) or here
-    /// (PostgreSQL).
-    async fn writing<T, W, F>(&self, work: W) -> Result<T, StoreError>
-    where
-        W: FnOnce(Store) -> F,
-        F: Future<Output = Result<T, StoreError>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let work = work(self.clone());
-        match &self.writer {
-            Some(writer) => writer
-                .runtime
-                .spawn(work)
-                .await
-                .map_err(|e| StoreError::Db(DbErr::Custom(format!("a write transaction did not finish: {e}"))))?,
-            None => work.await,
-        }
-    }
-
-    /// A transaction that writes, for `writing`. On SQLite it takes the write lock at BEGIN
-    /// (IMMEDIATE): a deferred transaction that reads first cannot upgrade once another
-    /// writer has committed, and would fail at once instead of waiting its turn.
-    async fn write_transaction(&self) -> Result<WriteTransaction, DbErr> {
-        let turn = match &self.writer {
-            Some(writer) => Some(Arc::clone(&writer.turn).lock_owned().await),
-            None => None,
-        };
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        };
-        Ok(WriteTransaction { txn: self.db.begin_with_options(options).await?, _turn: turn })
     }
 
     /// This instance's database connections, for the metrics.
