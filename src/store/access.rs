@@ -9,10 +9,11 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryRes
 use uuid::Uuid;
 
 use super::entities::{browser_session, refresh_family, revoked_access_token, user};
+use super::refresh::holds_offline_access;
 use super::sessions::live_session;
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{ClientId, OFFLINE_ACCESS, RevocationReason, User};
+use crate::model::{ClientId, RevocationReason, User};
 
 /// The user behind an access token of one browser session and client, and the state of
 /// the token's grant.
@@ -50,7 +51,7 @@ impl Store {
         let offline_family = of_grant
             .clone()
             .add(refresh_family::Column::RevokedAt.is_null())
-            .add(refresh_family::Column::Scope.like(format!("%{OFFLINE_ACCESS}%")))
+            .add(holds_offline_access())
             .add(refresh_family::Column::IdleExpiresAt.gt(now))
             .add(refresh_family::Column::AbsoluteExpiresAt.gt(now));
         let query = user::Entity::find_by_id(user_id)

@@ -2,15 +2,17 @@
 
 use sea_orm::sea_query::{Expr, IntoColumnRef, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::backchannel::enqueue_logouts;
 use super::entities::{browser_session, refresh_family};
+use super::refresh::holds_offline_access;
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, BrowserSession, OFFLINE_ACCESS, RevocationReason};
+use crate::model::{Authentication, BrowserSession, RevocationReason};
 
 /// How many sessions and refresh-token families an action ended, for the audit log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -104,8 +106,7 @@ impl Store {
                 .col_expr(refresh_family::Column::RevokedReason, Expr::value(reason.as_str()))
                 .filter(refresh_family::Column::Sid.eq(sid))
                 .filter(refresh_family::Column::RevokedAt.is_null())
-                // Scope tokens come from a fixed list, so no other scope contains this text.
-                .filter(refresh_family::Column::Scope.not_like(format!("%{OFFLINE_ACCESS}%")))
+                .filter(holds_offline_access().not())
                 .exec(&*txn)
                 .await?
                 .rows_affected;
