@@ -19,8 +19,8 @@
 #
 # Knobs: DURATION (10 s per run) WARMUP (2 s) CONNECTIONS (16) ROUNDS (3, peer comparison)
 # NICE (e.g. -10, as root) ROWS (1000000; 0 skips the large-database runs) PORT (8480)
-# WRISTBAND_BENCH_HARNESS (../shared/bench). Needs wrk (installed when missing, as root),
-# node, curl, ss, openssl and sqlite3.
+# WRISTBAND_BENCH_HARNESS (../shared/bench). Needs node, and wrk, curl, ss, openssl and
+# sqlite3, which it installs from Debian's packages when they are missing (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -31,13 +31,16 @@ fi
 backend=SQLite
 [[ "${1:-}" == "--on-postgres" ]] && backend=PostgreSQL
 
-# wrk is the one tool the tests do not need already; Debian packages it.
-if ! command -v wrk >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-  echo "==> installing wrk"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade wrk
+# The tools below that a machine lacks come from Debian's packages (as root).
+declare -A package_of=([wrk]=wrk [curl]=curl [ss]=iproute2 [openssl]=openssl [sqlite3]=sqlite3)
+missing=()
+for tool in "${!package_of[@]}"; do command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}"); done
+if (( ${#missing[@]} > 0 )) && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "==> installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade "${missing[@]}"
 fi
 for tool in wrk node curl ss openssl sqlite3; do
-  command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool (Debian: apt-get install -y $tool)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool (Debian: apt-get install -y ${package_of[$tool]:-nodejs})" >&2; exit 1; }
 done
 harness="${WRISTBAND_BENCH_HARNESS:-../shared/bench}"
 [[ -x "$harness/compare.sh" ]] || { echo "no benchmark harness at $harness: set WRISTBAND_BENCH_HARNESS" >&2; exit 1; }
