@@ -130,13 +130,16 @@ wrk_run() {
       "$NICE" "${cmd[@]}" | grep '^RESULT' || true
   fi
 }
-# Every thread of the server at NICE; the argon2 threads keep their SCHED_IDLE policy,
-# which no nice value lifts, so they still run only on a core nothing else wants.
+# The server's own threads keep their order: the argon2 threads stay 10 below the rest.
 prioritize() {
   [[ -n "${NICE:-}" ]] || return 0
   local task
   for task in /proc/"$server"/task/*; do
-    renice -n "$NICE" -p "${task##*/}" > /dev/null
+    if [[ "$(cat "$task/comm")" == wristband-argon* ]]; then
+      renice -n $((NICE + 10)) -p "${task##*/}" > /dev/null
+    else
+      renice -n "$NICE" -p "${task##*/}" > /dev/null
+    fi
   done
   echo "$NICE" > "/proc/$server/autogroup" 2>/dev/null || true
 }
