@@ -16,6 +16,7 @@ mod login_throttles;
 mod mfa;
 mod refresh;
 mod sessions;
+mod stable_plans;
 mod users;
 mod writer;
 
@@ -158,9 +159,15 @@ impl Store {
             //
             // sqlx pings a connection before lending it out, one more hand-off to the
             // connection's thread per statement: an in-process file cannot hang up.
-            options.max_connections(sqlite_connections()).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
-                o.synchronous(SqliteSynchronous::Normal).busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true)
-            });
+            options
+                .max_connections(sqlite_connections())
+                .test_before_acquire(false)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.synchronous(SqliteSynchronous::Normal).busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true)
+                })
+                .map_sqlx_sqlite_pool_opts(|pool| {
+                    pool.after_connect(|conn, _| Box::pin(async move { stable_plans::enable(conn).await }))
+                });
         } else {
             // sqlx retries a refused connection until the acquire deadline, so this is how
             // long a request waits for its 503 while the server is down; a pool of 16 busy
