@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityName, EntityTrait, FromQueryResult, IdenStatic,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, SelectC, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, SelectC, Set,
 };
 use uuid::Uuid;
 
@@ -14,17 +14,10 @@ use super::{Store, StoreError};
 use crate::clock::UnixTime;
 use crate::model::{Authentication, ClientId, OFFLINE_ACCESS, RefreshFamily, RevocationReason, Scope, User};
 
-/// The families whose scope holds `offline_access`, as a token of the space-separated list.
-/// The pattern is a literal, never a bound value: SQLite plans a LIKE around its pattern,
-/// so a statement whose pattern is bound is parsed and planned again on every execution
-/// (userinfo, whose statement holds this test, ran at 3,460 req/s that way, 6,480 now).
+/// The families whose scope holds `offline_access`. Scope tokens come from a fixed list,
+/// so no other scope contains this text.
 pub(super) fn holds_offline_access() -> Expr {
-    let pattern = OFFLINE_ACCESS.replace('_', "\\_");
-    Expr::cust(format!(
-        "(' ' || \"{}\".\"{}\" || ' ') LIKE '% {pattern} %' ESCAPE '\\'",
-        refresh_family::Entity.table_name(),
-        refresh_family::Column::Scope.as_str(),
-    ))
+    refresh_family::Column::Scope.like(format!("%{OFFLINE_ACCESS}%"))
 }
 
 /// A family with its first token; `token_hash` is the SHA-256 of the refresh token.

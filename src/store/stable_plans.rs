@@ -1,7 +1,8 @@
 //! SQLite connections whose query plans never depend on bound values
 //! (`SQLITE_DBCONFIG_ENABLE_QPSG`). Without it SQLite plans some statements around the
 //! value bound at the time, and prepares the statement again whenever that value is bound
-//! anew: a LIKE pattern, and (3.51) every bound LIMIT, which sea-orm binds for each `one()`.
+//! anew: a LIKE pattern (userinfo's grant check), and (3.51) every bound LIMIT, which
+//! sea-orm binds for each `one()`.
 //! Re-bound on every execution, such a statement was parsed and planned on every request
 //! (once per introspection, by a probe on `sqlite3Reprepare`).
 
