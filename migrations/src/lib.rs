@@ -12,6 +12,7 @@ mod m20261123_000003_backchannel_logout;
 mod m20261123_000004_mfa;
 mod m20261123_000005_password_change_required;
 mod m20261123_000006_login_throttles;
+mod m20261204_000007_attempt_throttles;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_mfa::Migration),
             Box::new(m20261123_000005_password_change_required::Migration),
             Box::new(m20261123_000006_login_throttles::Migration),
+            Box::new(m20261204_000007_attempt_throttles::Migration),
         ]
     }
 }

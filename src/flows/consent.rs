@@ -5,6 +5,7 @@
 use super::Context;
 use super::authorize::{self, AuthorizeOutcome, Browser};
 use super::error::{ErrorCode, FlowError, OAuthError};
+use super::gate::Verdict;
 use crate::store::AuditEvent;
 
 pub async fn decide_consent(
@@ -13,20 +14,24 @@ pub async fn decide_consent(
     allow: bool,
     browser: &Browser,
 ) -> Result<AuthorizeOutcome, FlowError> {
-    let Some(pending) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
+    let Some((pending, client)) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
         return Ok(AuthorizeOutcome::Expired);
     };
     let Some(session) = &browser.session else { return Ok(AuthorizeOutcome::Expired) };
+    // The consent page was shown to this session: it bound the request to it.
     if pending.user_id != Some(session.user.id) || pending.sid != Some(session.session.sid) {
         return Ok(AuthorizeOutcome::Expired);
     }
-    let request = pending.request;
+    let Verdict::Admitted(admitted) = authorize::judge_pending(ctx, &pending, &client, Some(session)) else {
+        return Ok(AuthorizeOutcome::Expired);
+    };
+    let request = admitted.request();
     let now = ctx.clock.now();
     if !allow {
         let event = AuditEvent::new("consent_declined").user(session.user.id).client(request.client_id.as_str());
         ctx.store.record_audit(event, now).await?;
         let error = OAuthError::new(ErrorCode::AccessDenied, "The person declined the request.", "consent declined");
-        return authorize::finish_with_error(ctx, request_id, &request, &error).await;
+        return authorize::finish_with_error(ctx, request_id, &admitted, &error).await;
     }
     ctx.store.grant_consent(session.user.id, &request.client_id, &request.scope, now).await?;
     let event = AuditEvent::new("consent_granted")
@@ -34,5 +39,5 @@ pub async fn decide_consent(
         .client(request.client_id.as_str())
         .details(serde_json::json!({ "scope": request.scope.to_string() }));
     ctx.store.record_audit(event, now).await?;
-    authorize::finish(ctx, request_id, &request, session).await
+    authorize::issue_code(ctx, Some(request_id), &admitted).await
 }

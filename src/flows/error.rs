@@ -86,11 +86,23 @@ macro_rules! internal_from {
 internal_from!(
     crate::store::StoreError,
     crate::keys::KeyError,
-    crate::security::password::PasswordError,
     crate::security::random::RandomError,
     crate::security::master_key::SealError,
     url::ParseError
 );
+
+/// A full hashing queue is a limit like any other: refused at once, to be tried again in a
+/// second. Every other hashing failure is internal.
+impl From<crate::security::password::PasswordError> for FlowError {
+    fn from(err: crate::security::password::PasswordError) -> Self {
+        match err {
+            crate::security::password::PasswordError::Busy => {
+                Self::Throttled(crate::security::rate_limit::Throttled { retry_after_seconds: 1 })
+            }
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
 
 impl From<crate::security::rate_limit::Throttled> for FlowError {
     fn from(throttled: crate::security::rate_limit::Throttled) -> Self {

@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 use super::Context;
 use super::account::replace_password;
+use super::attempts;
 use super::authorize::{self, AuthorizeOutcome, Browser, Continuation, LoginPage};
 use super::error::FlowError;
+use super::gate;
 use super::mfa::{continue_login, start_challenge};
 use super::session::{RequestMeta, StartedSession, end_session, start_session};
 use crate::metrics::LoginOutcome;
@@ -64,10 +66,12 @@ pub async fn replace_temporary_password(
     browser: &Browser,
     meta: &RequestMeta,
 ) -> Result<AuthorizeOutcome, FlowError> {
-    let Some(session) = &browser.session else { return Ok(AuthorizeOutcome::Expired) };
-    if session.user.password_change_required
-        && let Err(message) = replace_password(ctx, session, &form.new, &form.confirm, meta).await?
-    {
+    // Only a session that must replace its password may post here: this form is no way
+    // around the steps another page of the login asks for.
+    let Some(session) = browser.session.as_ref().filter(|s| s.user.password_change_required) else {
+        return Ok(AuthorizeOutcome::Expired);
+    };
+    if let Err(message) = replace_password(ctx, session, &form.new, &form.confirm, meta).await? {
         let page = ChangePasswordPage { continuation: form.continuation, error: Some(message) };
         return Ok(AuthorizeOutcome::ChangePassword(page));
     }
@@ -99,36 +103,55 @@ fn login_throttle_key(typed: &str) -> String {
     sha256_hex(&typed.to_ascii_lowercase())
 }
 
-/// Refuses (429) while the username behind `throttle_key` is locked.
-async fn refuse_while_locked(ctx: &Context<'_>, throttle_key: &str) -> Result<(), FlowError> {
-    let now = ctx.clock.now();
-    match ctx.store.login_locked_until(throttle_key, now).await? {
-        Some(until) => Err(Throttled::until(until, now).into()),
-        None => Ok(()),
-    }
+/// What a password check under the lockout found.
+enum Checked {
+    Matched,
+    Wrong,
+    /// Wrong, and the last attempt allowed: the username is locked (audited as
+    /// `login_locked`); the caller refuses with this.
+    WrongAndLocked(Throttled),
 }
 
-/// Counts a wrong password against the username; the failure that locks it is audited and
-/// refused (429).
-async fn count_failure(
+/// Checks `password` against `stored` (a dummy hash when `None`) under the lockout of the
+/// username behind `throttle_key`. The attempt is reserved before argon2 runs, so however
+/// many arrive at once, at most `login.lockout_attempts` wrong passwords are checked;
+/// refused attempts are not checked at all (429, unaudited). An attempt the hashing queue
+/// turns away unchecked is given back.
+async fn check_under_lockout(
     ctx: &Context<'_>,
     throttle_key: &str,
+    password: &SecretString,
+    stored: Option<&str>,
     user_id: Option<Uuid>,
     meta: &RequestMeta,
-) -> Result<(), FlowError> {
-    let now = ctx.clock.now();
-    let login = &ctx.config.login;
-    let lockout =
-        ctx.store.record_login_failure(throttle_key, login.lockout_attempts, login.lockout_seconds, now).await?;
-    let Lockout::Locked { until } = lockout else { return Ok(()) };
-    let mut event = AuditEvent::new("login_locked")
-        .ip(meta.ip.clone())
-        .details(serde_json::json!({ "until": until, "seconds": login.lockout_seconds }));
-    if let Some(user_id) = user_id {
-        event = event.user(user_id);
+) -> Result<Checked, FlowError> {
+    let policy = attempts::login_policy(ctx.config);
+    attempts::reserve(ctx, throttle_key, policy).await?;
+    let matched = match ctx.hasher.verify(password, stored).await {
+        Ok(matched) => matched,
+        Err(err) => {
+            attempts::release(ctx, throttle_key).await?;
+            return Err(err.into());
+        }
+    };
+    if matched {
+        attempts::succeeded(ctx, throttle_key).await?;
+        return Ok(Checked::Matched);
     }
-    ctx.store.record_audit(event, now).await?;
-    Err(Throttled::until(until, now).into())
+    match attempts::failed(ctx, throttle_key, policy).await? {
+        Lockout::Counted { .. } => Ok(Checked::Wrong),
+        Lockout::Locked { until } => {
+            let now = ctx.clock.now();
+            let mut event = AuditEvent::new("login_locked")
+                .ip(meta.ip.clone())
+                .details(serde_json::json!({ "until": until, "seconds": policy.lock_seconds }));
+            if let Some(user_id) = user_id {
+                event = event.user(user_id);
+            }
+            ctx.store.record_audit(event, now).await?;
+            Ok(Checked::WrongAndLocked(Throttled::until(until, now)))
+        }
+    }
 }
 
 /// Checks the password a signed-in person types again (to change it, or their second
@@ -141,12 +164,11 @@ pub async fn recheck_password(
     meta: &RequestMeta,
 ) -> Result<bool, FlowError> {
     let throttle_key = login_throttle_key(user.username.as_str());
-    refuse_while_locked(ctx, &throttle_key).await?;
-    if ctx.hasher.verify(password, Some(&user.password_hash)).await? {
-        return Ok(true);
+    match check_under_lockout(ctx, &throttle_key, password, Some(&user.password_hash), Some(user.id), meta).await? {
+        Checked::Matched => Ok(true),
+        Checked::Wrong => Ok(false),
+        Checked::WrongAndLocked(throttled) => Err(throttled.into()),
     }
-    count_failure(ctx, &throttle_key, Some(user.id), meta).await?;
-    Ok(false)
 }
 
 pub async fn login(
@@ -157,33 +179,39 @@ pub async fn login(
 ) -> Result<LoginStep, FlowError> {
     let (client_name, client_id, client_requires_two) = match &attempt.continuation {
         Continuation::Authorization { request_id } => {
-            let Some(pending) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
+            let Some((pending, client)) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
                 return Ok(AuthorizeOutcome::Expired.into());
             };
-            let Some(client) = ctx.store.find_client(&pending.request.client_id).await? else {
-                return Ok(AuthorizeOutcome::Expired.into());
-            };
-            let requires_two = authorize::requires_two_factors(&client, &pending.request);
+            let requires_two = gate::requires_two_factors(&client, &pending.request);
             (client.name, Some(client.id.to_string()), requires_two)
         }
         Continuation::Page(destination) => (destination_title(*destination).to_owned(), None, false),
     };
     let now = ctx.clock.now();
     let ip = meta.rate_limit_key();
-    let throttle_key = login_throttle_key(&attempt.username);
-    let refused = match ctx.limits.login_failures_per_ip.check(ip, now) {
-        Ok(()) => refuse_while_locked(ctx, &throttle_key).await,
-        Err(throttled) => Err(throttled.into()),
-    };
-    refused.inspect_err(|_| ctx.metrics.login(LoginOutcome::Throttled))?;
+    // The address's budget is taken before the hash and given back after a right password.
+    ctx.limits.login_failures_per_ip.acquire(ip, now).inspect_err(|_| ctx.metrics.login(LoginOutcome::Throttled))?;
     let user = match Username::parse(&attempt.username) {
         Ok(username) => ctx.store.find_user_by_username(&username).await?,
         Err(_) => None,
     };
-    let verified = ctx.hasher.verify(&attempt.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-    let user = match user {
-        Some(user) if verified && !user.disabled => user,
-        other => {
+    let throttle_key = login_throttle_key(&attempt.username);
+    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    let checked =
+        match check_under_lockout(ctx, &throttle_key, &attempt.password, stored, user.as_ref().map(|u| u.id), meta)
+            .await
+        {
+            Ok(checked) => checked,
+            Err(refused) => {
+                // Not checked: the address's budget is not spent on it.
+                ctx.limits.login_failures_per_ip.refund(ip);
+                ctx.metrics.login(LoginOutcome::Throttled);
+                return Err(refused);
+            }
+        };
+    let user = match (user, checked) {
+        (Some(user), Checked::Matched) if !user.disabled => user,
+        (other, checked) => {
             ctx.metrics.login(LoginOutcome::Failure);
             let user_id = other.map(|u| u.id);
             let mut event = AuditEvent::new("login_failed").ip(meta.ip.clone());
@@ -194,8 +222,9 @@ pub async fn login(
                 event = event.user(user_id);
             }
             ctx.store.record_audit(event, now).await?;
-            ctx.limits.login_failures_per_ip.charge(ip, now);
-            count_failure(ctx, &throttle_key, user_id, meta).await?;
+            if let Checked::WrongAndLocked(throttled) = checked {
+                return Err(throttled.into());
+            }
             return Ok(AuthorizeOutcome::Login(LoginPage {
                 continuation: attempt.continuation,
                 client_name,
@@ -205,7 +234,7 @@ pub async fn login(
             .into());
         }
     };
-    ctx.store.clear_login_failures(&throttle_key).await?;
+    ctx.limits.login_failures_per_ip.refund(ip);
     let requires_two = match attempt.continuation {
         Continuation::Authorization { .. } => client_requires_two,
         Continuation::Page(destination) => destination.requires_two_factors() && user.is_admin,

@@ -4,12 +4,14 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod attempts;
 pub mod authorize;
 pub mod backchannel;
 pub mod bootstrap;
 pub mod cleanup;
 pub mod consent;
 pub mod error;
+pub mod gate;
 pub mod inspect;
 pub mod introspect;
 pub mod keys;

@@ -51,6 +51,8 @@ pub struct PendingAuthorization {
     /// Set once the person has logged in for this request.
     pub user_id: Option<Uuid>,
     pub sid: Option<Uuid>,
+    /// When the request arrived: a login at or after it is fresh for `prompt=login`.
+    pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
 
@@ -100,10 +102,12 @@ pub enum RevocationReason {
     RevokedByAdmin,
     /// The person ended it from their account page.
     RevokedByUser,
+    /// A second factor was turned on: sessions opened with the password alone end.
+    SecondFactorEnabled,
 }
 
 impl RevocationReason {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::RefreshTokenReused,
         Self::AuthorizationCodeReused,
         Self::RevokedByClient,
@@ -114,6 +118,7 @@ impl RevocationReason {
         Self::UserDisabled,
         Self::RevokedByAdmin,
         Self::RevokedByUser,
+        Self::SecondFactorEnabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +133,7 @@ impl RevocationReason {
             Self::UserDisabled => "user_disabled",
             Self::RevokedByAdmin => "revoked_by_admin",
             Self::RevokedByUser => "revoked_by_user",
+            Self::SecondFactorEnabled => "second_factor_enabled",
         }
     }
 

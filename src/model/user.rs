@@ -92,8 +92,6 @@ pub struct User {
     pub disabled: bool,
     /// The TOTP secret sealed under the master key; `Some` once the factor is active.
     pub totp_secret: Option<Vec<u8>>,
-    /// Set while too many wrong second-factor codes keep the factor locked.
-    pub mfa_locked_until: Option<UnixTime>,
     /// The password is a temporary one wristband generated: the next sign-in must replace it.
     pub password_change_required: bool,
     pub created_at: UnixTime,

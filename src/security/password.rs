@@ -2,6 +2,7 @@
 //! own, one per core, so logins never stall the async workers and a burst of logins
 //! queues instead of allocating more than `cores × m_cost` of memory.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
@@ -25,6 +26,9 @@ pub enum PasswordError {
     Hash(String),
     #[error("the password hashing task was cancelled")]
     Cancelled,
+    /// Every hashing thread is busy and the queue is full: refused at once, not queued.
+    #[error("the password hashing queue is full")]
+    Busy,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -68,7 +72,8 @@ impl PasswordHasher {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy_hash = dummy_hash(argon2.params())?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let pool = HashingPool::start(threads).map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let pool =
+            HashingPool::start(threads, threads * QUEUE_PER_THREAD).map_err(|e| PasswordError::Hash(e.to_string()))?;
         Ok(Self { argon2: Arc::new(argon2), pool, dummy_hash: dummy_hash.into() })
     }
 
@@ -92,6 +97,11 @@ impl PasswordHasher {
 /// A job gets the argon2 memory of the thread that runs it.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
+/// Jobs that may wait for a hashing thread, per thread: about a second of waiting at the
+/// default parameters. Past that a login is refused at once (429 with `Retry-After`)
+/// rather than queued behind work nobody may wait for.
+const QUEUE_PER_THREAD: usize = 32;
+
 /// A fixed set of threads that run argon2, each reusing one memory block for every hash.
 /// Not tokio's blocking pool: there, each hash allocated `m_cost` afresh and freed it into
 /// the allocator arena of whichever thread ran it, and a changing crowd of threads kept
@@ -100,30 +110,45 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 #[derive(Clone)]
 struct HashingPool {
     jobs: Sender<Job>,
+    /// Jobs sent and not yet started.
+    queued: Arc<AtomicUsize>,
+    capacity: usize,
 }
 
 impl HashingPool {
     /// Threads end when the last clone of the pool is dropped.
-    fn start(threads: usize) -> std::io::Result<Self> {
+    fn start(threads: usize, capacity: usize) -> std::io::Result<Self> {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..threads {
             let queue = Arc::clone(&queue);
             std::thread::Builder::new().name("wristband-argon2".into()).spawn(move || work(&queue))?;
         }
-        Ok(Self { jobs })
+        Ok(Self { jobs, queued: Arc::new(AtomicUsize::new(0)), capacity })
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(PasswordError::Busy);
+        }
         let (done, result) = oneshot::channel();
+        let queued = Arc::clone(&self.queued);
         let job: Job = Box::new(move |memory| {
-            // The caller may have gone (a dropped request); the work is simply discarded.
-            let _ = done.send(work(memory));
+            queued.fetch_sub(1, Ordering::AcqRel);
+            // A request that went away while its job waited (the client hung up) is not
+            // hashed for: nobody would read the answer.
+            if !done.is_closed() {
+                let _ = done.send(work(memory));
+            }
         });
-        self.jobs.send(job).map_err(|_| PasswordError::Cancelled)?;
+        if self.jobs.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(PasswordError::Cancelled);
+        }
         result.await.map_err(|_| PasswordError::Cancelled)
     }
 }
@@ -251,6 +276,41 @@ mod tests {
         let new_hash = current.hash(&SecretString::new("correct horse")).await.unwrap();
         assert!(new_hash.starts_with("$argon2id$v=19$m=4096,t=2,p=2$"), "{new_hash}");
         assert!(older.verify(&SecretString::new("correct horse"), Some(&new_hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_frees_its_places_as_jobs_start() {
+        let pool = HashingPool::start(1, 2).unwrap();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = oneshot::channel::<()>();
+        let blocker = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.run(move |_| {
+                    let _ = started.send(());
+                    hold.recv().is_ok()
+                })
+                .await
+            })
+        };
+        // The thread is held by the first job; two more fill the queue.
+        running.await.unwrap();
+        let queued: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.run(|_| 1).await })
+            })
+            .collect();
+        while pool.queued.load(Ordering::Acquire) != 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(pool.run(|_| 1).await, Err(PasswordError::Busy)));
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap().unwrap());
+        for job in queued {
+            assert_eq!(job.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(pool.run(|_| 2).await.unwrap(), 2, "places come back");
     }
 
     #[test]

@@ -87,28 +87,24 @@ impl Limiter {
 
     /// Takes one request from `key`'s bucket, or says how long until one is there.
     pub fn acquire(&self, key: &str, now: UnixTime) -> Result<(), Throttled> {
-        self.update(key, now, true)
+        self.update(key, now)
     }
 
-    /// Whether `key` has a request left, without taking it (see `charge`).
-    pub fn check(&self, key: &str, now: UnixTime) -> Result<(), Throttled> {
-        self.update(key, now, false)
-    }
-
-    /// Takes one request from `key`'s bucket after the fact (a failed login), even when it
-    /// goes below empty: the wait grows with every failure past the limit.
-    pub fn charge(&self, key: &str, now: UnixTime) {
+    /// Gives back a request taken by `acquire` that turned out not to count (a right
+    /// password, where only failures are limited). Never above the burst.
+    pub fn refund(&self, key: &str) {
         let Some(limit) = self.limit else { return };
-        self.with_bucket(key, now, limit, |bucket| bucket.tokens -= 1.0);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bucket) = buckets.get_mut(key) {
+            bucket.tokens = (bucket.tokens + 1.0).min(f64::from(limit.burst));
+        }
     }
 
-    fn update(&self, key: &str, now: UnixTime, take: bool) -> Result<(), Throttled> {
+    fn update(&self, key: &str, now: UnixTime) -> Result<(), Throttled> {
         let Some(limit) = self.limit else { return Ok(()) };
         self.with_bucket(key, now, limit, |bucket| {
             if bucket.tokens >= 1.0 {
-                if take {
-                    bucket.tokens -= 1.0;
-                }
+                bucket.tokens -= 1.0;
                 Ok(())
             } else {
                 let wait = (1.0 - bucket.tokens) / limit.refill_per_second();
@@ -168,15 +164,19 @@ mod tests {
     }
 
     #[test]
-    fn check_does_not_take_and_charge_goes_below_empty() {
+    fn a_refund_gives_back_one_request_and_never_more_than_the_burst() {
         let limiter = Limiter::new(limit(2, 60));
-        assert_eq!(limiter.check("ip", 0), Ok(()));
-        assert_eq!(limiter.check("ip", 0), Ok(()));
-        for _ in 0..4 {
-            limiter.charge("ip", 0);
+        assert_eq!(limiter.acquire("ip", 0), Ok(()));
+        assert_eq!(limiter.acquire("ip", 0), Ok(()));
+        assert!(limiter.acquire("ip", 0).is_err());
+        limiter.refund("ip");
+        assert_eq!(limiter.acquire("ip", 0), Ok(()));
+        for _ in 0..5 {
+            limiter.refund("ip");
         }
-        assert_eq!(limiter.check("ip", 0), Err(Throttled { retry_after_seconds: 90 }));
-        assert_eq!(limiter.check("ip", 90), Ok(()));
+        assert_eq!(limiter.acquire("ip", 0), Ok(()));
+        assert_eq!(limiter.acquire("ip", 0), Ok(()));
+        assert!(limiter.acquire("ip", 0).is_err(), "refunds stop at the burst");
     }
 
     #[test]

@@ -32,6 +32,7 @@ impl TryFrom<row::Model> for PendingAuthorization {
             browser_hash: row.browser_hash,
             user_id: row.user_id,
             sid: row.sid,
+            created_at: row.created_at,
             expires_at: row.expires_at,
         })
     }
@@ -42,7 +43,6 @@ impl Store {
         &self,
         id_hash: String,
         pending: &PendingAuthorization,
-        now: UnixTime,
     ) -> Result<(), StoreError> {
         let request = &pending.request;
         row::ActiveModel {
@@ -61,7 +61,7 @@ impl Store {
             two_factor_requested: Set(request.two_factor_requested),
             user_id: Set(pending.user_id),
             sid: Set(pending.sid),
-            created_at: Set(now),
+            created_at: Set(pending.created_at),
             expires_at: Set(pending.expires_at),
         }
         .insert(&self.db)

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    authorization_code, authorization_request, browser_session, login_throttle, mfa_challenge, refresh_family,
+    attempt_throttle, authorization_code, authorization_request, browser_session, mfa_challenge, refresh_family,
     refresh_token, revoked_access_token,
 };
 use super::{Store, StoreError};
@@ -22,7 +22,7 @@ pub struct CleanupReport {
     pub authorization_codes: u64,
     pub authorization_requests: u64,
     pub mfa_challenges: u64,
-    pub login_throttles: u64,
+    pub attempt_throttles: u64,
     pub browser_sessions: u64,
     pub refresh_families: u64,
     pub revoked_access_tokens: u64,
@@ -62,10 +62,10 @@ impl Store {
                 Condition::all().add(mfa_challenge::Column::ExpiresAt.lt(now)),
             )
             .await?,
-            login_throttles: delete_in_batches::<login_throttle::Entity, String>(
+            attempt_throttles: delete_in_batches::<attempt_throttle::Entity, String>(
                 db,
-                login_throttle::Column::UsernameHash,
-                Condition::all().add(login_throttle::Column::ExpiresAt.lt(now)),
+                attempt_throttle::Column::ThrottleKey,
+                Condition::all().add(attempt_throttle::Column::ExpiresAt.lt(now)),
             )
             .await?,
             browser_sessions: delete_in_batches::<browser_session::Entity, String>(

@@ -1,30 +1,35 @@
-//! Second factors: TOTP secrets, the last accepted time step, recovery codes, the lockout
-//! after wrong codes, and logins waiting for their second factor. Every "use once" rule is
+//! Second factors: TOTP secrets, the last accepted time step, recovery codes, and logins
+//! waiting for their second factor (the lockout after wrong codes is in `throttles`). Every "use once" rule is
 //! a conditional update checked by affected rows, so two instances racing with the same
 //! code cannot both accept it.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
 use super::entities::{mfa_challenge, user, user_recovery_code};
-use super::{Lockout, Store, StoreError};
+use super::sessions::end_user_sessions_and_families;
+use super::throttles::{self, mfa_throttle_key};
+use super::{SessionsEnded, Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Destination, MfaChallenge};
+use crate::model::{Destination, MfaChallenge, RevocationReason};
 
 impl Store {
     /// Activates TOTP for a user who has none, with the step of the code that proved the
-    /// enrollment and fresh recovery codes. `false` when the user already has a factor.
+    /// enrollment and fresh recovery codes, and ends every session but `keep` with their
+    /// refresh-token families: a session opened with a stolen password alone must not
+    /// outlive the second factor. `None` when the user already has a factor.
     pub async fn enable_totp(
         &self,
         user_id: Uuid,
         sealed_secret: Vec<u8>,
         accepted_step: Option<i64>,
         recovery_code_hashes: &[String],
+        keep: Option<Uuid>,
         now: UnixTime,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<SessionsEnded>, StoreError> {
         let recovery_code_hashes = recovery_code_hashes.to_vec();
         self.writing(move |store| async move {
             let recovery_code_hashes = recovery_code_hashes.as_slice();
@@ -32,19 +37,21 @@ impl Store {
             let updated = user::Entity::update_many()
                 .col_expr(user::Column::TotpSecret, Expr::value(sealed_secret))
                 .col_expr(user::Column::TotpLastStep, Expr::value(accepted_step))
-                .col_expr(user::Column::MfaFailures, Expr::value(0))
-                .col_expr(user::Column::MfaLockedUntil, Expr::value(Option::<i64>::None))
                 .col_expr(user::Column::UpdatedAt, Expr::value(now))
                 .filter(user::Column::Id.eq(user_id))
                 .filter(user::Column::TotpSecret.is_null())
                 .exec(&*txn)
                 .await?;
             if updated.rows_affected != 1 {
-                return Ok(false);
+                return Ok(None);
             }
+            throttles::forget(&*txn, &mfa_throttle_key(user_id)).await?;
             replace_recovery_codes(&*txn, user_id, recovery_code_hashes, now).await?;
+            let ended =
+                end_user_sessions_and_families(&*txn, user_id, keep, RevocationReason::SecondFactorEnabled, now)
+                    .await?;
             txn.commit().await?;
-            Ok(true)
+            Ok(Some(ended))
         })
         .await
     }
@@ -56,8 +63,6 @@ impl Store {
             let updated = user::Entity::update_many()
                 .col_expr(user::Column::TotpSecret, Expr::value(Option::<Vec<u8>>::None))
                 .col_expr(user::Column::TotpLastStep, Expr::value(Option::<i64>::None))
-                .col_expr(user::Column::MfaFailures, Expr::value(0))
-                .col_expr(user::Column::MfaLockedUntil, Expr::value(Option::<i64>::None))
                 .col_expr(user::Column::UpdatedAt, Expr::value(now))
                 .filter(user::Column::Id.eq(user_id))
                 .filter(user::Column::TotpSecret.is_not_null())
@@ -67,6 +72,7 @@ impl Store {
                 .filter(user_recovery_code::Column::UserId.eq(user_id))
                 .exec(&*txn)
                 .await?;
+            throttles::forget(&*txn, &mfa_throttle_key(user_id)).await?;
             txn.commit().await?;
             Ok(updated.rows_affected == 1)
         })
@@ -74,25 +80,29 @@ impl Store {
     }
 
     /// Records `step` as used, if it is newer than every step accepted before (RFC 6238
-    /// §5.2: a code is valid once). `false`: the code, or a later one, was used already.
-    pub async fn accept_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool, StoreError> {
+    /// §5.2: a code is valid once) and the factor is not locked. `false`: the code, or a
+    /// later one, was used already, or the factor is locked.
+    pub async fn accept_totp_step(&self, user_id: Uuid, step: i64, now: UnixTime) -> Result<bool, StoreError> {
         let updated = user::Entity::update_many()
             .col_expr(user::Column::TotpLastStep, Expr::value(step))
             .filter(user::Column::Id.eq(user_id))
             .filter(user::Column::TotpSecret.is_not_null())
             .filter(Condition::any().add(user::Column::TotpLastStep.is_null()).add(user::Column::TotpLastStep.lt(step)))
+            .filter(throttles::unlocked(mfa_throttle_key(user_id), now))
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected == 1)
     }
 
-    /// Spends a recovery code; `false` when it is unknown, used, or another user's.
+    /// Spends a recovery code; `false` when it is unknown, used, another user's, or the
+    /// factor is locked.
     pub async fn use_recovery_code(&self, user_id: Uuid, code_hash: &str, now: UnixTime) -> Result<bool, StoreError> {
         let updated = user_recovery_code::Entity::update_many()
             .col_expr(user_recovery_code::Column::UsedAt, Expr::value(now))
             .filter(user_recovery_code::Column::UserId.eq(user_id))
             .filter(user_recovery_code::Column::CodeHash.eq(code_hash))
             .filter(user_recovery_code::Column::UsedAt.is_null())
+            .filter(throttles::unlocked(mfa_throttle_key(user_id), now))
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected == 1)
@@ -122,52 +132,6 @@ impl Store {
             .filter(user_recovery_code::Column::UsedAt.is_null())
             .count(&self.db)
             .await?)
-    }
-
-    /// Counts a wrong code; the `max_failures`-th in a row locks the factor until
-    /// `now + lock_seconds` and starts the count again.
-    pub async fn record_mfa_failure(
-        &self,
-        user_id: Uuid,
-        max_failures: i32,
-        lock_seconds: i64,
-        now: UnixTime,
-    ) -> Result<Lockout, StoreError> {
-        self.writing(move |store| async move {
-            let txn = store.write_transaction().await?;
-            user::Entity::update_many()
-                .col_expr(user::Column::MfaFailures, Expr::col(user::Column::MfaFailures).add(1))
-                .filter(user::Column::Id.eq(user_id))
-                .exec(&*txn)
-                .await?;
-            let row = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or(StoreError::NotFound)?;
-            let outcome = if row.mfa_failures >= max_failures {
-                let until = now + lock_seconds;
-                user::Entity::update_many()
-                    .col_expr(user::Column::MfaFailures, Expr::value(0))
-                    .col_expr(user::Column::MfaLockedUntil, Expr::value(until))
-                    .filter(user::Column::Id.eq(user_id))
-                    .exec(&*txn)
-                    .await?;
-                Lockout::Locked { until }
-            } else {
-                Lockout::Counted { remaining: max_failures - row.mfa_failures }
-            };
-            txn.commit().await?;
-            Ok(outcome)
-        })
-        .await
-    }
-
-    /// A correct code: the count of wrong ones starts again.
-    pub async fn clear_mfa_failures(&self, user_id: Uuid) -> Result<(), StoreError> {
-        user::Entity::update_many()
-            .col_expr(user::Column::MfaFailures, Expr::value(0))
-            .filter(user::Column::Id.eq(user_id))
-            .filter(user::Column::MfaFailures.gt(0))
-            .exec(&self.db)
-            .await?;
-        Ok(())
     }
 
     pub async fn insert_mfa_challenge(

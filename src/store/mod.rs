@@ -12,11 +12,11 @@ mod codes;
 mod consents;
 mod entities;
 mod keys;
-mod login_throttles;
 mod mfa;
 mod refresh;
 mod sessions;
 mod stable_plans;
+mod throttles;
 mod users;
 mod writer;
 
@@ -40,15 +40,16 @@ pub use clients::{CLIENT_CACHE_TTL, NewClient};
 pub use codes::{CodeRedemption, FoundCode, NewCode};
 pub use refresh::{FamilyAdminRecord, FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
 pub use sessions::{NewSession, SessionLiveUntil, SessionRecord, SessionsEnded};
+pub use throttles::{LockoutPolicy, Reservation, mfa_throttle_key};
 pub use users::NewUser;
 use writer::Writer;
 
-/// What a failure (a wrong password, a wrong code) did to a lockout.
+/// What a wrong answer (a password, a code) did to its lockout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lockout {
-    /// Counted; `remaining` more failures in a row lock.
+    /// Counted; `remaining` more wrong answers lock.
     Counted { remaining: i32 },
-    /// This failure locked until the given time.
+    /// This wrong answer locked until then.
     Locked { until: UnixTime },
 }
 

@@ -39,7 +39,6 @@ impl TryFrom<user::Model> for User {
             is_admin: row.is_admin,
             disabled: row.disabled,
             totp_secret: row.totp_secret,
-            mfa_locked_until: row.mfa_locked_until,
             password_change_required: row.password_change_required,
             created_at: row.created_at,
         })
@@ -61,8 +60,6 @@ impl Store {
             disabled: Set(false),
             totp_secret: Set(None),
             totp_last_step: Set(None),
-            mfa_failures: Set(0),
-            mfa_locked_until: Set(None),
             password_change_required: Set(new.password_change_required),
             password_changed_at: Set(now),
             created_at: Set(now),

@@ -39,6 +39,7 @@ impl Page {
     }
 }
 
+#[derive(Clone)]
 pub struct Browser {
     http: reqwest::Client,
     base: String,

@@ -133,16 +133,20 @@ async fn acr_values_steps_up_a_one_factor_session_and_keeps_its_sid() {
     let first = password_step(&mut browser, &authorize_query("demo", "openid", &[]), "alice").await;
     let first_tokens = exchange(&app, "demo", &secret, &first.redirect_param("code").unwrap()).await;
     let first_id = claims(first_tokens["id_token"].as_str().unwrap());
-    let phone = app.enrol_totp("alice").await;
     let two = [("acr_values", ACR_TWO_FACTOR)];
 
     let silent =
         browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[two[0], ("prompt", "none")]))).await;
     assert_eq!(silent.redirect_param("error").as_deref(), Some("login_required"));
     let step_up = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &two))).await;
-    assert!(is_code_page(&step_up), "the code page, not the password: {}", step_up.body);
+    assert!(step_up.body.contains("Set up two-step verification"), "enrolment, not the password: {}", step_up.body);
+    let phone = offered_secret(&step_up);
     let old_cookie = browser.cookies["__Host-wristband_session"].clone();
-    let redirect = browser.submit_code(&step_up, &app.code(&phone)).await;
+    let shown = browser.submit_code(&step_up, &app.code(&phone)).await;
+    assert_eq!(recovery_codes(&shown).len(), 10, "{}", shown.body);
+    let resume =
+        [("csrf_token", shown.hidden("csrf_token").unwrap()), ("request_id", shown.hidden("request_id").unwrap())];
+    let redirect = browser.post("/login/resume", &resume.each_ref().map(|(k, v)| (*k, v.as_str()))).await;
 
     assert_eq!(redirect.status, 303, "{}", redirect.body);
     assert_ne!(browser.cookies["__Host-wristband_session"], old_cookie, "a new cookie after the step-up");
@@ -228,12 +232,12 @@ async fn a_one_factor_administrator_steps_up_and_others_are_refused() {
     let login = admin.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let temporary = admin.submit_login(&login, "admin", admin_password.expose()).await;
     assert_eq!(admin.replace_password(&temporary, "the admin's own passphrase").await.status, 303, "one factor");
-    let phone = app.enrol_totp("admin").await;
     let step_up = admin.get("/admin").await;
-    assert!(is_code_page(&step_up), "{}", step_up.body);
-    let back = admin.submit_code(&step_up, &app.code(&phone)).await;
+    assert!(step_up.body.contains("Set up two-step verification"), "{}", step_up.body);
+    let phone = offered_secret(&step_up);
+    let shown = admin.submit_code(&step_up, &app.code(&phone)).await;
 
-    assert_eq!((back.status, back.location.as_deref()), (303, Some("/admin")));
+    assert_eq!(recovery_codes(&shown).len(), 10, "{}", shown.body);
     assert_eq!(admin.get("/admin").await.status, 200);
 }
 

@@ -143,10 +143,13 @@ pub async fn provision_totp(
     let secret = TotpSecret::generate(&totp_issuer_label(issuer), user.username.as_str())?;
     let url = secret.otpauth_url()?;
     let sealed = master_key.seal(&totp_purpose(user.id), secret.as_bytes())?;
-    if !store.enable_totp(user.id, sealed, None, &[], clock.now()).await? {
+    let Some(ended) = store.enable_totp(user.id, sealed, None, &[], None, clock.now()).await? else {
         return Err(AdminError::Rejected(format!("{username} enrolled TOTP meanwhile; nothing was changed")));
-    }
-    store.record_audit(actor.stamp(AuditEvent::new("mfa_enrolled").user(user.id)), clock.now()).await?;
+    };
+    let event = AuditEvent::new("mfa_enrolled")
+        .user(user.id)
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    store.record_audit(actor.stamp(event), clock.now()).await?;
     Ok(url)
 }
 

@@ -11,15 +11,15 @@ pub use request::{AuthorizeParams, UntrustedRequest, trusted_redirect, validate}
 
 use super::Context;
 use super::error::{ErrorCode, FlowError, OAuthError};
+use super::gate::{self, Admitted, Verdict};
 use super::login::ChangePasswordPage;
 use super::mfa::{self, EnrollPage, MfaPage, RecoveryCodesPage};
 use super::redirect;
 use super::session::SessionUser;
-use crate::clock::UnixTime;
 use crate::model::{
     AuthorizationRequest, Client, CodeGrant, Destination, OFFLINE_ACCESS, PendingAuthorization, RedirectUri,
 };
-use crate::security::random::{opaque_secret, sha256_hex};
+use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
 use crate::store::NewCode;
 
 /// How long a person has to finish the login and consent pages.
@@ -126,153 +126,156 @@ async fn decide(
     request: AuthorizationRequest,
     browser: &Browser,
 ) -> Result<AuthorizeOutcome, FlowError> {
-    let now = ctx.clock.now();
-    let session = browser.session.as_ref().filter(|s| !needs_fresh_login(&request, s, now));
-    let Some(session) = session else {
-        if request.prompt.none {
-            let error =
-                OAuthError::new(ErrorCode::LoginRequired, "The person must log in.", "prompt=none without session");
-            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
+    let session = browser.session.as_ref();
+    let gate_request = gate::Request { client, request: &request, requested_at: None, bound_user: None };
+    let refusal = match gate::judge(gate_request, session, ctx.clock.now()) {
+        Verdict::Admitted(admitted) => {
+            if !needs_consent(ctx, client, &request, admitted.session().user.id).await? {
+                return issue_code(ctx, None, &admitted).await;
+            }
+            if request.prompt.none {
+                OAuthError::new(ErrorCode::ConsentRequired, "The person must consent.", "prompt=none without consent")
+            } else {
+                let scopes = describe_scopes(&request);
+                let request_id = store_pending(ctx, request, browser, Some(admitted.session())).await?;
+                return Ok(AuthorizeOutcome::Consent(ConsentPage {
+                    request_id,
+                    client_name: client.name.clone(),
+                    scopes,
+                }));
+            }
         }
-        let username = request.login_hint.clone();
-        let request_id = store_pending(ctx, request, browser, None).await?;
-        return Ok(AuthorizeOutcome::Login(LoginPage {
-            continuation: Continuation::Authorization { request_id },
-            client_name: client.name.clone(),
-            username,
-            error: None,
-        }));
+        Verdict::Login | Verdict::Refused => {
+            if request.prompt.none {
+                OAuthError::new(ErrorCode::LoginRequired, "The person must log in.", "prompt=none without session")
+            } else {
+                let username = request.login_hint.clone();
+                let request_id = store_pending(ctx, request, browser, None).await?;
+                return Ok(AuthorizeOutcome::Login(LoginPage {
+                    continuation: Continuation::Authorization { request_id },
+                    client_name: client.name.clone(),
+                    username,
+                    error: None,
+                }));
+            }
+        }
+        Verdict::SecondFactor => OAuthError::new(
+            ErrorCode::LoginRequired,
+            "The person must sign in with a second factor.",
+            "prompt=none with a one-factor session",
+        ),
+        Verdict::ChangePassword => OAuthError::new(
+            ErrorCode::InteractionRequired,
+            "The person must replace a temporary password.",
+            "prompt=none with a temporary password",
+        ),
     };
-    if requires_two_factors(client, &request) && !session.session.authentication.is_two_factor() {
-        if request.prompt.none {
-            let error = OAuthError::new(
-                ErrorCode::LoginRequired,
-                "The person must sign in with a second factor.",
-                "prompt=none with a one-factor session",
-            );
-            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
+    match session.filter(|_| !request.prompt.none) {
+        // A second factor or a new password, for this request: the session is bound to it.
+        Some(session) => {
+            let request_id = store_pending(ctx, request, browser, Some(session)).await?;
+            resume_pending(ctx, &request_id, browser, Some(session)).await
         }
-        let request_id = store_pending(ctx, request, browser, Some(session)).await?;
-        let continuation = Continuation::Authorization { request_id };
-        return mfa::start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await;
+        None => redirect_error(ctx, &request.redirect_uri, &refusal, request.state.as_deref()),
     }
-    if session.user.password_change_required {
-        if request.prompt.none {
-            let error = OAuthError::new(
-                ErrorCode::InteractionRequired,
-                "The person must replace a temporary password.",
-                "prompt=none with a temporary password",
-            );
-            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
-        }
-        let request_id = store_pending(ctx, request, browser, Some(session)).await?;
-        let continuation = Continuation::Authorization { request_id };
-        return Ok(AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error: None }));
-    }
-    if needs_consent(ctx, client, &request, session.user.id).await? {
-        if request.prompt.none {
-            let error =
-                OAuthError::new(ErrorCode::ConsentRequired, "The person must consent.", "prompt=none without consent");
-            return redirect_error(ctx, &request.redirect_uri, &error, request.state.as_deref());
-        }
-        let scopes = describe_scopes(&request);
-        let request_id = store_pending(ctx, request, browser, Some(session)).await?;
-        return Ok(AuthorizeOutcome::Consent(ConsentPage { request_id, client_name: client.name.clone(), scopes }));
-    }
-    issue_code(ctx, &request, session).await
 }
 
-/// Whether the client or the request (`acr_values`) demands two factors.
-pub fn requires_two_factors(client: &Client, request: &AuthorizationRequest) -> bool {
-    client.require_mfa || request.two_factor_requested
-}
-
-/// Resumes a pending request after the recovery-codes page of an enrollment: the session
-/// made by that login must be there, with the factors the request demands.
-pub async fn resume(ctx: &Context<'_>, request_id: &str, browser: &Browser) -> Result<AuthorizeOutcome, FlowError> {
-    let Some(pending) = find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
-        return Ok(AuthorizeOutcome::Expired);
-    };
-    let (Some(session), Some(client)) = (&browser.session, ctx.store.find_client(&pending.request.client_id).await?)
-    else {
-        return Ok(AuthorizeOutcome::Expired);
-    };
-    let bound_elsewhere = pending.user_id.is_some_and(|user_id| user_id != session.user.id);
-    let too_weak = requires_two_factors(&client, &pending.request) && !session.session.authentication.is_two_factor();
-    if bound_elsewhere || too_weak {
-        return Ok(AuthorizeOutcome::Expired);
-    }
-    if session.user.password_change_required {
-        let continuation = Continuation::Authorization { request_id: request_id.to_owned() };
-        return Ok(AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error: None }));
-    }
-    resume_after_login(ctx, request_id, pending, session).await
-}
-
-/// After a successful login on the page of a pending request: consent if needed, else a code.
-pub(super) async fn resume_after_login(
+/// Goes on with a pending request once something changed: a login, a second factor, a
+/// new password, the recovery-codes page. `session` is this browser's session (perhaps
+/// started by this very request). The gate decides what comes next; only its
+/// [`gate::Admitted`] leads to consent or a code.
+pub async fn resume_pending(
     ctx: &Context<'_>,
     request_id: &str,
-    pending: PendingAuthorization,
-    session: &SessionUser,
+    browser: &Browser,
+    session: Option<&SessionUser>,
 ) -> Result<AuthorizeOutcome, FlowError> {
-    let Some(client) = ctx.store.find_client(&pending.request.client_id).await? else {
+    let Some((pending, client)) = find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
         return Ok(AuthorizeOutcome::Expired);
     };
-    let request = pending.request;
-    if needs_consent(ctx, &client, &request, session.user.id).await? {
+    let continuation = Continuation::Authorization { request_id: request_id.to_owned() };
+    match judge_pending(ctx, &pending, &client, session) {
+        Verdict::Admitted(admitted) => answer(ctx, request_id, &client, &admitted).await,
+        Verdict::Login => Ok(AuthorizeOutcome::Login(LoginPage {
+            continuation,
+            client_name: client.name,
+            username: pending.request.login_hint,
+            error: None,
+        })),
+        Verdict::SecondFactor => match session {
+            Some(session) => {
+                mfa::start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await
+            }
+            None => Ok(AuthorizeOutcome::Expired),
+        },
+        Verdict::ChangePassword => {
+            Ok(AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error: None }))
+        }
+        Verdict::Refused => Ok(AuthorizeOutcome::Expired),
+    }
+}
+
+/// The gate, for a stored request.
+pub(super) fn judge_pending(
+    ctx: &Context<'_>,
+    pending: &PendingAuthorization,
+    client: &Client,
+    session: Option<&SessionUser>,
+) -> Verdict {
+    let request = gate::Request {
+        client,
+        request: &pending.request,
+        requested_at: Some(pending.created_at),
+        bound_user: pending.user_id,
+    };
+    gate::judge(request, session, ctx.clock.now())
+}
+
+/// An admitted request: consent if the person has not given it, else a code.
+async fn answer(
+    ctx: &Context<'_>,
+    request_id: &str,
+    client: &Client,
+    admitted: &Admitted,
+) -> Result<AuthorizeOutcome, FlowError> {
+    let session = admitted.session();
+    if needs_consent(ctx, client, admitted.request(), session.user.id).await? {
         ctx.store.bind_authorization_request(&sha256_hex(request_id), session.user.id, session.session.sid).await?;
-        let scopes = describe_scopes(&request);
         return Ok(AuthorizeOutcome::Consent(ConsentPage {
             request_id: request_id.to_owned(),
-            client_name: client.name,
-            scopes,
+            client_name: client.name.clone(),
+            scopes: describe_scopes(admitted.request()),
         }));
     }
-    finish(ctx, request_id, &request, session).await
+    issue_code(ctx, Some(request_id), admitted).await
 }
 
-/// Ends a pending request with a code (once: a request resumed twice yields one code).
-pub(super) async fn finish(
-    ctx: &Context<'_>,
-    request_id: &str,
-    request: &AuthorizationRequest,
-    session: &SessionUser,
-) -> Result<AuthorizeOutcome, FlowError> {
-    if !ctx.store.finish_authorization_request(&sha256_hex(request_id)).await? {
-        return Ok(AuthorizeOutcome::Expired);
-    }
-    issue_code(ctx, request, session).await
-}
-
-/// Ends a pending request with an error sent back to the client.
+/// Ends an admitted pending request with an error sent back to the client.
 pub(super) async fn finish_with_error(
     ctx: &Context<'_>,
     request_id: &str,
-    request: &AuthorizationRequest,
+    admitted: &Admitted,
     error: &OAuthError,
 ) -> Result<AuthorizeOutcome, FlowError> {
     if !ctx.store.finish_authorization_request(&sha256_hex(request_id)).await? {
         return Ok(AuthorizeOutcome::Expired);
     }
+    let request = admitted.request();
     redirect_error(ctx, &request.redirect_uri, error, request.state.as_deref())
 }
 
-/// Finds a pending request for this browser; `None` when it expired, finished, or was
-/// started in another browser.
+/// Finds a pending request for this browser and its client; `None` when it expired,
+/// finished, was started in another browser, or its client is gone.
 pub(super) async fn find_pending(
     ctx: &Context<'_>,
     request_id: &str,
     csrf_cookie: &str,
-) -> Result<Option<PendingAuthorization>, FlowError> {
+) -> Result<Option<(PendingAuthorization, Client)>, FlowError> {
     let pending = ctx.store.find_authorization_request(&sha256_hex(request_id), ctx.clock.now()).await?;
-    Ok(pending.filter(|p| crate::security::random::constant_time_eq(&p.browser_hash, &sha256_hex(csrf_cookie))))
-}
-
-/// `prompt=login` and an exceeded `max_age` demand a login now, whatever the session.
-fn needs_fresh_login(request: &AuthorizationRequest, session: &SessionUser, now: UnixTime) -> bool {
-    let auth_time = session.session.authentication.auth_time;
-    request.prompt.login || request.max_age.is_some_and(|max_age| now - auth_time > max_age)
+    let Some(pending) = pending.filter(|p| constant_time_eq(&p.browser_hash, &sha256_hex(csrf_cookie))) else {
+        return Ok(None);
+    };
+    Ok(ctx.store.find_client(&pending.request.client_id).await?.map(|client| (pending, client)))
 }
 
 /// First-party clients never ask, except for `offline_access`, which is granted only
@@ -322,17 +325,26 @@ async fn store_pending(
         browser_hash: sha256_hex(&browser.csrf_cookie),
         user_id: session.map(|s| s.user.id),
         sid: session.map(|s| s.session.sid),
+        created_at: now,
         expires_at: now + PENDING_SECONDS,
     };
-    ctx.store.insert_authorization_request(sha256_hex(&request_id), &pending, now).await?;
+    ctx.store.insert_authorization_request(sha256_hex(&request_id), &pending).await?;
     Ok(request_id)
 }
 
-async fn issue_code(
+/// The one place a code is made, for a request the gate admitted. A pending request is
+/// finished first, so one request yields one code however often it is resumed.
+pub(super) async fn issue_code(
     ctx: &Context<'_>,
-    request: &AuthorizationRequest,
-    session: &SessionUser,
+    request_id: Option<&str>,
+    admitted: &Admitted,
 ) -> Result<AuthorizeOutcome, FlowError> {
+    if let Some(request_id) = request_id
+        && !ctx.store.finish_authorization_request(&sha256_hex(request_id)).await?
+    {
+        return Ok(AuthorizeOutcome::Expired);
+    }
+    let (request, session) = (admitted.request(), admitted.session());
     let code = opaque_secret("")?;
     let now = ctx.clock.now();
     let grant = CodeGrant {

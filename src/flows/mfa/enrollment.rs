@@ -72,12 +72,14 @@ fn open_offer(ctx: &Context<'_>, user: &User, token: &str) -> Option<TotpSecret>
     TotpSecret::from_bytes(secret.to_vec(), &totp_issuer_label(&ctx.config.issuer), user.username.as_str()).ok()
 }
 
-/// Activates the offered factor when `typed` is its current code.
+/// Activates the offered factor when `typed` is its current code, ending every session of
+/// the user but `keep` (the session doing the enrollment, if it goes on).
 pub async fn confirm(
     ctx: &Context<'_>,
     user: &User,
     token: &str,
     typed: &str,
+    keep: Option<Uuid>,
     meta: &RequestMeta,
 ) -> Result<Enrollment, FlowError> {
     let Some(secret) = open_offer(ctx, user, token).filter(|_| !user.has_totp()) else {
@@ -89,10 +91,14 @@ pub async fn confirm(
     };
     let sealed = ctx.master_key.seal(&totp_purpose(user.id), secret.as_bytes())?;
     let (recovery_codes, hashes) = new_recovery_codes()?;
-    if !ctx.store.enable_totp(user.id, sealed, Some(step), &hashes, now).await? {
+    let Some(ended) = ctx.store.enable_totp(user.id, sealed, Some(step), &hashes, keep, now).await? else {
         return Ok(Enrollment::Expired);
-    }
-    ctx.store.record_audit(AuditEvent::new("mfa_enrolled").user(user.id).ip(meta.ip.clone()), now).await?;
+    };
+    let event = AuditEvent::new("mfa_enrolled")
+        .user(user.id)
+        .ip(meta.ip.clone())
+        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
+    ctx.store.record_audit(event, now).await?;
     Ok(Enrollment::Enabled { recovery_codes })
 }
 

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::flows::Context;
+use crate::flows::attempts;
 use crate::flows::error::FlowError;
 use crate::flows::session::RequestMeta;
 use crate::metrics::MfaOutcome;
@@ -13,7 +14,7 @@ use crate::security::master_key::MasterKey;
 use crate::security::rate_limit::Throttled;
 use crate::security::recovery::recovery_code_hash;
 use crate::security::totp::{TotpSecret, as_totp_code};
-use crate::store::{AuditEvent, Lockout};
+use crate::store::{AuditEvent, Lockout, mfa_throttle_key};
 
 /// What a typed code did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,25 +82,26 @@ pub async fn check_code(
 }
 
 async fn judge_code(ctx: &Context<'_>, user: &User, typed: &str, meta: &RequestMeta) -> Result<CodeCheck, FlowError> {
-    let now = ctx.clock.now();
-    if let Some(until) = user.mfa_locked_until.filter(|until| *until > now) {
-        return Ok(CodeCheck::Locked { until });
-    }
-    let accepted = match (as_totp_code(typed), recovery_code_hash(typed)) {
-        (Some(code), _) => match open_totp(ctx.master_key, &ctx.config.issuer, user)? {
-            Some(secret) => match secret.matching_step(&code, now) {
-                Some(step) => ctx.store.accept_totp_step(user.id, step).await?.then_some(SecondFactor::Totp),
-                None => None,
-            },
-            None => None,
-        },
-        (None, Some(hash)) => {
-            ctx.store.use_recovery_code(user.id, &hash, now).await?.then_some(SecondFactor::RecoveryCode)
+    let key = mfa_throttle_key(user.id);
+    let policy = attempts::mfa_policy(ctx.config);
+    // Counted before the code is looked at: a burst of codes cannot outrun the lock.
+    match attempts::reserve(ctx, &key, policy).await {
+        Ok(()) => {}
+        Err(FlowError::Throttled(throttled)) => {
+            return Ok(CodeCheck::Locked { until: ctx.clock.now() + throttled.retry_after_seconds });
         }
-        (None, None) => None,
+        Err(other) => return Err(other),
+    }
+    let now = ctx.clock.now();
+    let accepted = match accept_code(ctx, user, typed, now).await {
+        Ok(accepted) => accepted,
+        Err(err) => {
+            attempts::release(ctx, &key).await?;
+            return Err(err);
+        }
     };
     if let Some(factor) = accepted {
-        ctx.store.clear_mfa_failures(user.id).await?;
+        attempts::succeeded(ctx, &key).await?;
         if factor == SecondFactor::RecoveryCode {
             let left = ctx.store.unused_recovery_codes(user.id).await?;
             let event = AuditEvent::new("recovery_code_used")
@@ -110,21 +112,41 @@ async fn judge_code(ctx: &Context<'_>, user: &User, typed: &str, meta: &RequestM
         }
         return Ok(CodeCheck::Accepted(factor));
     }
-    let failure = ctx
-        .store
-        .record_mfa_failure(user.id, ctx.config.mfa.lockout_attempts, ctx.config.mfa.lockout_seconds, now)
-        .await?;
+    let wrong = attempts::failed(ctx, &key, policy).await?;
     ctx.store.record_audit(AuditEvent::new("mfa_failed").user(user.id).ip(meta.ip.clone()), now).await?;
-    Ok(match failure {
+    Ok(match wrong {
         Lockout::Counted { remaining } => CodeCheck::Wrong { remaining },
         Lockout::Locked { until } => {
             let event = AuditEvent::new("mfa_locked")
                 .user(user.id)
                 .ip(meta.ip.clone())
-                .details(serde_json::json!({ "until": until, "seconds": ctx.config.mfa.lockout_seconds }));
+                .details(serde_json::json!({ "until": until, "seconds": policy.lock_seconds }));
             ctx.store.record_audit(event, now).await?;
             CodeCheck::Locked { until }
         }
+    })
+}
+
+/// Spends `typed` if it is a current TOTP code (each time step once) or an unused
+/// recovery code; the statements refuse while the factor is locked.
+async fn accept_code(
+    ctx: &Context<'_>,
+    user: &User,
+    typed: &str,
+    now: UnixTime,
+) -> Result<Option<SecondFactor>, FlowError> {
+    Ok(match (as_totp_code(typed), recovery_code_hash(typed)) {
+        (Some(code), _) => match open_totp(ctx.master_key, &ctx.config.issuer, user)? {
+            Some(secret) => match secret.matching_step(&code, now) {
+                Some(step) => ctx.store.accept_totp_step(user.id, step, now).await?.then_some(SecondFactor::Totp),
+                None => None,
+            },
+            None => None,
+        },
+        (None, Some(hash)) => {
+            ctx.store.use_recovery_code(user.id, &hash, now).await?.then_some(SecondFactor::RecoveryCode)
+        }
+        (None, None) => None,
     })
 }
 

@@ -19,7 +19,7 @@ use crate::metrics::LoginOutcome;
 use crate::model::{Authentication, MfaChallenge, RevocationReason, User};
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
 use crate::security::rate_limit::Throttled;
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, mfa_throttle_key};
 
 /// How long a half-done login waits for its second factor.
 pub const CHALLENGE_SECONDS: i64 = 300;
@@ -73,7 +73,8 @@ pub async fn start_challenge(
     ctx.store.insert_mfa_challenge(sha256_hex(&id), &challenge, now).await?;
     let request_id = continuation.request_id().map(str::to_owned);
     if user.has_totp() {
-        let locked = user.mfa_locked_until.filter(|until| *until > now).map(|until| CodeCheck::Locked { until });
+        let locked = ctx.store.locked_until(&mfa_throttle_key(user.id), now).await?;
+        let locked = locked.map(|until| CodeCheck::Locked { until });
         let error = locked.and_then(|check| explain(check, now));
         return Ok(AuthorizeOutcome::SecondFactor(MfaPage { challenge: id, request_id, error }));
     }
@@ -133,7 +134,7 @@ pub async fn answer_challenge(
         }
     } else {
         let token = answer.enrollment.unwrap_or_default();
-        match enrollment::confirm(ctx, &user, &token, &answer.code, meta).await? {
+        match enrollment::confirm(ctx, &user, &token, &answer.code, challenge.sid, meta).await? {
             Enrollment::Enabled { recovery_codes } => (SecondFactor::Totp, Some(recovery_codes)),
             Enrollment::WrongCode(offer) => {
                 let page =
@@ -174,25 +175,22 @@ pub async fn answer_challenge(
     Ok(LoginStep { outcome, session: Some(Box::new(started)) })
 }
 
-/// Goes on to where a completed login leads: the pending authorization request (consent
-/// or a code), or a wristband page; a temporary password is replaced first.
+/// Goes on to where a completed login leads: the pending authorization request (through
+/// the gate), or a wristband page; a temporary password is replaced first.
 pub(super) async fn continue_login(
     ctx: &Context<'_>,
     continuation: &Continuation,
     browser: &Browser,
     session: &SessionUser,
 ) -> Result<AuthorizeOutcome, FlowError> {
-    if session.user.password_change_required {
-        let page = ChangePasswordPage { continuation: continuation.clone(), error: None };
-        return Ok(AuthorizeOutcome::ChangePassword(page));
-    }
     match continuation {
-        Continuation::Page(destination) => Ok(AuthorizeOutcome::Destination(*destination)),
         Continuation::Authorization { request_id } => {
-            let Some(pending) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
-                return Ok(AuthorizeOutcome::Expired);
-            };
-            authorize::resume_after_login(ctx, request_id, pending, session).await
+            authorize::resume_pending(ctx, request_id, browser, Some(session)).await
         }
+        Continuation::Page(_) if session.user.password_change_required => {
+            let page = ChangePasswordPage { continuation: continuation.clone(), error: None };
+            Ok(AuthorizeOutcome::ChangePassword(page))
+        }
+        Continuation::Page(destination) => Ok(AuthorizeOutcome::Destination(*destination)),
     }
 }

@@ -259,7 +259,7 @@ pub async fn mfa_enable_post(
     let token = field(&form, "enrollment").unwrap_or_default();
     let code = field(&form, "code").unwrap_or_default();
     let ctx = state.context();
-    match enrollment::confirm(&ctx, &session.user, token, code, &request_meta(&request))
+    match enrollment::confirm(&ctx, &session.user, token, code, Some(session.session.sid), &request_meta(&request))
         .await
         .map_err(HttpError::page)?
     {

@@ -91,6 +91,9 @@ pub async fn resume_post(
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
     let request_id = field(&form, "request_id").unwrap_or_default();
-    let outcome = authorize::resume(&state.context(), request_id, &browser.browser).await.map_err(HttpError::page)?;
+    let outcome =
+        authorize::resume_pending(&state.context(), request_id, &browser.browser, browser.browser.session.as_ref())
+            .await
+            .map_err(HttpError::page)?;
     render_outcome(outcome, &browser, true, None)
 }

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. They never leave `store/`: repositories convert rows
 //! into `model` types.
 
+pub mod attempt_throttle;
 pub mod audit_event;
 pub mod authorization_code;
 pub mod authorization_request;
@@ -8,7 +9,6 @@ pub mod backchannel_logout_job;
 pub mod browser_session;
 pub mod client;
 pub mod consent;
-pub mod login_throttle;
 pub mod mfa_challenge;
 pub mod refresh_family;
 pub mod refresh_token;

@@ -16,8 +16,6 @@ pub struct Model {
     pub disabled: bool,
     pub totp_secret: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
-    pub mfa_failures: i32,
-    pub mfa_locked_until: Option<i64>,
     pub password_change_required: bool,
     pub password_changed_at: i64,
     pub created_at: i64,

@@ -1,11 +1,14 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "login_throttles")]
+#[sea_orm(table_name = "attempt_throttles")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub username_hash: String,
+    pub throttle_key: String,
+    /// Attempts checked and found wrong within the window.
     pub failures: i32,
+    /// Attempts reserved and still being checked.
+    pub in_flight: i32,
     pub locked_until: Option<i64>,
     pub expires_at: i64,
 }
