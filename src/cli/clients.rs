@@ -132,6 +132,12 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 backchannel_logout_uri: add.backchannel_logout_uri,
             };
             let created = admin::add_client(&store, &clock, input, Actor::Cli).await?;
+            for uri in created.client.redirect_uris.iter().filter(|uri| uri.is_localhost()) {
+                eprintln!(
+                    "warning: {uri} is matched exactly, port included. RFC 8252 §8.3 recommends \
+                     http://127.0.0.1:PORT/ for native apps: that loopback IP literal matches any port."
+                );
+            }
             let secret = created.secret.as_ref().map(|s| s.expose());
             if add.json {
                 let mut view = serde_json::to_value(ClientView::from(&created.client))?;

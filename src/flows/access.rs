@@ -1,8 +1,8 @@
 //! Whether an access token presented to wristband (userinfo, introspection) is active:
 //! it verifies (RS256, published kid, `typ: at+jwt`, issuer, time with leeway), its `jti`
 //! was not revoked, no refresh-token family of its session and client was revoked (reuse,
-//! revocation), its browser session is live (or, with `offline_access`, its family is),
-//! and its user may still sign in.
+//! revocation) after it was issued, its client still exists, its browser session is live
+//! (or, with `offline_access`, its family is), and its user may still sign in.
 
 use uuid::Uuid;
 
@@ -46,12 +46,12 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
     else {
         return Ok(None);
     };
-    let Some(grant) = ctx.store.grant_status(&claims.jti, user_id, sid, &client_id, now).await? else {
+    let Some(grant) = ctx.store.grant_status(&claims.jti, claims.iat, user_id, sid, &client_id, now).await? else {
         return Ok(None);
     };
     let offline = claims.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|s| s == OFFLINE_ACCESS));
     let live = grant.session_live || (offline && grant.offline_family_live);
-    if grant.jti_revoked || grant.grant_condemned || !live || grant.user.disabled {
+    if grant.jti_revoked || grant.grant_condemned || !grant.client_exists || !live || grant.user.disabled {
         return Ok(None);
     }
     Ok(Some(ActiveToken { claims, user: Some(grant.user) }))

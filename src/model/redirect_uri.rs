@@ -40,6 +40,33 @@ impl RedirectUri {
     }
 }
 
+impl RedirectUri {
+    /// Whether `requested` is this URI with another port, which RFC 8252 §7.3 allows for a
+    /// native app's loopback redirect: `http` on a loopback IP literal (127.0.0.0/8 or
+    /// `[::1]`), the port chosen by the app at run time. Everything else but the port
+    /// must be the same, letter for letter. `localhost` does not qualify (§8.3: it may
+    /// resolve elsewhere), nor does any other host.
+    pub fn matches_with_any_port(&self, requested: &str) -> bool {
+        let (Ok(registered), Ok(asked)) = (Url::parse(self.as_str()), Url::parse(requested)) else { return false };
+        let loopback_ip = match registered.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        };
+        if registered.scheme() != "http" || !loopback_ip {
+            return false;
+        }
+        let mut expected = registered;
+        expected.set_port(asked.port()).is_ok() && expected.as_str() == requested
+    }
+
+    /// A loopback redirect URI on `localhost`: it matches exactly, like any other, but
+    /// RFC 8252 §8.3 recommends the IP literal for native apps.
+    pub fn is_localhost(&self) -> bool {
+        Url::parse(self.as_str()).is_ok_and(|url| url.scheme() == "http" && url.host_str() == Some("localhost"))
+    }
+}
+
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
@@ -65,6 +92,32 @@ mod tests {
         ] {
             assert!(RedirectUri::parse(good).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn loopback_ip_literals_match_with_any_port_and_nothing_else_does() {
+        let v4 = RedirectUri::parse("http://127.0.0.1:9000/cb").unwrap();
+        let v6 = RedirectUri::parse("http://[::1]/cb").unwrap();
+        assert!(v4.matches_with_any_port("http://127.0.0.1:51234/cb"));
+        assert!(v4.matches_with_any_port("http://127.0.0.1/cb"));
+        assert!(v6.matches_with_any_port("http://[::1]:8080/cb"));
+        for other in [
+            "http://127.0.0.1:51234/cb/",
+            "http://127.0.0.1:51234/cb?x=1",
+            "http://127.0.0.2:51234/cb",
+            "http://localhost:51234/cb",
+            "https://127.0.0.1:51234/cb",
+            "http://user@127.0.0.1:51234/cb",
+            "http://127.0.0.1:51234/cb#f",
+            "http://127.0.0.1:51234/x/../cb",
+        ] {
+            assert!(!v4.matches_with_any_port(other), "{other}");
+        }
+        let localhost = RedirectUri::parse("http://localhost:9000/cb").unwrap();
+        assert!(!localhost.matches_with_any_port("http://localhost:9001/cb"), "localhost stays exact");
+        assert!(localhost.is_localhost() && !v4.is_localhost());
+        let https = RedirectUri::parse("https://app.example.com:8443/cb").unwrap();
+        assert!(!https.matches_with_any_port("https://app.example.com:9443/cb"));
     }
 
     #[test]

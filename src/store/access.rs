@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, IntoTableRef, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
-use super::entities::{browser_session, refresh_family, revoked_access_token, user};
+use super::entities::{browser_session, client, refresh_family, revoked_access_token, user};
 use super::refresh::holds_offline_access;
 use super::sessions::live_session;
 use super::{Store, StoreError};
@@ -22,10 +22,13 @@ pub struct GrantStatus {
     pub user: User,
     /// The token's `jti` was revoked (RFC 7009).
     pub jti_revoked: bool,
-    /// A family of the session and client was revoked for a reason that condemns the
-    /// grant (reuse, revocation by the client, the user or an administrator): its access
-    /// tokens stop being active too (RFC 7009 §2.1, RFC 9700 §4.14.2).
+    /// A family of the session and client was revoked, at or after the token was issued,
+    /// for a reason that condemns the grant (reuse, revocation by the client, the user or
+    /// an administrator): the access tokens issued up to then stop being active too
+    /// (RFC 7009 §2.1, RFC 9700 §4.14.2). Tokens of a later sign-in are not touched.
     pub grant_condemned: bool,
+    /// The client still exists: the tokens of a removed client are not active.
+    pub client_exists: bool,
     pub session_live: bool,
     /// A live `offline_access` family of the session and client exists: its access tokens
     /// stay active after the browser session ends.
@@ -33,11 +36,13 @@ pub struct GrantStatus {
 }
 
 impl Store {
-    /// The grant behind the access token `jti` of `user_id`, browser session `sid` and
-    /// `client_id`, as of `now`; `None` when the user no longer exists.
+    /// The grant behind the access token `jti` (issued at `issued_at`) of `user_id`,
+    /// browser session `sid` and `client_id`, as of `now`; `None` when the user no longer
+    /// exists.
     pub async fn grant_status(
         &self,
         jti: &str,
+        issued_at: UnixTime,
         user_id: Uuid,
         sid: Uuid,
         client_id: &ClientId,
@@ -60,8 +65,17 @@ impl Store {
                 "jti_revoked",
             )
             .expr_as(
-                exists(refresh_family::Entity, of_grant.add(refresh_family::Column::RevokedReason.is_in(condemning))),
+                exists(
+                    refresh_family::Entity,
+                    of_grant
+                        .add(refresh_family::Column::RevokedReason.is_in(condemning))
+                        .add(refresh_family::Column::RevokedAt.gte(issued_at)),
+                ),
                 "grant_condemned",
+            )
+            .expr_as(
+                exists(client::Entity, Condition::all().add(client::Column::Id.eq(client_id.as_str()))),
+                "client_exists",
             )
             .expr_as(exists(browser_session::Entity, live_session(sid, now)), "session_live")
             .expr_as(exists(refresh_family::Entity, offline_family), "offline_family_live");
@@ -72,6 +86,7 @@ impl Store {
             user: User::try_from(user::Model::from_query_result(&row, "")?)?,
             jti_revoked: row.try_get("", "jti_revoked")?,
             grant_condemned: row.try_get("", "grant_condemned")?,
+            client_exists: row.try_get("", "client_exists")?,
             session_live: row.try_get("", "session_live")?,
             offline_family_live: row.try_get("", "offline_family_live")?,
         }))

@@ -324,3 +324,21 @@ async fn the_cli_works_while_a_server_writes_to_the_same_database() {
         assert!(run.success, "{}", run.stderr);
     }
 }
+
+#[tokio::test]
+async fn a_localhost_redirect_uri_is_accepted_with_a_warning_to_use_the_loopback_ip() {
+    let env = TestEnv::new().await;
+
+    let localhost =
+        cli(&env, &["client", "add", "cli-app", "--public", "--redirect-uri", "http://localhost:8080/cb"], None).await;
+    let literal =
+        cli(&env, &["client", "add", "ip-app", "--public", "--redirect-uri", "http://127.0.0.1:8080/cb"], None).await;
+
+    assert!(localhost.success && literal.success);
+    assert!(
+        localhost.stderr.contains("RFC 8252 §8.3") && localhost.stderr.contains("127.0.0.1"),
+        "{}",
+        localhost.stderr
+    );
+    assert!(!literal.stderr.contains("warning"), "{}", literal.stderr);
+}

@@ -76,12 +76,16 @@ pub fn trusted_redirect(params: &AuthorizeParams, client: Option<&Client>) -> Re
         .get("redirect_uri")
         .map_err(|_| UntrustedRequest::RepeatedParameter)?
         .ok_or(UntrustedRequest::MissingRedirectUri)?;
-    client
-        .redirect_uris
-        .iter()
-        .find(|registered| registered.as_str() == redirect_uri)
-        .cloned()
-        .ok_or(UntrustedRequest::UnregisteredRedirectUri)
+    if let Some(registered) = client.redirect_uris.iter().find(|registered| registered.as_str() == redirect_uri) {
+        return Ok(registered.clone());
+    }
+    // RFC 8252 §7.3: a native (public) client's loopback IP redirect, on any port. The
+    // code is then bound to the URI as requested, which the token request must repeat.
+    let loopback = client.is_public() && client.redirect_uris.iter().any(|r| r.matches_with_any_port(redirect_uri));
+    match loopback.then(|| RedirectUri::parse(redirect_uri)) {
+        Some(Ok(requested)) => Ok(requested),
+        _ => Err(UntrustedRequest::UnregisteredRedirectUri),
+    }
 }
 
 /// The `client_id` parameter, to look the client up with (`None` when absent or malformed).
