@@ -85,7 +85,7 @@ impl Application {
             Arc::clone(&config),
             Arc::clone(&metrics),
         );
-        spawn_cleanup(store.clone(), Arc::clone(&clock));
+        spawn_cleanup(store.clone(), Arc::clone(&clock), Arc::clone(&config));
         spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone());
         let state = web::Data::new(AppState {
             config,
@@ -182,14 +182,14 @@ fn spawn_backchannel_delivery(store: Store, keystore: Arc<Keystore>, clock: Arc<
     });
 }
 
-fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>) {
+fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>, config: Arc<Config>) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(CLEANUP_INTERVAL);
         // The first tick is immediate; start-up has enough to do.
         ticker.tick().await;
         loop {
             ticker.tick().await;
-            match clean_up(&store, clock.as_ref()).await {
+            match clean_up(&store, clock.as_ref(), &config).await {
                 Ok(report) => tracing::debug!(?report, "expired rows deleted"),
                 Err(err) => tracing::warn!(error = %err, "clean-up failed; it runs again later"),
             }

@@ -13,6 +13,7 @@ mod m20261123_000004_mfa;
 mod m20261123_000005_password_change_required;
 mod m20261123_000006_login_throttles;
 mod m20261204_000007_attempt_throttles;
+mod m20261204_000008_session_participants;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_password_change_required::Migration),
             Box::new(m20261123_000006_login_throttles::Migration),
             Box::new(m20261204_000007_attempt_throttles::Migration),
+            Box::new(m20261204_000008_session_participants::Migration),
         ]
     }
 }

@@ -81,6 +81,15 @@ pub struct TokenSettings {
 pub struct SessionSettings {
     /// How long a browser session lasts from login (single sign-on window).
     pub lifetime_seconds: i64,
+    /// A session unused for this long ends (0: never for being unused).
+    pub idle_seconds: i64,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// Audit events older than this are deleted by the clean-up (0: kept for ever).
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +141,8 @@ pub struct LoginSettings {
 #[derive(Debug, Clone)]
 pub struct RateLimitSettings {
     pub login_failures_per_ip: Option<RateLimit>,
+    /// New pending authorization requests (rows kept until the login ends) per address.
+    pub authorize_per_ip: Option<RateLimit>,
     pub token_per_client: Option<RateLimit>,
     pub token_per_ip: Option<RateLimit>,
     pub introspect_per_client: Option<RateLimit>,
@@ -141,6 +152,7 @@ impl Default for RateLimitSettings {
     fn default() -> Self {
         Self {
             login_failures_per_ip: Some(RateLimit { burst: 30, period_seconds: 900 }),
+            authorize_per_ip: Some(RateLimit { burst: 300, period_seconds: 300 }),
             token_per_client: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
             token_per_ip: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
             introspect_per_client: Some(RateLimit { burst: 6_000, period_seconds: 60 }),
@@ -160,6 +172,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
+    pub audit: AuditSettings,
     pub refresh: RefreshSettings,
     pub keys: KeySettings,
     pub password: PasswordSettings,
@@ -211,7 +224,8 @@ impl Config {
             bootstrap_admin_password: None,
             log_format: LogFormat::Text,
             tokens: TokenSettings { access_token_seconds: 900, id_token_seconds: 3600, authorization_code_seconds: 60 },
-            sessions: SessionSettings { lifetime_seconds: 43_200 },
+            sessions: SessionSettings { lifetime_seconds: 43_200, idle_seconds: 28_800 },
+            audit: AuditSettings { retention_days: 90 },
             refresh: RefreshSettings { idle_seconds: 604_800, absolute_seconds: 2_592_000, reuse_grace_seconds: 0 },
             keys: KeySettings {
                 rsa_bits: 2048,

@@ -30,6 +30,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     sessions: RawSessions,
     #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
     refresh: RawRefresh,
     #[serde(default)]
     keys: RawKeys,
@@ -55,6 +57,13 @@ struct RawTokens {
 #[serde(deny_unknown_fields)]
 struct RawSessions {
     lifetime_seconds: Option<i64>,
+    idle_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +102,7 @@ struct RawLockout {
 #[serde(deny_unknown_fields)]
 struct RawRateLimits {
     login_failures_per_ip: Option<String>,
+    authorize_per_ip: Option<String>,
     token_per_client: Option<String>,
     token_per_ip: Option<String>,
     introspect_per_client: Option<String>,
@@ -116,6 +126,8 @@ impl RawConfig {
         env.parse("tokens.id_token_seconds", &mut self.tokens.id_token_seconds)?;
         env.parse("tokens.authorization_code_seconds", &mut self.tokens.authorization_code_seconds)?;
         env.parse("sessions.lifetime_seconds", &mut self.sessions.lifetime_seconds)?;
+        env.parse("sessions.idle_seconds", &mut self.sessions.idle_seconds)?;
+        env.parse("audit.retention_days", &mut self.audit.retention_days)?;
         env.parse("refresh.idle_seconds", &mut self.refresh.idle_seconds)?;
         env.parse("refresh.absolute_seconds", &mut self.refresh.absolute_seconds)?;
         env.parse("refresh.reuse_grace_seconds", &mut self.refresh.reuse_grace_seconds)?;
@@ -130,6 +142,7 @@ impl RawConfig {
         env.parse("login.lockout_attempts", &mut self.login.lockout_attempts)?;
         env.parse("login.lockout_seconds", &mut self.login.lockout_seconds)?;
         env.string("rate_limits.login_failures_per_ip", &mut self.rate_limits.login_failures_per_ip);
+        env.string("rate_limits.authorize_per_ip", &mut self.rate_limits.authorize_per_ip);
         env.string("rate_limits.token_per_client", &mut self.rate_limits.token_per_client);
         env.string("rate_limits.token_per_ip", &mut self.rate_limits.token_per_ip);
         env.string("rate_limits.introspect_per_client", &mut self.rate_limits.introspect_per_client);
@@ -191,6 +204,19 @@ impl RawConfig {
                     300,
                     2_592_000,
                 )?,
+                idle_seconds: match in_range("sessions.idle_seconds", self.sessions.idle_seconds, 28_800, 0, 2_592_000)?
+                {
+                    short @ 1..60 => {
+                        return Err(ConfigError::invalid(
+                            "sessions.idle_seconds",
+                            format!("{short} is too short: use 0 (off) or at least 60"),
+                        ));
+                    }
+                    idle => idle,
+                },
+            },
+            audit: AuditSettings {
+                retention_days: in_range("audit.retention_days", self.audit.retention_days, 90, 0, 36_500)?,
             },
             refresh: validate_refresh(self.refresh)?,
             keys: validate_keys(self.keys)?,
@@ -315,6 +341,7 @@ fn validate_rate_limits(raw: RawRateLimits) -> Result<RateLimitSettings, ConfigE
             raw.login_failures_per_ip,
             defaults.login_failures_per_ip,
         )?,
+        authorize_per_ip: rate_limit("rate_limits.authorize_per_ip", raw.authorize_per_ip, defaults.authorize_per_ip)?,
         token_per_client: rate_limit("rate_limits.token_per_client", raw.token_per_client, defaults.token_per_client)?,
         token_per_ip: rate_limit("rate_limits.token_per_ip", raw.token_per_ip, defaults.token_per_ip)?,
         introspect_per_client: rate_limit(

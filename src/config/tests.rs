@@ -173,3 +173,15 @@ fn metrics_are_served_only_where_configured() {
     let message = error_text(None, &[("WRISTBAND_METRICS_BIND", "9464")]);
     assert!(message.contains("metrics_bind"), "{message}");
 }
+
+#[test]
+fn idle_sessions_and_audit_retention_are_set_or_turned_off() {
+    let defaults = load(None, &[]).unwrap();
+    assert_eq!((defaults.sessions.idle_seconds, defaults.audit.retention_days), (28_800, 90));
+    let off = load(None, &[("WRISTBAND_SESSIONS_IDLE_SECONDS", "0"), ("WRISTBAND_AUDIT_RETENTION_DAYS", "0")]).unwrap();
+    assert_eq!((off.sessions.idle_seconds, off.audit.retention_days), (0, 0));
+    let message = error_text(None, &[("WRISTBAND_SESSIONS_IDLE_SECONDS", "30")]);
+    assert!(message.contains("sessions.idle_seconds") && message.contains("at least 60"), "{message}");
+    let message = error_text(Some("[audit]\nretention_days = -1\n"), &[]);
+    assert!(message.contains("audit.retention_days"), "{message}");
+}

@@ -154,7 +154,13 @@ mod tests {
             password_change_required: false,
             created_at: 0,
         };
-        let session = BrowserSession { sid: Uuid::new_v4(), user_id: user.id, authentication, expires_at: i64::MAX };
+        let session = BrowserSession {
+            sid: Uuid::new_v4(),
+            user_id: user.id,
+            authentication,
+            expires_at: i64::MAX,
+            last_seen_at: 0,
+        };
         SessionUser { session, user }
     }
 

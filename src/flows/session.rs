@@ -38,13 +38,39 @@ pub struct StartedSession {
     pub session: SessionUser,
 }
 
-/// The session behind a cookie, if it is live and its user may still sign in.
-pub async fn current_session(ctx: &Context<'_>, cookie_value: Option<&str>) -> Result<Option<SessionUser>, FlowError> {
-    let Some(cookie_value) = cookie_value.filter(|v| v.len() <= 128) else { return Ok(None) };
+/// What a browser's session cookie stands for.
+#[derive(Debug, Clone)]
+pub enum CookieSession {
+    /// No cookie, or one for a session that ended, expired, or whose user may not sign in.
+    None,
+    Live(Box<SessionUser>),
+    /// The session was live but unused for longer than `sessions.idle_seconds`: it has
+    /// just been ended, and the login page says why.
+    EndedIdle,
+}
+
+/// The session behind a cookie. A session unused for longer than `sessions.idle_seconds`
+/// ends now, like a logout (its families and back-channel notices included); a used one
+/// records its use, at most once a minute.
+pub async fn current_session(ctx: &Context<'_>, cookie_value: Option<&str>) -> Result<CookieSession, FlowError> {
+    let Some(cookie_value) = cookie_value.filter(|v| v.len() <= 128) else { return Ok(CookieSession::None) };
     let now = ctx.clock.now();
-    let Some(session) = ctx.store.find_live_session(&sha256_hex(cookie_value), now).await? else { return Ok(None) };
+    let Some(session) = ctx.store.find_live_session(&sha256_hex(cookie_value), now).await? else {
+        return Ok(CookieSession::None);
+    };
+    let idle = ctx.config.sessions.idle_seconds;
+    if idle > 0 && now - session.last_seen_at > idle {
+        end_session(ctx, session.sid, session.user_id, RevocationReason::SessionIdle).await?;
+        return Ok(CookieSession::EndedIdle);
+    }
+    if now - session.last_seen_at >= 60 {
+        ctx.store.touch_session(session.sid, now).await?;
+    }
     let user = ctx.store.find_user(session.user_id).await?;
-    Ok(user.filter(|u| !u.disabled).map(|user| SessionUser { session, user }))
+    Ok(match user.filter(|u| !u.disabled) {
+        Some(user) => CookieSession::Live(Box::new(SessionUser { session, user })),
+        None => CookieSession::None,
+    })
 }
 
 /// Starts a session for a person who just proved who they are. Always a new id, so a

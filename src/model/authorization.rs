@@ -63,6 +63,8 @@ pub struct BrowserSession {
     pub user_id: Uuid,
     pub authentication: Authentication,
     pub expires_at: UnixTime,
+    /// When the cookie was last used, recorded at most once a minute.
+    pub last_seen_at: UnixTime,
 }
 
 /// What an authorization code stands for (RFC 6749 §4.1.2).
@@ -104,10 +106,12 @@ pub enum RevocationReason {
     RevokedByUser,
     /// A second factor was turned on: sessions opened with the password alone end.
     SecondFactorEnabled,
+    /// The session was not used for `sessions.idle_seconds`.
+    SessionIdle,
 }
 
 impl RevocationReason {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::RefreshTokenReused,
         Self::AuthorizationCodeReused,
         Self::RevokedByClient,
@@ -119,6 +123,7 @@ impl RevocationReason {
         Self::RevokedByAdmin,
         Self::RevokedByUser,
         Self::SecondFactorEnabled,
+        Self::SessionIdle,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -134,6 +139,7 @@ impl RevocationReason {
             Self::RevokedByAdmin => "revoked_by_admin",
             Self::RevokedByUser => "revoked_by_user",
             Self::SecondFactorEnabled => "second_factor_enabled",
+            Self::SessionIdle => "session_idle",
         }
     }
 

@@ -27,6 +27,9 @@ pub enum MasterKeyError {
     Create { path: String, source: std::io::Error },
     #[error("master key file {path} holds {len} bytes; it must hold exactly {MASTER_KEY_LEN} raw bytes")]
     WrongLength { path: String, len: usize },
+    /// Anyone who can read the key can open every private key and TOTP secret stored.
+    #[error("master key file {path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
+    Exposed { path: String, mode: u32 },
     #[error(transparent)]
     Random(#[from] RandomError),
 }
@@ -109,16 +112,15 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<[u8; 32], SealError> {
 
 fn read_key_file(path: &Path) -> Result<Option<MasterKey>, MasterKeyError> {
     let shown = path.display().to_string();
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode() & 0o777,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(MasterKeyError::Read { path: shown, source }),
     };
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(path = %shown, "master key file is readable by group or others; chmod 600 it");
+    if mode & 0o077 != 0 {
+        return Err(MasterKeyError::Exposed { path: shown, mode });
     }
+    let bytes = std::fs::read(path).map_err(|source| MasterKeyError::Read { path: shown.clone(), source })?;
     let key = <[u8; MASTER_KEY_LEN]>::try_from(bytes.as_slice())
         .map_err(|_| MasterKeyError::WrongLength { path: shown, len: bytes.len() })?;
     Ok(Some(MasterKey(key)))
@@ -193,10 +195,25 @@ mod tests {
     }
 
     #[test]
+    fn a_key_file_readable_by_group_or_others_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        std::fs::write(&path, [7u8; MASTER_KEY_LEN]).unwrap();
+        for mode in [0o640, 0o604, 0o644] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = MasterKey::load_or_create(&MasterKeySource::File(path.clone())).unwrap_err().to_string();
+            assert!(err.contains(&path.display().to_string()) && err.contains("chmod 600"), "{mode:o}: {err}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(MasterKey::load_or_create(&MasterKeySource::File(path)).unwrap().0, [7u8; MASTER_KEY_LEN]);
+    }
+
+    #[test]
     fn a_key_file_of_the_wrong_length_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("master.key");
         std::fs::write(&path, b"too short").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let err = MasterKey::load_or_create(&MasterKeySource::File(path)).unwrap_err();
         assert!(err.to_string().contains("exactly 32"), "{err}");
     }

@@ -57,6 +57,7 @@ struct Bucket {
 pub struct RateLimits {
     /// Failed sign-ins per client IP address.
     pub login_failures_per_ip: Limiter,
+    pub authorize_per_ip: Limiter,
     pub token_per_client: Limiter,
     pub token_per_ip: Limiter,
     pub introspect_per_client: Limiter,
@@ -66,6 +67,7 @@ impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
         Self {
             login_failures_per_ip: Limiter::new(settings.login_failures_per_ip),
+            authorize_per_ip: Limiter::new(settings.authorize_per_ip),
             token_per_client: Limiter::new(settings.token_per_client),
             token_per_ip: Limiter::new(settings.token_per_ip),
             introspect_per_client: Limiter::new(settings.introspect_per_client),

@@ -2,13 +2,11 @@
 //! transaction that ends a session, claimed with a lease (so a crashed instance's claim
 //! expires and another instance delivers), and deleted once delivered or abandoned.
 
-use std::collections::BTreeSet;
-
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use super::entities::{authorization_code, backchannel_logout_job as job, client, refresh_family};
+use super::entities::{backchannel_logout_job as job, client, session_participant};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
 use crate::model::ClientId;
@@ -40,30 +38,20 @@ impl TryFrom<job::Model> for LogoutJob {
 }
 
 /// Queues a notification for every client with a back-channel logout URI that took part
-/// in session `sid` (it was issued a code, or holds a refresh-token family, under it).
+/// in session `sid` (a code was issued to it under the session; recorded on the session).
 pub(super) async fn enqueue_logouts(
     conn: &impl ConnectionTrait,
     sid: Uuid,
     user_id: Uuid,
     now: UnixTime,
 ) -> Result<(), StoreError> {
-    let mut participants: BTreeSet<String> = authorization_code::Entity::find()
+    let participants: Vec<String> = session_participant::Entity::find()
         .select_only()
-        .column(authorization_code::Column::ClientId)
-        .filter(authorization_code::Column::Sid.eq(sid))
-        .into_tuple()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let families: Vec<String> = refresh_family::Entity::find()
-        .select_only()
-        .column(refresh_family::Column::ClientId)
-        .filter(refresh_family::Column::Sid.eq(sid))
+        .column(session_participant::Column::ClientId)
+        .filter(session_participant::Column::Sid.eq(sid))
         .into_tuple()
         .all(conn)
         .await?;
-    participants.extend(families);
     if participants.is_empty() {
         return Ok(());
     }

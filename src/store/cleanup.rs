@@ -7,8 +7,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    attempt_throttle, authorization_code, authorization_request, browser_session, mfa_challenge, refresh_family,
-    refresh_token, revoked_access_token,
+    attempt_throttle, audit_event, authorization_code, authorization_request, browser_session, mfa_challenge,
+    refresh_family, refresh_token, revoked_access_token,
 };
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
@@ -27,6 +27,7 @@ pub struct CleanupReport {
     pub refresh_families: u64,
     pub revoked_access_tokens: u64,
     pub sealed_successors: u64,
+    pub audit_events: u64,
 }
 
 impl Store {
@@ -34,12 +35,14 @@ impl Store {
     /// `keep_seconds` past their end: a late code replay still finds what to revoke, and
     /// no access token naming a session or a condemned family outlives its row. Revoked
     /// `jti`s go once the token would have expired anyway; sealed refresh successors once
-    /// the reuse grace window (`grace_seconds`) is over.
+    /// the reuse grace window (`grace_seconds`) is over; audit events once they are older
+    /// than `audit_before`, when a retention is set.
     pub async fn clean_up(
         &self,
         now: UnixTime,
         keep_seconds: i64,
         grace_seconds: i64,
+        audit_before: Option<UnixTime>,
     ) -> Result<CleanupReport, StoreError> {
         let before = now - keep_seconds;
         let db = &self.db;
@@ -98,6 +101,17 @@ impl Store {
                 .exec(db)
                 .await?
                 .rows_affected,
+            audit_events: match audit_before {
+                Some(before) => {
+                    delete_in_batches::<audit_event::Entity, uuid::Uuid>(
+                        db,
+                        audit_event::Column::Id,
+                        Condition::all().add(audit_event::Column::At.lt(before)),
+                    )
+                    .await?
+                }
+                None => 0,
+            },
         })
     }
 }

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{authorization_code as row, user};
+use super::entities::{authorization_code as row, session_participant, user};
 use super::refresh::{NewFamily, insert_family};
 use super::sessions::{SessionLiveUntil, session_live_until};
 use super::{Store, StoreError};
@@ -64,31 +64,24 @@ impl TryFrom<row::Model> for CodeGrant {
 }
 
 impl Store {
+    /// Stores a new code and records its client as a participant of the browser session
+    /// (back-channel logout notifies it when the session ends, long after the code is gone).
     pub async fn insert_code(&self, new: NewCode, now: UnixTime) -> Result<(), StoreError> {
-        let grant = new.grant;
-        row::ActiveModel {
-            code_hash: Set(new.code_hash),
-            client_id: Set(grant.client_id.to_string()),
-            user_id: Set(grant.user_id),
-            sid: Set(grant.sid),
-            redirect_uri: Set(grant.redirect_uri),
-            scope: Set(grant.scope.to_string()),
-            nonce: Set(grant.nonce),
-            code_challenge: Set(grant.code_challenge),
-            audience: Set(grant.audience),
-            auth_time: Set(grant.authentication.auth_time),
-            acr: Set(grant.authentication.acr.clone()),
-            amr: Set(grant.authentication.amr_json()),
-            created_at: Set(now),
-            expires_at: Set(grant.expires_at),
-            used_at: Set(None),
-            issued_family_id: Set(None),
-            issued_jti: Set(None),
-            issued_jti_expires_at: Set(None),
-        }
-        .insert(&self.db)
-        .await?;
-        Ok(())
+        self.writing(move |store| async move {
+            let txn = store.write_transaction().await?;
+            let participant = session_participant::ActiveModel {
+                sid: Set(new.grant.sid),
+                client_id: Set(new.grant.client_id.to_string()),
+            };
+            session_participant::Entity::insert(participant)
+                .on_conflict_do_nothing_on([session_participant::Column::Sid, session_participant::Column::ClientId])
+                .exec_without_returning(&*txn)
+                .await?;
+            code_row(new, now).insert(&*txn).await?;
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn find_code(&self, code_hash: &str) -> Result<Option<FoundCode>, StoreError> {
@@ -151,5 +144,29 @@ impl Store {
             Ok(true)
         })
         .await
+    }
+}
+
+fn code_row(new: NewCode, now: UnixTime) -> row::ActiveModel {
+    let grant = new.grant;
+    row::ActiveModel {
+        code_hash: Set(new.code_hash),
+        client_id: Set(grant.client_id.to_string()),
+        user_id: Set(grant.user_id),
+        sid: Set(grant.sid),
+        redirect_uri: Set(grant.redirect_uri),
+        scope: Set(grant.scope.to_string()),
+        nonce: Set(grant.nonce),
+        code_challenge: Set(grant.code_challenge),
+        audience: Set(grant.audience),
+        auth_time: Set(grant.authentication.auth_time),
+        acr: Set(grant.authentication.acr.clone()),
+        amr: Set(grant.authentication.amr_json()),
+        created_at: Set(now),
+        expires_at: Set(grant.expires_at),
+        used_at: Set(None),
+        issued_family_id: Set(None),
+        issued_jti: Set(None),
+        issued_jti_expires_at: Set(None),
     }
 }

@@ -41,6 +41,7 @@ impl TryFrom<browser_session::Model> for BrowserSession {
             user_id: row.user_id,
             authentication: Authentication::from_stored(row.auth_time, row.acr, &row.amr)?,
             expires_at: row.expires_at,
+            last_seen_at: row.last_seen_at,
         })
     }
 }
@@ -74,6 +75,18 @@ impl Store {
             .one(&self.db)
             .await?;
         row.map(BrowserSession::try_from).transpose()
+    }
+
+    /// Records that the session's cookie was used at `now`, unless that was already done
+    /// within the last minute (one write a minute at most, however busy the browser).
+    pub async fn touch_session(&self, sid: Uuid, now: UnixTime) -> Result<(), StoreError> {
+        browser_session::Entity::update_many()
+            .col_expr(browser_session::Column::LastSeenAt, Expr::value(now))
+            .filter(browser_session::Column::Sid.eq(sid))
+            .filter(browser_session::Column::LastSeenAt.lte(now - 60))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// Ends one session and revokes the refresh-token families bound to it, except

@@ -218,3 +218,27 @@ async fn state_and_nonce_come_back_exactly_as_sent() {
     assert_eq!(redirect.redirect_param("state").as_deref(), Some(state));
     assert_eq!(claims(tokens["id_token"].as_str().unwrap())["nonce"], nonce);
 }
+
+#[tokio::test]
+async fn a_flood_of_authorization_requests_from_one_address_stops_at_its_budget() {
+    let (_env, app) = crate::helpers::spawn_app().await;
+    app.seed_client("demo", crate::browser::REDIRECT_URI, true).await;
+    let budget = app.config.rate_limits.authorize_per_ip.unwrap().burst as usize;
+    let mut browser = crate::browser::Browser::new(&app);
+    let query = crate::browser::authorize_query("demo", "openid", &[]);
+
+    let mut statuses = Vec::new();
+    for _ in 0..600 {
+        statuses.push(browser.get(&format!("/authorize?{query}")).await.status);
+    }
+
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        budget,
+        "a login page, and a row, per request in budget"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 600 - budget);
+    let rows = app.state_rows().await;
+    let pending = rows.iter().find(|(table, _)| *table == "authorization_requests").unwrap().1;
+    assert_eq!(pending, budget as i64, "600 requests in a row did not write 600 rows");
+}

@@ -150,3 +150,34 @@ async fn a_detected_refresh_reuse_ends_the_session_and_notifies_the_client() {
     let page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     assert!(page.body.contains("action=\"/login\""), "the browser session ended");
 }
+
+#[tokio::test]
+async fn a_client_is_notified_when_a_session_ends_days_after_its_code_was_cleaned_up() {
+    let receiver = start_receiver().await;
+    let env = TestEnv::new().await;
+    let mut config = env.config();
+    config.sessions.lifetime_seconds = 7 * 86_400;
+    config.sessions.idle_seconds = 0;
+    let app = env.spawn_with(config).await;
+    app.seed_client_with(ClientInput {
+        client_id: "demo".into(),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        first_party: true,
+        // No refresh tokens: nothing but the code ties the client to the session.
+        grant_types: vec!["authorization_code".into()],
+        backchannel_logout_uri: Some(receiver.url.clone()),
+        ..ClientInput::default()
+    })
+    .await
+    .unwrap();
+    app.seed_user("alice", "correct horse battery", &[]).await;
+    let mut browser = Browser::new(&app);
+    browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
+    app.clock.advance(2 * 86_400);
+    let cleaned = wristband::flows::cleanup::clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    assert_eq!(cleaned.authorization_codes, 1, "the code is gone");
+
+    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+
+    wait_for_deliveries(&receiver, 1).await;
+}

@@ -16,6 +16,7 @@ fn sum(a: CleanupReport, b: CleanupReport) -> CleanupReport {
         refresh_families: a.refresh_families + b.refresh_families,
         revoked_access_tokens: a.revoked_access_tokens + b.revoked_access_tokens,
         sealed_successors: a.sealed_successors + b.sealed_successors,
+        audit_events: a.audit_events + b.audit_events,
     }
 }
 
@@ -33,16 +34,17 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
     let login = guesser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     assert_eq!(guesser.submit_login(&login, "nobody", "guess").await.status, 200);
 
-    let early = clean_up(&app.store, &app.clock).await.unwrap();
+    let early = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
     assert_eq!(early, CleanupReport::default(), "nothing has expired yet");
     assert!(app.store.find_refresh_token(&sha256_hex(refresh)).await.unwrap().is_some());
 
     app.clock.advance(31 * 86_400 + 86_400 + 61);
     // Every instance runs the clean-up; two at once delete each row once between them.
     let other_instance = Store::connect(&app.config.database_url).await.unwrap();
-    let (mine, theirs) = tokio::join!(clean_up(&app.store, &app.clock), clean_up(&other_instance, &app.clock));
+    let (mine, theirs) =
+        tokio::join!(clean_up(&app.store, &app.clock, &app.config), clean_up(&other_instance, &app.clock, &app.config));
     let report = sum(mine.unwrap(), theirs.unwrap());
-    let again = clean_up(&app.store, &app.clock).await.unwrap();
+    let again = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
 
     assert_eq!(
         report,
@@ -55,8 +57,33 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
             refresh_families: 1,
             revoked_access_tokens: 1,
             sealed_successors: 0,
+            audit_events: 0,
         }
     );
     assert_eq!(again, CleanupReport::default());
     assert!(app.store.find_refresh_token(&sha256_hex(refresh)).await.unwrap().is_none(), "tokens went with the family");
+}
+
+#[tokio::test]
+async fn audit_events_are_kept_for_the_retention_then_deleted() {
+    let (_env, app, _secret, _tokens) = app_with_tokens().await;
+    let mut guesser = Browser::new(&app);
+    let login = guesser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    guesser.submit_login(&login, "alice", "a wrong guess").await;
+    let recorded = app.store.recent_audit_events(100).await.unwrap().len() as u64;
+    assert!(recorded >= 2, "a login and a failed one");
+
+    app.clock.advance(89 * 86_400);
+    let within = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    app.clock.advance(2 * 86_400);
+    let past = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+
+    assert_eq!(within.audit_events, 0, "within audit.retention_days (90)");
+    assert_eq!(past.audit_events, recorded);
+    assert!(app.store.recent_audit_events(100).await.unwrap().is_empty());
+    let mut forever = app.config.clone();
+    forever.audit.retention_days = 0;
+    guesser.submit_login(&login, "alice", "another wrong guess").await;
+    app.clock.advance(3_650 * 86_400);
+    assert_eq!(clean_up(&app.store, &app.clock, &forever).await.unwrap().audit_events, 0, "0 keeps them");
 }

@@ -42,6 +42,7 @@ mod process;
 mod refresh;
 mod replicas;
 mod revoke;
+mod sessions;
 mod snippets;
 mod token;
 mod userinfo;

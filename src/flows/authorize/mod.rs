@@ -15,7 +15,7 @@ use super::gate::{self, Admitted, Verdict};
 use super::login::ChangePasswordPage;
 use super::mfa::{self, EnrollPage, MfaPage, RecoveryCodesPage};
 use super::redirect;
-use super::session::SessionUser;
+use super::session::{RequestMeta, SessionUser};
 use crate::model::{
     AuthorizationRequest, Client, CodeGrant, Destination, OFFLINE_ACCESS, PendingAuthorization, RedirectUri,
 };
@@ -104,6 +104,7 @@ pub async fn authorize(
     ctx: &Context<'_>,
     params: &AuthorizeParams,
     browser: &Browser,
+    meta: &RequestMeta,
 ) -> Result<AuthorizeOutcome, FlowError> {
     let client = match request::client_id(params) {
         Some(id) => ctx.store.find_client(&id).await?,
@@ -115,7 +116,7 @@ pub async fn authorize(
     };
     let Some(client) = client else { return Ok(AuthorizeOutcome::Untrusted(UntrustedRequest::UnknownClient)) };
     match request::validate(params, &client, redirect_uri.clone()) {
-        Ok(request) => decide(ctx, &client, request, browser).await,
+        Ok(request) => decide(ctx, &client, request, browser, meta).await,
         Err(error) => redirect_error(ctx, &redirect_uri, &error, request::state(params).as_deref()),
     }
 }
@@ -125,6 +126,7 @@ async fn decide(
     client: &Client,
     request: AuthorizationRequest,
     browser: &Browser,
+    meta: &RequestMeta,
 ) -> Result<AuthorizeOutcome, FlowError> {
     let session = browser.session.as_ref();
     let gate_request = gate::Request { client, request: &request, requested_at: None, bound_user: None };
@@ -137,7 +139,7 @@ async fn decide(
                 OAuthError::new(ErrorCode::ConsentRequired, "The person must consent.", "prompt=none without consent")
             } else {
                 let scopes = describe_scopes(&request);
-                let request_id = store_pending(ctx, request, browser, Some(admitted.session())).await?;
+                let request_id = store_pending(ctx, request, browser, meta, Some(admitted.session())).await?;
                 return Ok(AuthorizeOutcome::Consent(ConsentPage {
                     request_id,
                     client_name: client.name.clone(),
@@ -150,7 +152,7 @@ async fn decide(
                 OAuthError::new(ErrorCode::LoginRequired, "The person must log in.", "prompt=none without session")
             } else {
                 let username = request.login_hint.clone();
-                let request_id = store_pending(ctx, request, browser, None).await?;
+                let request_id = store_pending(ctx, request, browser, meta, None).await?;
                 return Ok(AuthorizeOutcome::Login(LoginPage {
                     continuation: Continuation::Authorization { request_id },
                     client_name: client.name.clone(),
@@ -173,7 +175,7 @@ async fn decide(
     match session.filter(|_| !request.prompt.none) {
         // A second factor or a new password, for this request: the session is bound to it.
         Some(session) => {
-            let request_id = store_pending(ctx, request, browser, Some(session)).await?;
+            let request_id = store_pending(ctx, request, browser, meta, Some(session)).await?;
             resume_pending(ctx, &request_id, browser, Some(session)).await
         }
         None => redirect_error(ctx, &request.redirect_uri, &refusal, request.state.as_deref()),
@@ -312,14 +314,18 @@ fn describe_scopes(request: &AuthorizationRequest) -> Vec<&'static str> {
         .collect()
 }
 
+/// Keeps a request for the pages that follow (10 minutes at most). Each costs a row, so
+/// an address may start only so many (`rate_limits.authorize_per_ip`; 429 beyond it).
 async fn store_pending(
     ctx: &Context<'_>,
     request: AuthorizationRequest,
     browser: &Browser,
+    meta: &RequestMeta,
     session: Option<&SessionUser>,
 ) -> Result<String, FlowError> {
-    let request_id = opaque_secret("")?;
     let now = ctx.clock.now();
+    ctx.limits.authorize_per_ip.acquire(meta.rate_limit_key(), now)?;
+    let request_id = opaque_secret("")?;
     let pending = PendingAuthorization {
         request,
         browser_hash: sha256_hex(&browser.csrf_cookie),

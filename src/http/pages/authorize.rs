@@ -7,7 +7,7 @@ use super::{PageBrowser, render_outcome};
 use crate::flows::authorize::{AuthorizeParams, authorize};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{pairs, query};
+use crate::http::extract::{pairs, query, request_meta};
 
 pub async fn authorize_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let params = AuthorizeParams::from_pairs(query(&request)?);
@@ -30,6 +30,7 @@ async fn respond(
     post: bool,
 ) -> Result<HttpResponse, HttpError> {
     let browser = PageBrowser::load(state, request).await?;
-    let outcome = authorize(&state.context(), &params, &browser.browser).await.map_err(HttpError::page)?;
+    let meta = request_meta(request);
+    let outcome = authorize(&state.context(), &params, &browser.browser, &meta).await.map_err(HttpError::page)?;
     render_outcome(outcome, &browser, post, None)
 }

@@ -22,7 +22,7 @@ use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, Continuati
 use crate::flows::login::{ChangePasswordPage, LoginStep};
 use crate::flows::mfa::enrollment::EnrollmentOffer;
 use crate::flows::mfa::{EnrollPage, MfaPage, RecoveryCodesPage};
-use crate::flows::session::{SessionUser, current_session};
+use crate::flows::session::{CookieSession, SessionUser, current_session};
 use crate::security::csrf::{self, PostSource};
 use crate::security::master_key::MasterKey;
 use crate::security::random::{constant_time_eq, opaque_secret};
@@ -44,7 +44,13 @@ pub struct PageBrowser {
     new_csrf_cookie: bool,
     /// What this browser's forms carry: bound to its CSRF cookie and its session.
     form_token: String,
+    /// Its session just ended for being unused too long: the login page says so.
+    session_ended_idle: bool,
 }
+
+/// Shown on the login page after an idle session ended (`sessions.idle_seconds`).
+pub const SESSION_IDLE_NOTICE: &str =
+    "You were signed out because your session was not used for a while. Sign in again.";
 
 impl PageBrowser {
     pub async fn load(state: &AppState, request: &HttpRequest) -> Result<Self, HttpError> {
@@ -54,16 +60,23 @@ impl PageBrowser {
             Some(value) => value,
             None => opaque_secret("").map_err(HttpError::internal_page)?,
         };
-        let session = current_session(&state.context(), cookie(request, SESSION_COOKIE).as_deref())
+        let found = current_session(&state.context(), cookie(request, SESSION_COOKIE).as_deref())
             .await
             .map_err(HttpError::page)?;
-        Self::new(&state.master_key, Browser { csrf_cookie, session }, new_csrf_cookie)
+        let session_ended_idle = matches!(found, CookieSession::EndedIdle);
+        let session = match found {
+            CookieSession::Live(session) => Some(*session),
+            CookieSession::None | CookieSession::EndedIdle => None,
+        };
+        let mut loaded = Self::new(&state.master_key, Browser { csrf_cookie, session }, new_csrf_cookie)?;
+        loaded.session_ended_idle = session_ended_idle;
+        Ok(loaded)
     }
 
     fn new(master_key: &MasterKey, browser: Browser, new_csrf_cookie: bool) -> Result<Self, HttpError> {
         let sid = browser.session.as_ref().map(|s| s.session.sid);
         let form_token = csrf::form_token(master_key, &browser.csrf_cookie, sid).map_err(HttpError::internal_page)?;
-        Ok(Self { browser, new_csrf_cookie, form_token })
+        Ok(Self { browser, new_csrf_cookie, form_token, session_ended_idle: false })
     }
 
     /// Loads the browser behind a posted form, refusing the form unless it came from one
@@ -238,7 +251,7 @@ pub fn render_outcome(
                 destination: continuation.destination().map(|d| d.as_str()),
                 csrf_token,
                 username: username.as_deref(),
-                error,
+                error: error.or(browser.session_ended_idle.then_some(SESSION_IDLE_NOTICE)),
             };
             response.body(page.render()?)
         }

@@ -13,6 +13,7 @@ pub mod mfa_challenge;
 pub mod refresh_family;
 pub mod refresh_token;
 pub mod revoked_access_token;
+pub mod session_participant;
 pub mod signing_key;
 pub mod user;
 pub mod user_recovery_code;
