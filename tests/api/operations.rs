@@ -16,11 +16,15 @@ const PASSWORD: &str = "correct horse battery";
 /// `wristband serve` with JSON logs, its stderr piped; and a client of it with `demo`
 /// and `alice`.
 async fn serve_json(env: &TestEnv) -> (Child, TestApp, String) {
+    serve_logging(env, "json").await
+}
+
+async fn serve_logging(env: &TestEnv, log_format: &str) -> (Child, TestApp, String) {
     let base = format!("http://127.0.0.1:{}", free_port());
     let mut server = wristband_in(env)
         .arg("serve")
         .env("WRISTBAND_BIND", base.trim_start_matches("http://"))
-        .env("WRISTBAND_LOG_FORMAT", "json")
+        .env("WRISTBAND_LOG_FORMAT", log_format)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -98,4 +102,47 @@ async fn json_log_lines_carry_their_request_id_and_the_client_address_not_a_forg
     assert_eq!(span["client_ip"], "127.0.0.1", "no proxy is trusted: {refusal}");
     assert!(!log.contains("203.0.113.66"), "a forged X-Forwarded-For does not reach the log");
     assert!(!log.contains(hint) && !log.contains("wbs_not-the-secret"), "no token or secret in the log");
+}
+
+/// An authorization request whose `response_type` carries a CR LF and a fake log line.
+const FORGED: &str = "2026-01-01T00:00:00.000000Z ERROR wristband: forged";
+
+async fn send_forged_line(app: &TestApp) {
+    let query = format!(
+        "/authorize?client_id=demo&redirect_uri={}&response_type={}",
+        urlencode(REDIRECT_URI),
+        urlencode(&format!("token\r\n{FORGED}\u{1b}[2J"))
+    );
+    let response = app.http.get(app.url(&query)).send().await.unwrap();
+    assert_eq!(response.status(), 302, "refused back to the client");
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+async fn log_of(mut server: Child) -> String {
+    terminate(&server).await;
+    server.wait().await.unwrap();
+    let mut log = String::new();
+    server.stderr.take().unwrap().read_to_string(&mut log).await.unwrap();
+    log
+}
+
+#[tokio::test]
+async fn request_values_cannot_forge_log_lines_in_either_format() {
+    for format in ["text", "json"] {
+        let env = TestEnv::new().await;
+        let (server, app, _) = serve_logging(&env, format).await;
+
+        send_forged_line(&app).await;
+        let log = log_of(server).await;
+
+        assert!(log.contains("forged"), "{format}: the value is logged: {log}");
+        assert!(!log.lines().any(|line| line.starts_with(FORGED)), "{format}: a forged line: {log}");
+        assert!(!log.contains('\u{1b}') && !log.contains('\r'), "{format}: raw control characters: {log:?}");
+        if format == "json" {
+            assert!(log.lines().all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()), "{log}");
+        }
+    }
 }
