@@ -230,3 +230,81 @@ async fn an_unknown_kid_makes_the_verifier_fetch_the_jwks_again() {
 
     assert!(verifier.verify(&token).await.is_ok(), "a key published after the verifier started is fetched");
 }
+
+/// A load balancer in front of replicas that disagree for a moment: its discovery
+/// document names itself, and its JWKS is either the live one or a copy taken earlier.
+struct LaggingReplicas {
+    base: String,
+    serve_stale: Arc<AtomicBool>,
+}
+
+async fn lagging_replicas(app: &TestApp) -> LaggingReplicas {
+    let stale = app.http.get(app.url("/jwks.json")).send().await.unwrap().text().await.unwrap();
+    let live = app.url("/jwks.json");
+    let serve_stale = Arc::new(AtomicBool::new(true));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (flag, me) = (Arc::clone(&serve_stale), base.clone());
+    let server = HttpServer::new(move || {
+        let (flag, stale, live, me) = (Arc::clone(&flag), stale.clone(), live.clone(), me.clone());
+        App::new()
+            .route(
+                "/.well-known/openid-configuration",
+                web::get().to(move || {
+                    let me = me.clone();
+                    async move { web::Json(serde_json::json!({ "issuer": me, "jwks_uri": format!("{me}/jwks.json") })) }
+                }),
+            )
+            .route(
+                "/jwks.json",
+                web::get().to(move || {
+                    let (flag, stale, live) = (Arc::clone(&flag), stale.clone(), live.clone());
+                    async move {
+                        let body = if flag.load(Ordering::SeqCst) {
+                            stale
+                        } else {
+                            reqwest::get(live).await.unwrap().text().await.unwrap()
+                        };
+                        actix_web::HttpResponse::Ok().content_type("application/json").body(body)
+                    }
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    LaggingReplicas { base, serve_stale }
+}
+
+#[tokio::test]
+async fn a_revoked_key_stays_refused_when_a_lagging_replica_still_publishes_it() {
+    let (_env, app) = spawn_app().await;
+    let secret = machine_client(&app).await;
+    let token = client_token(&app, &secret).await;
+    let replicas = lagging_replicas(&app).await;
+    // No max-age from the balancer and none by default: every verification fetches.
+    let options = Options { default_max_age: Duration::ZERO, ..Options::default() };
+    let verifier = Verifier::discover_with(&replicas.base, "machine", options).await.unwrap();
+    // Its issuer is the balancer, so a token whose key is trusted fails on `iss` instead.
+    assert_eq!(verifier.verify(&token).await, Err(VerifyError::Issuer), "the key is trusted");
+
+    let kid = header(&token)["kid"].as_str().unwrap().to_owned();
+    let key = MasterKey::load_or_create(&app.config.master_key).unwrap();
+    let ctx = KeyContext { store: &app.store, master_key: &key, clock: &app.clock, rsa_bits: 2048 };
+    wristband::flows::keys::revoke_signing_key(&ctx, &kid, Actor::Cli).await.unwrap();
+    replicas.serve_stale.store(false, Ordering::SeqCst);
+    let mut refused = Err(VerifyError::Issuer);
+    for _ in 0..50 {
+        refused = verifier.verify(&token).await;
+        if refused == Err(VerifyError::UnknownKey) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(refused, Err(VerifyError::UnknownKey), "gone from the live JWKS");
+    replicas.serve_stale.store(true, Ordering::SeqCst);
+
+    assert_eq!(verifier.verify(&token).await, Err(VerifyError::UnknownKey), "a stale copy does not bring it back");
+}

@@ -1,7 +1,10 @@
 //! The issuer's public keys: fetched from `jwks_uri`, kept for the `max-age` the response
-//! allows, and fetched again early when a token names a key not held.
+//! allows, and fetched again early when a token names a key not held. A key that leaves the
+//! JWKS (retired for good, or revoked) is never trusted again by this cache, even if a
+//! replica that has not caught up yet still publishes it; and the JWKS is fetched again
+//! soon after such a removal, since a revocation usually comes with other changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -35,6 +38,9 @@ struct Held {
     verifiers: Verifiers,
     fresh_until: Instant,
     last_attempt: Instant,
+    /// Key ids that were held and then left a fetched JWKS: an issuer never brings a key
+    /// id back, so seeing one again means a stale copy of the set.
+    withdrawn: HashSet<String>,
 }
 
 impl Held {
@@ -46,7 +52,7 @@ impl Held {
 impl KeyCache {
     pub(crate) fn new(http: reqwest::Client, jwks_uri: String, options: Options) -> Self {
         let now = Instant::now();
-        let held = Held { verifiers: HashMap::new(), fresh_until: now, last_attempt: now };
+        let held = Held { verifiers: HashMap::new(), fresh_until: now, last_attempt: now, withdrawn: HashSet::new() };
         Self { http, jwks_uri, options, held: RwLock::new(held), fetching: tokio::sync::Mutex::new(()) }
     }
 
@@ -97,9 +103,18 @@ impl KeyCache {
         let mut held = self.held.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         held.last_attempt = now;
         match fetched {
-            Some(fetched) => {
+            Some(mut fetched) => {
+                let gone: Vec<String> =
+                    held.verifiers.keys().filter(|kid| !fetched.verifiers.contains_key(*kid)).cloned().collect();
+                let max_age = if gone.is_empty() {
+                    fetched.max_age
+                } else {
+                    fetched.max_age.min(self.options.unknown_kid_refetch_interval)
+                };
+                held.withdrawn.extend(gone);
+                fetched.verifiers.retain(|kid, _| !held.withdrawn.contains(kid));
                 held.verifiers = fetched.verifiers;
-                held.fresh_until = now + fetched.max_age;
+                held.fresh_until = now + max_age;
             }
             None => held.fresh_until = now + self.options.unknown_kid_refetch_interval,
         }
