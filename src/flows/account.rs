@@ -6,12 +6,11 @@ use uuid::Uuid;
 
 use super::Context;
 use super::error::FlowError;
-use super::login::recheck_password;
-use super::mfa::enrollment::new_recovery_codes;
-use super::mfa::factor::{CodeCheck, check_code, explain};
+use super::password::{recheck_password, replace_password};
 use super::session::{RequestMeta, SessionUser, end_session};
+use super::totp::enrollment::new_recovery_codes;
+use super::totp::factor::{CodeCheck, check_code, explain};
 use crate::model::{RevocationReason, User};
-use crate::security::password::check_policy;
 use crate::security::secret::SecretString;
 use crate::store::{AuditEvent, FamilyRecord, SessionRecord};
 
@@ -87,37 +86,6 @@ pub async fn change_password(
         return Ok(Err("Your current password is not right. Nothing was changed.".to_owned()));
     }
     replace_password(ctx, session, &change.new, &change.confirm, meta).await
-}
-
-/// Sets the password the person chose (typed twice), ending every other session and every
-/// family not bound to this one; a temporary password stops being temporary. `Err` is
-/// what to tell the person.
-pub async fn replace_password(
-    ctx: &Context<'_>,
-    session: &SessionUser,
-    new: &SecretString,
-    confirm: &SecretString,
-    meta: &RequestMeta,
-) -> Result<Result<(), String>, FlowError> {
-    let user = &session.user;
-    if new.expose() != confirm.expose() {
-        return Ok(Err("The new password and its confirmation differ. Nothing was changed.".to_owned()));
-    }
-    if let Err(policy) = check_policy(new.expose()) {
-        return Ok(Err(format!("Nothing was changed: {policy}.")));
-    }
-    if ctx.hasher.verify(new, Some(&user.password_hash)).await? {
-        return Ok(Err("The new password must differ from the current one. Nothing was changed.".to_owned()));
-    }
-    let hash = ctx.hasher.hash(new).await?;
-    let now = ctx.clock.now();
-    let ended = ctx.store.set_user_password_hash(user.id, hash, false, Some(session.session.sid), now).await?;
-    let event = AuditEvent::new("password_changed")
-        .user(user.id)
-        .ip(meta.ip.clone())
-        .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
-    ctx.store.record_audit(event, now).await?;
-    Ok(Ok(()))
 }
 
 /// Proof that the person at the keyboard holds the account before its factor changes:

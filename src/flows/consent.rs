@@ -3,9 +3,9 @@
 //! answered by posting to it.
 
 use super::Context;
-use super::authorize::{self, AuthorizeOutcome, Browser};
 use super::error::{ErrorCode, FlowError, OAuthError};
-use super::gate::Verdict;
+use super::interaction::gate::Verdict;
+use super::interaction::{self, Browser, Step};
 use crate::store::AuditEvent;
 
 pub async fn decide_consent(
@@ -13,17 +13,17 @@ pub async fn decide_consent(
     request_id: &str,
     allow: bool,
     browser: &Browser,
-) -> Result<AuthorizeOutcome, FlowError> {
-    let Some((pending, client)) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
-        return Ok(AuthorizeOutcome::Expired);
+) -> Result<Step, FlowError> {
+    let Some((pending, client)) = interaction::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
+        return Ok(Step::Expired);
     };
-    let Some(session) = &browser.session else { return Ok(AuthorizeOutcome::Expired) };
+    let Some(session) = &browser.session else { return Ok(Step::Expired) };
     // The consent page was shown to this session: it bound the request to it.
     if pending.user_id != Some(session.user.id) || pending.sid != Some(session.session.sid) {
-        return Ok(AuthorizeOutcome::Expired);
+        return Ok(Step::Expired);
     }
-    let Verdict::Admitted(admitted) = authorize::judge_pending(ctx, &pending, &client, Some(session)) else {
-        return Ok(AuthorizeOutcome::Expired);
+    let Verdict::Admitted(admitted) = interaction::judge_pending(ctx, &pending, &client, Some(session)) else {
+        return Ok(Step::Expired);
     };
     let request = admitted.request();
     let now = ctx.clock.now();
@@ -31,7 +31,7 @@ pub async fn decide_consent(
         let event = AuditEvent::new("consent_declined").user(session.user.id).client(request.client_id.as_str());
         ctx.store.record_audit(event, now).await?;
         let error = OAuthError::new(ErrorCode::AccessDenied, "The person declined the request.", "consent declined");
-        return authorize::finish_with_error(ctx, request_id, &admitted, &error).await;
+        return interaction::finish_with_error(ctx, request_id, &admitted, &error).await;
     }
     ctx.store.grant_consent(session.user.id, &request.client_id, &request.scope, now).await?;
     let event = AuditEvent::new("consent_granted")
@@ -39,5 +39,5 @@ pub async fn decide_consent(
         .client(request.client_id.as_str())
         .details(serde_json::json!({ "scope": request.scope.to_string() }));
     ctx.store.record_audit(event, now).await?;
-    authorize::issue_code(ctx, Some(request_id), &admitted).await
+    interaction::issue_code(ctx, Some(request_id), &admitted).await
 }

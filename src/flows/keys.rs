@@ -48,7 +48,7 @@ pub struct KeyContext<'a> {
 
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rotation {
+pub struct KeyRotation {
     pub activated: Option<String>,
     pub retired: Option<String>,
     pub new_next: String,
@@ -89,7 +89,7 @@ pub async fn ensure_signing_keys(ctx: &KeyContext<'_>) -> Result<(), KeyFlowErro
 
 /// Rotates: `next` signs from now on, the old `active` is retired (still published), and a
 /// new `next` is published for verifiers to cache before it signs anything.
-pub async fn rotate_signing_keys(ctx: &KeyContext<'_>, actor: Actor) -> Result<Rotation, KeyFlowError> {
+pub async fn rotate_signing_keys(ctx: &KeyContext<'_>, actor: Actor) -> Result<KeyRotation, KeyFlowError> {
     let records = ctx.store.list_signing_keys().await?;
     rotate_from(ctx, &records, actor).await
 }
@@ -100,13 +100,13 @@ async fn rotate_from(
     ctx: &KeyContext<'_>,
     records: &[SigningKeyRecord],
     actor: Actor,
-) -> Result<Rotation, KeyFlowError> {
+) -> Result<KeyRotation, KeyFlowError> {
     let plan = plan_rotation(records);
     let moved_to = |state: KeyState| plan.moves.iter().find(|m| m.to == state).map(|m| m.kid.clone());
     let activated = moved_to(KeyState::Active);
     let retired = moved_to(KeyState::Retired);
     let new_next = apply(ctx, plan).await?.unwrap_or_default();
-    let rotation = Rotation { activated, retired, new_next };
+    let rotation = KeyRotation { activated, retired, new_next };
     let event = AuditEvent::new("key_rotated").details(serde_json::json!({
         "activated": rotation.activated,
         "retired": rotation.retired,
@@ -141,7 +141,9 @@ pub struct EarlyRotation {
 impl EarlyRotation {
     pub fn explain(&self, now: UnixTime) -> String {
         format!(
-            "The next key {} was published {} s before every JWKS cache has expired. Until {}, verifiers              that cache the JWKS and do not refetch it when they meet an unknown kid will reject tokens              signed after this rotation; verifiers that refetch on an unknown kid are not affected.",
+            "The next key {} was published {} s before every JWKS cache has expired. Until {}, verifiers \
+             that cache the JWKS and do not refetch it when they meet an unknown kid will reject tokens \
+             signed after this rotation; verifiers that refetch on an unknown kid are not affected.",
             self.next_kid,
             self.cached_until - now,
             format_rfc3339(self.cached_until)
@@ -188,7 +190,7 @@ impl KeySchedule {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Maintenance {
     pub removed: Vec<String>,
-    pub rotated: Option<Rotation>,
+    pub rotated: Option<KeyRotation>,
 }
 
 /// Takes retired keys whose tokens have all expired out of the JWKS, and rotates when the

@@ -4,22 +4,18 @@
 //! towards the username's lockout and the address's limit. A user with a second factor,
 //! or whom the request demands one of, goes on to the second step.
 
-use uuid::Uuid;
-
 use super::Context;
-use super::account::replace_password;
-use super::attempts;
-use super::authorize::{self, AuthorizeOutcome, Browser, Continuation, LoginPage};
 use super::error::FlowError;
-use super::gate;
-use super::mfa::{continue_login, start_challenge};
-use super::session::{RequestMeta, StartedSession, end_session, start_session};
+use super::interaction::gate;
+use super::interaction::{
+    self, Browser, ChangePasswordPage, Continuation, LoginPage, LoginStep, Step, continue_login, start_challenge,
+};
+use super::password::{Checked, check_under_lockout, login_throttle_key, replace_password};
+use super::session::{RequestMeta, end_session, start_session};
 use crate::metrics::LoginOutcome;
-use crate::model::{Authentication, Destination, RevocationReason, User, Username};
-use crate::security::random::sha256_hex;
-use crate::security::rate_limit::Throttled;
+use crate::model::{Authentication, Destination, RevocationReason, Username};
 use crate::security::secret::SecretString;
-use crate::store::{AuditEvent, Lockout};
+use crate::store::AuditEvent;
 
 pub const LOGIN_FAILED: &str = "Incorrect username or password.";
 
@@ -28,26 +24,6 @@ pub struct LoginAttempt {
     pub continuation: Continuation,
     pub username: String,
     pub password: SecretString,
-}
-
-/// Where a step of a login leads, and the session cookie to set when the login completed.
-#[derive(Debug)]
-pub struct LoginStep {
-    pub outcome: AuthorizeOutcome,
-    pub session: Option<Box<StartedSession>>,
-}
-
-impl From<AuthorizeOutcome> for LoginStep {
-    fn from(outcome: AuthorizeOutcome) -> Self {
-        Self { outcome, session: None }
-    }
-}
-
-/// The page that replaces a temporary password before the login goes on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangePasswordPage {
-    pub continuation: Continuation,
-    pub error: Option<String>,
 }
 
 /// The temporary-password form as posted.
@@ -65,15 +41,15 @@ pub async fn replace_temporary_password(
     form: NewPassword,
     browser: &Browser,
     meta: &RequestMeta,
-) -> Result<AuthorizeOutcome, FlowError> {
+) -> Result<Step, FlowError> {
     // Only a session that must replace its password may post here: this form is no way
     // around the steps another page of the login asks for.
     let Some(session) = browser.session.as_ref().filter(|s| s.user.password_change_required) else {
-        return Ok(AuthorizeOutcome::Expired);
+        return Ok(Step::Expired);
     };
     if let Err(message) = replace_password(ctx, session, &form.new, &form.confirm, meta).await? {
         let page = ChangePasswordPage { continuation: form.continuation, error: Some(message) };
-        return Ok(AuthorizeOutcome::ChangePassword(page));
+        return Ok(Step::ChangePassword(page));
     }
     let mut session = session.clone();
     session.user.password_change_required = false;
@@ -97,80 +73,6 @@ fn destination_title(destination: Destination) -> &'static str {
     }
 }
 
-/// What failed sign-ins are counted under: the username as typed, lower-cased, hashed.
-/// The same for a username that exists and one that does not.
-fn login_throttle_key(typed: &str) -> String {
-    sha256_hex(&typed.to_ascii_lowercase())
-}
-
-/// What a password check under the lockout found.
-enum Checked {
-    Matched,
-    Wrong,
-    /// Wrong, and the last attempt allowed: the username is locked (audited as
-    /// `login_locked`); the caller refuses with this.
-    WrongAndLocked(Throttled),
-}
-
-/// Checks `password` against `stored` (a dummy hash when `None`) under the lockout of the
-/// username behind `throttle_key`. The attempt is reserved before argon2 runs, so however
-/// many arrive at once, at most `login.lockout_attempts` wrong passwords are checked;
-/// refused attempts are not checked at all (429, unaudited). An attempt the hashing queue
-/// turns away unchecked is given back.
-async fn check_under_lockout(
-    ctx: &Context<'_>,
-    throttle_key: &str,
-    password: &SecretString,
-    stored: Option<&str>,
-    user_id: Option<Uuid>,
-    meta: &RequestMeta,
-) -> Result<Checked, FlowError> {
-    let policy = attempts::login_policy(ctx.config);
-    attempts::reserve(ctx, throttle_key, policy).await?;
-    let matched = match ctx.hasher.verify(password, stored).await {
-        Ok(matched) => matched,
-        Err(err) => {
-            attempts::release(ctx, throttle_key).await?;
-            return Err(err.into());
-        }
-    };
-    if matched {
-        attempts::succeeded(ctx, throttle_key).await?;
-        return Ok(Checked::Matched);
-    }
-    match attempts::failed(ctx, throttle_key, policy).await? {
-        Lockout::Counted { .. } => Ok(Checked::Wrong),
-        Lockout::Locked { until } => {
-            let now = ctx.clock.now();
-            let mut event = AuditEvent::new("login_locked")
-                .ip(meta.ip.clone())
-                .details(serde_json::json!({ "until": until, "seconds": policy.lock_seconds }));
-            if let Some(user_id) = user_id {
-                event = event.user(user_id);
-            }
-            ctx.store.record_audit(event, now).await?;
-            Ok(Checked::WrongAndLocked(Throttled::until(until, now)))
-        }
-    }
-}
-
-/// Checks the password a signed-in person types again (to change it, or their second
-/// factor). It counts towards the same lockout as the login form, so a stolen session
-/// cannot be used to guess the password.
-pub async fn recheck_password(
-    ctx: &Context<'_>,
-    user: &User,
-    password: &SecretString,
-    meta: &RequestMeta,
-) -> Result<bool, FlowError> {
-    let throttle_key = login_throttle_key(user.username.as_str());
-    match check_under_lockout(ctx, &throttle_key, password, Some(&user.password_hash), Some(user.id), meta).await? {
-        Checked::Matched => Ok(true),
-        Checked::Wrong => Ok(false),
-        Checked::WrongAndLocked(throttled) => Err(throttled.into()),
-    }
-}
-
 pub async fn login(
     ctx: &Context<'_>,
     attempt: LoginAttempt,
@@ -179,8 +81,9 @@ pub async fn login(
 ) -> Result<LoginStep, FlowError> {
     let (client_name, client_id, client_requires_two) = match &attempt.continuation {
         Continuation::Authorization { request_id } => {
-            let Some((pending, client)) = authorize::find_pending(ctx, request_id, &browser.csrf_cookie).await? else {
-                return Ok(AuthorizeOutcome::Expired.into());
+            let Some((pending, client)) = interaction::find_pending(ctx, request_id, &browser.csrf_cookie).await?
+            else {
+                return Ok(Step::Expired.into());
             };
             let requires_two = gate::requires_two_factors(&client, &pending.request);
             (client.name, Some(client.id.to_string()), requires_two)
@@ -225,7 +128,7 @@ pub async fn login(
             if let Checked::WrongAndLocked(throttled) = checked {
                 return Err(throttled.into());
             }
-            return Ok(AuthorizeOutcome::Login(LoginPage {
+            return Ok(Step::Login(LoginPage {
                 continuation: attempt.continuation,
                 client_name,
                 username: Some(attempt.username.chars().take(64).collect()),

@@ -31,6 +31,10 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlErr, Statement,
 };
 
+use crate::clock::UnixTime;
+use crate::model::InvalidValue;
+use crate::security::secret::SecretString;
+
 pub use access::GrantStatus;
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
@@ -52,10 +56,6 @@ pub enum Lockout {
     /// This wrong answer locked until then.
     Locked { until: UnixTime },
 }
-
-use crate::clock::UnixTime;
-use crate::model::InvalidValue;
-use crate::security::secret::SecretString;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -26,12 +26,12 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
     }
 });
 
-/// A place for one wristband deployment: a temp dir (keys, SQLite file) and a database.
-/// Several apps spawned in one environment share its database and master key, like
-/// restarts or replicas.
 /// How far the test server's clock starts ahead of the wall clock (see `spawn_with`).
 const CLI_CLOCK_LEAD_SECONDS: i64 = 50;
 
+/// A place for one wristband deployment: a temp dir (keys, SQLite file) and a database.
+/// Several apps spawned in one environment share its database and master key, like
+/// restarts or replicas.
 pub struct TestEnv {
     pub dir: TempDir,
     pub database_url: String,

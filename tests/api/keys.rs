@@ -115,7 +115,7 @@ async fn concurrent_rotations_leave_exactly_one_active_and_one_next_key() {
     assert_eq!(keys.iter().filter(|k| k.state == KeyState::Retired).count(), succeeded);
 }
 
-async fn futures_join(ctx: &KeyContext<'_>) -> Vec<Result<wristband::flows::keys::Rotation, KeyFlowError>> {
+async fn futures_join(ctx: &KeyContext<'_>) -> Vec<Result<wristband::flows::keys::KeyRotation, KeyFlowError>> {
     let (a, b, c) = tokio::join!(
         rotate_signing_keys(ctx, Actor::Cli),
         rotate_signing_keys(ctx, Actor::Cli),

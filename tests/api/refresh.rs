@@ -1,7 +1,11 @@
 //! Refresh-token families under pressure: concurrent use of one token, and what a
 //! detected reuse takes down with it.
 
-use crate::browser::app_with_tokens;
+use wristband::flows::admin::ClientInput;
+use wristband::model::RefreshOverrides;
+
+use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, exchange};
+use crate::helpers::{TestApp, TestEnv, spawn_app};
 
 #[tokio::test]
 async fn twenty_concurrent_refreshes_of_one_token_give_exactly_one_success_and_no_5xx() {
@@ -101,12 +105,6 @@ async fn an_administrator_can_end_every_session_and_family_of_a_user() {
     assert!(!unknown.success && unknown.stderr.contains("no user `nobody`"));
     assert!(app.store.recent_audit_events(50).await.unwrap().iter().any(|e| e.event == "user_sessions_revoked"));
 }
-
-use wristband::flows::admin::ClientInput;
-use wristband::model::RefreshOverrides;
-
-use crate::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
 
 const PASSWORD: &str = "correct horse battery";
 const DAY: i64 = 86_400;

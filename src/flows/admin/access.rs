@@ -2,10 +2,8 @@
 //! factors. A one-factor session steps up (or enrols TOTP first) on the way in.
 
 use crate::flows::Context;
-use crate::flows::authorize::{AuthorizeOutcome, Browser, Continuation};
 use crate::flows::error::FlowError;
-use crate::flows::login::ChangePasswordPage;
-use crate::flows::mfa::start_challenge;
+use crate::flows::interaction::{Browser, ChangePasswordPage, Continuation, Step, start_challenge};
 use crate::flows::session::SessionUser;
 use crate::model::{Destination, SigningKeyRecord};
 use crate::store::{AuditFilter, AuditRecord};
@@ -18,7 +16,7 @@ pub enum AdminAccess {
     Forbidden,
     /// An administrator who must first step up to two factors, or replace a temporary
     /// password: that page comes first.
-    Interaction(AuthorizeOutcome),
+    Interaction(Step),
     Granted(Box<SessionUser>),
 }
 
@@ -34,10 +32,7 @@ pub async fn admin_access(ctx: &Context<'_>, browser: &Browser) -> Result<AdminA
     }
     if session.user.password_change_required {
         let continuation = Continuation::Page(Destination::Admin);
-        return Ok(AdminAccess::Interaction(AuthorizeOutcome::ChangePassword(ChangePasswordPage {
-            continuation,
-            error: None,
-        })));
+        return Ok(AdminAccess::Interaction(Step::ChangePassword(ChangePasswordPage { continuation, error: None })));
     }
     Ok(AdminAccess::Granted(Box::new(session.clone())))
 }

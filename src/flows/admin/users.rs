@@ -3,7 +3,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::flows::Actor;
 use crate::flows::admin::AdminError;
-use crate::flows::mfa::factor::{totp_issuer_label, totp_purpose};
+use crate::flows::totp::factor::{totp_issuer_label, totp_purpose};
 use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
 use crate::security::master_key::MasterKey;
 use crate::security::password::{PasswordHasher, check_policy};

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use crate::flows::error::{ErrorCode, OAuthError};
+use crate::flows::interaction::UntrustedRequest;
 use crate::flows::pkce;
 use crate::model::{ACR_TWO_FACTOR, AuthorizationRequest, Client, ClientId, Prompt, RedirectUri, Scope};
 
@@ -32,36 +33,6 @@ impl AuthorizeParams {
             None | Some([]) => Ok(None),
             Some([value]) => Ok(Some(value.as_str()).filter(|v| !v.is_empty())),
             Some(_) => Err(name),
-        }
-    }
-}
-
-/// Why `/authorize` shows an error page instead of redirecting (RFC 6749 §4.1.2.1): the
-/// redirect URI cannot be trusted yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UntrustedRequest {
-    MissingClientId,
-    UnknownClient,
-    MissingRedirectUri,
-    UnregisteredRedirectUri,
-    RepeatedParameter,
-}
-
-impl UntrustedRequest {
-    /// What the person sees, and what to do.
-    pub fn explanation(self) -> &'static str {
-        match self {
-            Self::MissingClientId | Self::UnknownClient => {
-                "The application that sent you here is not registered with this sign-in service. \
-                 Go back to the application and try again; if it keeps happening, tell its developers."
-            }
-            Self::MissingRedirectUri | Self::UnregisteredRedirectUri => {
-                "The application that sent you here asked to return to an address it has not registered, \
-                 so you were not sent back. Go back to the application and try again; if it keeps happening, tell its developers."
-            }
-            Self::RepeatedParameter => {
-                "The sign-in request was malformed (a parameter was repeated). Go back to the application and try again."
-            }
         }
     }
 }

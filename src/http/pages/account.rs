@@ -10,8 +10,8 @@ use super::{EnrollTemplate, PageBrowser, RecoveryCodesTemplate, cleared_session_
 use crate::clock::format_rfc3339;
 use crate::flows::account::{self, AccountOverview, PasswordChange};
 use crate::flows::mfa::ENROLL_WRONG_CODE;
-use crate::flows::mfa::enrollment::{self, Enrollment, EnrollmentOffer};
 use crate::flows::session::SessionUser;
+use crate::flows::totp::enrollment::{self, Enrollment, EnrollmentOffer};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::extract::{field, query, request_meta};

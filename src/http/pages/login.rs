@@ -8,7 +8,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::{PageBrowser, UNKNOWN_LOGIN, continuation_field, render_outcome, render_step};
-use crate::flows::authorize::{self, AuthorizeOutcome};
+use crate::flows::interaction::{self, Step};
 use crate::flows::login::{LoginAttempt, NewPassword, login, login_page, replace_temporary_password};
 use crate::flows::mfa::{MfaAnswer, answer_challenge};
 use crate::http::AppState;
@@ -28,7 +28,7 @@ pub async fn login_get(request: HttpRequest, state: web::Data<AppState>) -> Resu
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish());
     }
-    render_outcome(AuthorizeOutcome::Login(login_page(destination)), &browser, false, None)
+    render_outcome(Step::Login(login_page(destination)), &browser, false, None)
 }
 
 pub async fn login_post(
@@ -92,7 +92,7 @@ pub async fn resume_post(
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
     let request_id = field(&form, "request_id").unwrap_or_default();
     let outcome =
-        authorize::resume_pending(&state.context(), request_id, &browser.browser, browser.browser.session.as_ref())
+        interaction::resume_pending(&state.context(), request_id, &browser.browser, browser.browser.session.as_ref())
             .await
             .map_err(HttpError::page)?;
     render_outcome(outcome, &browser, true, None)

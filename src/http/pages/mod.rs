@@ -18,11 +18,12 @@ use askama::Template;
 use super::AppState;
 use super::error::{ErrorPage, HttpError};
 use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field, pairs};
-use crate::flows::authorize::{AuthorizeOutcome, Browser, ConsentPage, Continuation, LoginPage};
-use crate::flows::login::{ChangePasswordPage, LoginStep};
-use crate::flows::mfa::enrollment::EnrollmentOffer;
-use crate::flows::mfa::{EnrollPage, MfaPage, RecoveryCodesPage};
+use crate::flows::interaction::{
+    Browser, ChangePasswordPage, ConsentPage, Continuation, EnrollPage, LoginPage, LoginStep, MfaPage,
+    RecoveryCodesPage, Step,
+};
 use crate::flows::session::{CookieSession, SessionUser, current_session};
+use crate::flows::totp::enrollment::EnrollmentOffer;
 use crate::security::csrf::{self, PostSource};
 use crate::security::master_key::MasterKey;
 use crate::security::random::{constant_time_eq, opaque_secret};
@@ -216,35 +217,33 @@ struct ConsentTemplate<'a> {
 /// Turns what `/authorize` (or a page resuming it) decided into a response. After a
 /// POST, a redirect is 303 so the browser does not resend the form (never 307).
 pub fn render_outcome(
-    outcome: AuthorizeOutcome,
+    outcome: Step,
     browser: &PageBrowser,
     after_post: bool,
     session_cookie: Option<Cookie<'static>>,
 ) -> Result<HttpResponse, HttpError> {
     let mut response = match &outcome {
-        AuthorizeOutcome::Redirect(_) | AuthorizeOutcome::Destination(_) => {
+        Step::Redirect(_) | Step::Destination(_) => {
             let mut r = HttpResponse::build(if after_post { StatusCode::SEE_OTHER } else { StatusCode::FOUND });
             r.insert_header((header::CACHE_CONTROL, "no-store"));
             r
         }
-        AuthorizeOutcome::Login(_)
-        | AuthorizeOutcome::SecondFactor(_)
-        | AuthorizeOutcome::Enroll(_)
-        | AuthorizeOutcome::RecoveryCodes(_)
-        | AuthorizeOutcome::ChangePassword(_)
-        | AuthorizeOutcome::Consent(_) => browser.html(StatusCode::OK),
-        AuthorizeOutcome::Untrusted(_) | AuthorizeOutcome::Expired => browser.html(StatusCode::BAD_REQUEST),
+        Step::Login(_)
+        | Step::SecondFactor(_)
+        | Step::Enroll(_)
+        | Step::RecoveryCodes(_)
+        | Step::ChangePassword(_)
+        | Step::Consent(_) => browser.html(StatusCode::OK),
+        Step::Untrusted(_) | Step::Expired => browser.html(StatusCode::BAD_REQUEST),
     };
     if let Some(cookie) = session_cookie {
         response.cookie(cookie);
     }
     let csrf_token = browser.csrf_token();
     Ok(match outcome {
-        AuthorizeOutcome::Redirect(url) => response.insert_header((header::LOCATION, url.as_str())).finish(),
-        AuthorizeOutcome::Destination(destination) => {
-            response.insert_header((header::LOCATION, destination.path())).finish()
-        }
-        AuthorizeOutcome::Login(LoginPage { continuation, client_name, username, error }) => {
+        Step::Redirect(url) => response.insert_header((header::LOCATION, url.as_str())).finish(),
+        Step::Destination(destination) => response.insert_header((header::LOCATION, destination.path())).finish(),
+        Step::Login(LoginPage { continuation, client_name, username, error }) => {
             let page = LoginTemplate {
                 client_name: &client_name,
                 request_id: continuation.request_id(),
@@ -255,7 +254,7 @@ pub fn render_outcome(
             };
             response.body(page.render()?)
         }
-        AuthorizeOutcome::SecondFactor(MfaPage { challenge, request_id, error }) => {
+        Step::SecondFactor(MfaPage { challenge, request_id, error }) => {
             let page = MfaTemplate {
                 csrf_token,
                 challenge: &challenge,
@@ -264,7 +263,7 @@ pub fn render_outcome(
             };
             response.body(page.render()?)
         }
-        AuthorizeOutcome::Enroll(EnrollPage { challenge, request_id, offer, error }) => {
+        Step::Enroll(EnrollPage { challenge, request_id, offer, error }) => {
             let page = EnrollTemplate {
                 reason: "This sign-in needs a second step: a code from an app on your phone. Set it up now; it takes a minute.",
                 offer: &offer,
@@ -276,7 +275,7 @@ pub fn render_outcome(
             };
             response.body(page.render()?)
         }
-        AuthorizeOutcome::ChangePassword(ChangePasswordPage { continuation, error }) => {
+        Step::ChangePassword(ChangePasswordPage { continuation, error }) => {
             let page = ChangePasswordTemplate {
                 csrf_token,
                 request_id: continuation.request_id(),
@@ -285,7 +284,7 @@ pub fn render_outcome(
             };
             response.body(page.render()?)
         }
-        AuthorizeOutcome::RecoveryCodes(RecoveryCodesPage { codes, next }) => {
+        Step::RecoveryCodes(RecoveryCodesPage { codes, next }) => {
             let page = RecoveryCodesTemplate {
                 codes: &codes,
                 request_id: next.request_id(),
@@ -294,7 +293,7 @@ pub fn render_outcome(
             };
             response.body(page.render()?)
         }
-        AuthorizeOutcome::Consent(ConsentPage { request_id, client_name, scopes }) => {
+        Step::Consent(ConsentPage { request_id, client_name, scopes }) => {
             let username = browser.browser.session.as_ref().map(|s| s.user.username.to_string()).unwrap_or_default();
             let page = ConsentTemplate {
                 client_name: &client_name,
@@ -305,10 +304,10 @@ pub fn render_outcome(
             };
             response.body(page.render()?)
         }
-        AuthorizeOutcome::Untrusted(reason) => {
+        Step::Untrusted(reason) => {
             response.body(render_error("The sign-in request cannot be completed", reason.explanation()))
         }
-        AuthorizeOutcome::Expired => response.body(render_error(
+        Step::Expired => response.body(render_error(
             "This sign-in page has expired",
             "Nothing was done. Go back to the application and start again.",
         )),

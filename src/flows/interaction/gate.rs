@@ -11,8 +11,8 @@
 
 use uuid::Uuid;
 
-use super::session::SessionUser;
 use crate::clock::UnixTime;
+use crate::flows::session::SessionUser;
 use crate::model::{AuthorizationRequest, Client};
 
 /// A request as the gate sees it.
