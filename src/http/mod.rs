@@ -77,29 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/account/mfa/enable", web::post().to(pages::account::mfa_enable_post))
             .route("/account/mfa/disable", web::post().to(pages::account::mfa_disable_post))
             .route("/account/mfa/recovery-codes", web::post().to(pages::account::recovery_codes_post))
-            .route("/admin", web::get().to(pages::admin::admin_get))
-            .route("/admin/users", web::get().to(pages::admin::users_get))
-            .route("/admin/users", web::post().to(pages::admin::users_post))
-            .route("/admin/users/{id}", web::get().to(pages::admin::user_get))
-            .route("/admin/users/{id}", web::post().to(pages::admin::user_post))
-            .route("/admin/users/{id}/sessions/{sid}/end", web::post().to(pages::admin::session_end_post))
-            .route("/admin/users/{id}/{action}", web::post().to(pages::admin::user_action_post))
-            .route("/admin/clients", web::get().to(pages::admin::clients_get))
-            .route("/admin/clients", web::post().to(pages::admin::clients_post))
-            .route("/admin/clients/{id}", web::get().to(pages::admin::client_get))
-            .route("/admin/clients/{id}", web::post().to(pages::admin::client_post))
-            .route("/admin/clients/{id}/rotate-secret", web::post().to(pages::admin::client_rotate_secret_post))
-            .route("/admin/clients/{id}/delete", web::get().to(pages::admin::client_delete_confirm_get))
-            .route("/admin/clients/{id}/delete", web::post().to(pages::admin::client_delete_post))
-            .route("/admin/keys", web::get().to(pages::admin::keys_get))
-            .route("/admin/keys/rotate", web::post().to(pages::admin::keys_rotate_post))
-            .route("/admin/keys/{kid}/revoke", web::get().to(pages::admin::key_revoke_confirm_get))
-            .route("/admin/keys/{kid}/revoke", web::post().to(pages::admin::key_revoke_post))
-            .route("/admin/families", web::get().to(pages::admin::families_get))
-            .route("/admin/families/{id}/revoke", web::post().to(pages::admin::family_revoke_post))
-            .route("/admin/audit", web::get().to(pages::admin::audit_get))
-            .route("/admin/inspect", web::get().to(pages::admin::inspect_get))
-            .route("/admin/inspect", web::post().to(pages::admin::inspect_post))
+            .service(admin_scope())
             .route("/end_session", web::get().to(pages::logout::end_session_get))
             .route("/end_session", web::post().to(pages::logout::end_session_post))
             .route("/end_session/confirm", web::post().to(pages::logout::end_session_confirm_post))
@@ -107,6 +85,58 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/healthz", web::get().to(health::healthz_get))
             .route("/readyz", web::get().to(health::readyz_get)),
     );
+}
+
+/// Declares every route under `/admin` once: the scope that serves them behind one guard
+/// ([`pages::admin::admin_guard`]: an administrator, two factors, CSRF on every POST), and
+/// [`ADMIN_ROUTES`], the list tests walk to prove that no admin route answers anyone else.
+macro_rules! admin_routes {
+    ($($method:ident $path:literal => $handler:ident),* $(,)?) => {
+        /// Every admin route: its method and path, as served.
+        pub const ADMIN_ROUTES: &[(&str, &str)] = &[$((stringify!($method), concat!("/admin", $path))),*];
+
+        fn admin_scope() -> actix_web::Scope<
+            impl actix_web::dev::ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<impl MessageBody>,
+                Error = actix_web::Error,
+                InitError = (),
+            >,
+        > {
+            web::scope("/admin")
+                .wrap(from_fn(pages::admin::admin_guard))
+                $(.route($path, admin_routes!(@method $method).to(pages::admin::$handler)))*
+        }
+    };
+    (@method GET) => { web::get() };
+    (@method POST) => { web::post() };
+}
+
+admin_routes! {
+    GET "" => admin_get,
+    GET "/users" => users_get,
+    POST "/users" => users_post,
+    GET "/users/{id}" => user_get,
+    POST "/users/{id}" => user_post,
+    POST "/users/{id}/sessions/{sid}/end" => session_end_post,
+    POST "/users/{id}/{action}" => user_action_post,
+    GET "/clients" => clients_get,
+    POST "/clients" => clients_post,
+    GET "/clients/{id}" => client_get,
+    POST "/clients/{id}" => client_post,
+    POST "/clients/{id}/rotate-secret" => client_rotate_secret_post,
+    GET "/clients/{id}/delete" => client_delete_confirm_get,
+    POST "/clients/{id}/delete" => client_delete_post,
+    GET "/keys" => keys_get,
+    POST "/keys/rotate" => keys_rotate_post,
+    GET "/keys/{kid}/revoke" => key_revoke_confirm_get,
+    POST "/keys/{kid}/revoke" => key_revoke_post,
+    GET "/families" => families_get,
+    POST "/families/{id}/revoke" => family_revoke_post,
+    GET "/audit" => audit_get,
+    GET "/inspect" => inspect_get,
+    POST "/inspect" => inspect_post,
 }
 
 /// Records how long each request took, under the route pattern it matched.

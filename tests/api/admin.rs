@@ -63,24 +63,69 @@ async fn events(app: &TestApp, name: &str) -> Vec<wristband::store::AuditRecord>
     app.store.recent_audit_events(100).await.unwrap().into_iter().filter(|e| e.event == name).collect()
 }
 
+/// Every route of the admin scope, as served, with its path parameters filled in.
+fn every_admin_route() -> Vec<(&'static str, String)> {
+    wristband::http::ADMIN_ROUTES.iter().map(|(method, path)| (*method, fill_parameters(path))).collect()
+}
+
+/// `{id}`, `{sid}`, `{kid}` and `{action}` replaced by plausible values: the guard refuses
+/// before any handler reads them.
+fn fill_parameters(path: &str) -> String {
+    let mut filled = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
+        filled.push_str(&rest[..start]);
+        filled.push_str(if &rest[start..end] == "{action}" {
+            "disable"
+        } else {
+            "00000000-0000-0000-0000-000000000000"
+        });
+        rest = &rest[end..];
+    }
+    filled.push_str(rest);
+    filled
+}
+
 #[tokio::test]
-async fn only_administrators_with_two_factors_get_in() {
+async fn every_admin_route_refuses_everyone_but_an_administrator_with_two_factors() {
     let (_env, app, _, _) = app_with_tokens().await;
-    let pages = ["/admin/users", "/admin/clients", "/admin/keys", "/admin/families", "/admin/audit", "/admin/inspect"];
     let mut anonymous = Browser::new(&app);
     let (mut alice, _) = code_for(&app, "demo", "alice", "correct horse battery").await;
+    let alice_csrf = alice.get("/account").await.hidden("csrf_token").expect("a form token for alice");
     let mut one_factor = Browser::new(&app);
     let login = one_factor.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let password = app.bootstrapped_admin.clone().unwrap().password.unwrap();
     let temporary = one_factor.submit_login(&login, "admin", password.expose()).await;
     assert_eq!(one_factor.replace_password(&temporary, ADMIN_PASSWORD).await.status, 303);
+    let one_factor_csrf = one_factor.get("/account").await.hidden("csrf_token").expect("a form token");
+    let routes = every_admin_route();
+    assert!(routes.len() >= 20, "{routes:?}");
+    let before = app.state_rows().await;
 
-    for path in pages {
-        let page = anonymous.get(path).await;
-        assert_eq!(page.location.as_deref(), Some("/login?destination=admin"), "{path}");
-        assert_eq!(alice.get(path).await.status, 403, "{path}");
-        assert_eq!(one_factor.get(path).await.location.as_deref(), Some("/admin"), "{path}: step up first");
+    for (method, path) in &routes {
+        if *method == "GET" {
+            let page = anonymous.get(path).await;
+            assert_eq!(page.location.as_deref(), Some("/login?destination=admin"), "{method} {path}");
+            let page = alice.get(path).await;
+            assert_eq!(page.status, 403, "{method} {path}");
+            assert!(page.body.contains("Administrators only"), "{method} {path}: {}", page.body);
+            if path != "/admin" {
+                assert_eq!(one_factor.get(path).await.location.as_deref(), Some("/admin"), "{method} {path}: step up");
+            }
+        } else {
+            let form = [("confirm", "yes"), ("username", "mallory"), ("decision", "allow")];
+            assert_eq!(anonymous.post(path, &form).await.status, 403, "{method} {path}: no form token");
+            let page = alice.post(path, &[("csrf_token", alice_csrf.as_str()), ("confirm", "yes")]).await;
+            assert_eq!(page.status, 403, "{method} {path}");
+            assert!(page.body.contains("Administrators only"), "{method} {path}: {}", page.body);
+            let page = one_factor.post(path, &[("csrf_token", one_factor_csrf.as_str()), ("confirm", "yes")]).await;
+            assert_eq!(page.location.as_deref(), Some("/admin"), "{method} {path}: step up first");
+        }
     }
+    assert_eq!(app.state_rows().await, before, "nothing changed, no half-done login either");
+    let step_up = one_factor.get("/admin").await;
+    assert!(step_up.body.contains("Set up two-step verification"), "/admin shows the step: {}", step_up.body);
 }
 
 #[tokio::test]

@@ -15,26 +15,37 @@ pub enum AdminAccess {
     /// Signed in, but not an administrator.
     Forbidden,
     /// An administrator who must first step up to two factors, or replace a temporary
-    /// password: that page comes first.
-    Interaction(Step),
+    /// password: [`admin_step`] makes that page.
+    StepFirst,
     Granted(Box<SessionUser>),
 }
 
-pub async fn admin_access(ctx: &Context<'_>, browser: &Browser) -> Result<AdminAccess, FlowError> {
-    let Some(session) = &browser.session else { return Ok(AdminAccess::SignIn) };
+/// Who the browser's session is to the admin pages. Decides only: nothing is written.
+pub fn admin_access(browser: &Browser) -> AdminAccess {
+    let Some(session) = &browser.session else { return AdminAccess::SignIn };
     if !session.user.is_admin {
-        return Ok(AdminAccess::Forbidden);
+        return AdminAccess::Forbidden;
     }
+    if !session.session.authentication.is_two_factor() || session.user.password_change_required {
+        return AdminAccess::StepFirst;
+    }
+    AdminAccess::Granted(Box::new(session.clone()))
+}
+
+/// The page an administrator's session must pass first: the second factor (or its
+/// enrolment), then a new password if the current one is temporary. `None` when there is
+/// nothing to do (no such session any more, or it is ready).
+pub async fn admin_step(ctx: &Context<'_>, browser: &Browser) -> Result<Option<Step>, FlowError> {
+    let Some(session) = browser.session.as_ref().filter(|s| s.user.is_admin) else { return Ok(None) };
+    let continuation = Continuation::Page(Destination::Admin);
     if !session.session.authentication.is_two_factor() {
-        let continuation = Continuation::Page(Destination::Admin);
-        let page = start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await?;
-        return Ok(AdminAccess::Interaction(page));
+        let step = start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await?;
+        return Ok(Some(step));
     }
     if session.user.password_change_required {
-        let continuation = Continuation::Page(Destination::Admin);
-        return Ok(AdminAccess::Interaction(Step::ChangePassword(ChangePasswordPage { continuation, error: None })));
+        return Ok(Some(Step::ChangePassword(ChangePasswordPage { continuation, error: None })));
     }
-    Ok(AdminAccess::Granted(Box::new(session.clone())))
+    Ok(None)
 }
 
 /// What the dashboard summarises.

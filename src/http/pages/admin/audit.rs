@@ -1,8 +1,8 @@
 //! The audit log: filter by event, user, client and time; newest first, a page at a time.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web;
-use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{AdminFrame, AdminRequest, EventRow, PAGE_SIZE, query_value, user_filter};
@@ -25,8 +25,7 @@ struct AuditTemplate<'a> {
     next: Option<String>,
 }
 
-pub async fn audit_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn audit_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let text = |name| admin.query(name).unwrap_or_default().trim().chars().take(128).collect::<String>();
     let (event, user, client, since, until) =
         (text("event"), text("user"), text("client"), text("since"), text("until"));

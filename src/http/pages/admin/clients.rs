@@ -1,8 +1,8 @@
 //! Clients: create (the secret shown once), edit every setting, rotate the secret, delete.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 
 use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
@@ -112,8 +112,7 @@ fn client_input(admin: &AdminRequest, client_id: String) -> Result<ClientInput, 
     })
 }
 
-pub async fn clients_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn clients_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let clients = admin::list_clients(&state.store).await.map_err(HttpError::internal_page)?;
     let rows = clients
         .iter()
@@ -130,12 +129,7 @@ pub async fn clients_get(request: HttpRequest, state: web::Data<AppState>) -> Re
     admin.render(StatusCode::OK, ClientsTemplate { admin: admin.frame(), clients: rows, form })
 }
 
-pub async fn clients_post(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    body: Bytes,
-) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+pub async fn clients_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let input = match client_input(&admin, admin.form("client_id").trim().to_owned()) {
         Ok(input) => input,
         Err(message) => return admin.failed(message, "/admin/clients"),
@@ -169,11 +163,10 @@ async fn find_client(state: &AppState, id: &str) -> Result<Client, HttpError> {
 }
 
 pub async fn client_get(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
     let client = find_client(&state, &id).await?;
     let page = ClientTemplate {
         admin: admin.frame(),
@@ -187,12 +180,10 @@ pub async fn client_get(
 }
 
 pub async fn client_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     let client = find_client(&state, &id).await?;
     let back = format!("/admin/clients/{}", client.id);
     let input = match client_input(&admin, client.id.to_string()) {
@@ -206,12 +197,10 @@ pub async fn client_post(
 }
 
 pub async fn client_rotate_secret_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     let client = find_client(&state, &id).await?;
     let back = format!("/admin/clients/{}", client.id);
     match admin::rotate_client_secret(&state.store, state.clock.as_ref(), client.id.as_str(), admin.actor()).await {
@@ -227,11 +216,10 @@ pub async fn client_rotate_secret_post(
 }
 
 pub async fn client_delete_confirm_get(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
     let client = find_client(&state, &id).await?;
     let action = format!("/admin/clients/{}/delete", client.id);
     let back = format!("/admin/clients/{}", client.id);
@@ -251,12 +239,10 @@ pub async fn client_delete_confirm_get(
 }
 
 pub async fn client_delete_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     let client = find_client(&state, &id).await?;
     if admin.form("confirm") != "yes" {
         return Ok(see_other(&format!("/admin/clients/{}/delete", client.id)));

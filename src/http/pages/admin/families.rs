@@ -1,8 +1,8 @@
 //! Refresh-token families across users and clients: filter, inspect, revoke.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use uuid::Uuid;
 
@@ -57,8 +57,7 @@ struct FamiliesTemplate<'a> {
     next: Option<String>,
 }
 
-pub async fn families_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn families_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let user = admin.query("user").unwrap_or_default().trim().to_owned();
     let client = admin.query("client").unwrap_or_default().trim().to_owned();
     let user_id = user_filter(&state, &user).await?;
@@ -86,12 +85,10 @@ pub async fn families_get(request: HttpRequest, state: web::Data<AppState>) -> R
 }
 
 pub async fn family_revoke_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     // Back to an admin page only: never an open redirect.
     let back = admin.form("back");
     let back = if back.starts_with("/admin/") && !back.contains("//") && !back.contains('?') {

@@ -1,8 +1,8 @@
 //! The token inspector page: paste a JWT, read each check's verdict.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 
 use super::{AdminFrame, AdminRequest};
@@ -25,17 +25,11 @@ struct InspectTemplate<'a> {
     report: Option<Report>,
 }
 
-pub async fn inspect_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn inspect_get(admin: AdminRequest) -> Result<HttpResponse, HttpError> {
     admin.render(StatusCode::OK, InspectTemplate { admin: admin.frame(), token: "", report: None })
 }
 
-pub async fn inspect_post(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    body: Bytes,
-) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+pub async fn inspect_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let token = admin.form("token");
     let inspection = inspect_token(&state.store, &state.config.issuer, state.clock.now(), token)
         .await

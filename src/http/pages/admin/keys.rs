@@ -1,9 +1,9 @@
 //! Signing keys: their states and dates, "Rotate now" (with a confirmation when some
 //! verifiers may not hold the next key yet) and emergency revocation.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 
 use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
@@ -54,8 +54,7 @@ fn key_context(state: &AppState) -> KeyContext<'_> {
     }
 }
 
-pub async fn keys_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn keys_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let schedule = KeySchedule::from_config(&state.store, &state.config).await.map_err(HttpError::internal_page)?;
     let date = |at: Option<i64>| at.map(format_rfc3339).unwrap_or_default();
     let keys = state
@@ -91,12 +90,7 @@ pub async fn keys_get(request: HttpRequest, state: web::Data<AppState>) -> Resul
     admin.render(StatusCode::OK, page)
 }
 
-pub async fn keys_rotate_post(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    body: Bytes,
-) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+pub async fn keys_rotate_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let now = state.clock.now();
     if admin.form("confirm") != "yes"
         && let Some(early) = early_rotation(&state.store, now, state.config.keys.jwks_max_age_seconds)
@@ -129,12 +123,7 @@ pub async fn keys_rotate_post(
     }
 }
 
-pub async fn key_revoke_confirm_get(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    kid: web::Path<String>,
-) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn key_revoke_confirm_get(admin: AdminRequest, kid: web::Path<String>) -> Result<HttpResponse, HttpError> {
     let action = format!("/admin/keys/{kid}/revoke");
     let page = ConfirmTemplate {
         admin: admin.frame(),
@@ -153,12 +142,10 @@ pub async fn key_revoke_confirm_get(
 }
 
 pub async fn key_revoke_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     kid: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     if admin.form("confirm") != "yes" {
         return Ok(see_other(&format!("/admin/keys/{kid}/revoke")));
     }

@@ -1,5 +1,7 @@
-//! `/admin`: administrators only, and only with two factors. Every form is CSRF-checked
-//! and every change is made by `flows::admin` with the administrator as the actor.
+//! `/admin`: administrators only, and only with two factors. One guard on the whole scope
+//! ([`admin_guard`]) checks that, and the CSRF token of every form, before any handler
+//! runs; handlers take the administrator as an [`AdminRequest`]. Every change is made by
+//! `flows::admin` with the administrator as the actor.
 
 mod audit;
 mod clients;
@@ -20,16 +22,22 @@ pub use inspect::{inspect_get, inspect_post};
 pub use keys::{key_revoke_confirm_get, key_revoke_post, keys_get, keys_rotate_post};
 pub use users::{session_end_post, user_action_post, user_get, user_post, users_get, users_post};
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use std::future::{Ready, ready};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::PageBrowser;
 pub use super::see_other;
+use super::{PageBrowser, render_outcome};
 use crate::clock::format_rfc3339;
 use crate::flows::Actor;
-use crate::flows::admin::access::{AdminAccess, admin_access};
+use crate::flows::admin::access::{AdminAccess, admin_access, admin_step};
 use crate::flows::session::SessionUser;
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -66,7 +74,57 @@ pub struct AdminFrame {
     pub error: Option<String>,
 }
 
-/// A request from a signed-in administrator with two factors.
+/// The guard of the whole `/admin` scope: a signed-in administrator whose session proved
+/// two factors gets through, with a POST only when its form carries this browser's CSRF
+/// token. Anyone else gets the sign-in redirect, 403, or the step-up, and no handler runs.
+pub async fn admin_guard(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError("no application state"));
+    };
+    let body = match *request.method() {
+        Method::GET | Method::HEAD => None,
+        _ => Some(request.extract::<Bytes>().await?),
+    };
+    match AdminRequest::load(&state, request.request(), body.as_deref()).await {
+        Ok(admin) => {
+            request.extensions_mut().insert(admin);
+            Ok(next.call(request).await?.map_into_left_body())
+        }
+        // The step-up (or a new temporary password) is shown at /admin itself; every
+        // other admin address leads there first.
+        Err(Refused::StepFirst(browser)) if request.path() == "/admin" && body.is_none() => {
+            match admin_step(&state.context(), &browser.browser).await.map_err(HttpError::page)? {
+                Some(step) => {
+                    let page = render_outcome(step, &browser, false, None)?;
+                    Ok(request.into_response(page).map_into_right_body())
+                }
+                None => Ok(request.error_response(HttpError::SignIn { location: "/admin" }).map_into_right_body()),
+            }
+        }
+        Err(Refused::StepFirst(_)) => {
+            Ok(request.error_response(HttpError::SignIn { location: "/admin" }).map_into_right_body())
+        }
+        Err(Refused::Http(refused)) => Ok(request.error_response(refused).map_into_right_body()),
+    }
+}
+
+/// Why the guard did not let a request in.
+enum Refused {
+    Http(HttpError),
+    /// An administrator who must step up to two factors, or replace a temporary password.
+    StepFirst(Box<PageBrowser>),
+}
+
+impl From<HttpError> for Refused {
+    fn from(err: HttpError) -> Self {
+        Self::Http(err)
+    }
+}
+
+/// A request from a signed-in administrator with two factors, as the guard let it in.
 pub struct AdminRequest {
     pub browser: PageBrowser,
     pub session: SessionUser,
@@ -74,20 +132,34 @@ pub struct AdminRequest {
     pub query: Vec<(String, String)>,
 }
 
+/// Handed over by [`admin_guard`]; a handler outside the guarded scope gets a 500, never
+/// an unchecked request.
+impl FromRequest for AdminRequest {
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let admin = request.extensions_mut().remove::<AdminRequest>();
+        ready(admin.ok_or_else(|| HttpError::internal_page(std::io::Error::other("admin handler outside the guard"))))
+    }
+}
+
 impl AdminRequest {
     /// The administrator behind `request` (and its form, CSRF-checked, when `body` is
     /// given). No session: sign in first; not an admin: 403; one factor: back to `/admin`,
     /// which steps up.
-    pub async fn load(state: &AppState, request: &HttpRequest, body: Option<&[u8]>) -> Result<Self, HttpError> {
+    async fn load(state: &AppState, request: &HttpRequest, body: Option<&[u8]>) -> Result<Self, Refused> {
         let (browser, form) = match body {
             Some(body) => PageBrowser::load_for_form(state, request, body).await?,
             None => (PageBrowser::load(state, request).await?, Vec::new()),
         };
-        match admin_access(&state.context(), &browser.browser).await.map_err(HttpError::page)? {
-            AdminAccess::Granted(session) => Ok(Self { browser, session: *session, form, query: query(request)? }),
-            AdminAccess::SignIn => Err(HttpError::SignIn { location: "/login?destination=admin" }),
-            AdminAccess::Forbidden => Err(forbidden()),
-            AdminAccess::Interaction(_) => Err(HttpError::SignIn { location: "/admin" }),
+        match admin_access(&browser.browser) {
+            AdminAccess::Granted(session) => {
+                Ok(Self { browser, session: *session, form, query: query(request).map_err(HttpError::from)? })
+            }
+            AdminAccess::SignIn => Err(HttpError::SignIn { location: "/login?destination=admin" }.into()),
+            AdminAccess::Forbidden => Err(forbidden().into()),
+            AdminAccess::StepFirst => Err(Refused::StepFirst(Box::new(browser))),
         }
     }
 

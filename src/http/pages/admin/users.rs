@@ -1,9 +1,9 @@
 //! Users: search and page through them, create, edit, disable, reset credentials, and
 //! end their sessions.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use uuid::Uuid;
 
@@ -79,8 +79,7 @@ struct UserTemplate {
     back: String,
 }
 
-pub async fn users_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
+pub async fn users_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let query: String = admin.query("q").unwrap_or_default().chars().take(200).collect();
     let (page, offset) = admin.offset();
     let (users, total) =
@@ -97,12 +96,7 @@ pub async fn users_get(request: HttpRequest, state: web::Data<AppState>) -> Resu
     admin.render(StatusCode::OK, page)
 }
 
-pub async fn users_post(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    body: Bytes,
-) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
+pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let optional = |name| Some(admin.form(name).trim().to_owned()).filter(|v| !v.is_empty());
     let input = UserInput {
         username: admin.form("username").trim().to_owned(),
@@ -139,11 +133,10 @@ fn not_found() -> HttpError {
 }
 
 pub async fn user_get(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, None).await?;
     let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
     let now = state.clock.now();
     let sessions = state.store.list_live_sessions(user.id, now).await.map_err(HttpError::internal_page)?;
@@ -185,12 +178,10 @@ pub async fn user_get(
 }
 
 pub async fn user_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
     let input = ProfileInput {
         email: admin.form("email").to_owned(),
@@ -206,12 +197,10 @@ pub async fn user_post(
 
 /// Disable, enable, temporary password, reset MFA, end every session.
 pub async fn user_action_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     let (id, action) = path.into_inner();
     let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
     let (store, clock, actor) = (&state.store, state.clock.as_ref(), admin.actor());
@@ -250,12 +239,10 @@ pub async fn user_action_post(
 }
 
 pub async fn session_end_post(
-    request: HttpRequest,
+    admin: AdminRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let admin = AdminRequest::load(&state, &request, Some(&body)).await?;
     let (id, sid) = path.into_inner();
     let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
     let back = format!("/admin/users/{}", user.id);
