@@ -2,7 +2,7 @@
 # Installs from Debian's packages what building and testing wristband need, when the
 # machine lacks it: the OpenSSL headers, PostgreSQL, Chromium and its WebDriver (the admin
 # pages are tested in a real browser: Debian's, never a download), Node and Python's venv
-# (README's verification snippets run under them). Installing needs root or sudo; without
+# (the token-verification snippets of docs/verifying-tokens.md run under them). Installing needs root or sudo; without
 # either it names the packages and stops. Quick when nothing is missing.
 set -euo pipefail
 

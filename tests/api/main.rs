@@ -19,6 +19,7 @@ mod cleanup;
 mod cli;
 mod config;
 mod discovery;
+mod docs;
 mod factor;
 mod forge;
 mod grants;

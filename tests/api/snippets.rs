@@ -1,4 +1,4 @@
-//! README's "Verifying tokens in your service" snippets for Node (`jose`) and Python
+//! The snippets of docs/verifying-tokens.md for Node (`jose`) and Python
 //! (PyJWT), run against a live wristband so that they stay true: the genuine token is
 //! accepted, every forged one of the attack suite refused. Their packages come from the
 //! registries, installed once: `npm ci` beside the Node snippet, a virtualenv in
@@ -98,10 +98,11 @@ async fn the_python_snippet_accepts_a_genuine_token_and_refuses_every_forgery() 
 }
 
 #[test]
-fn the_readme_shows_the_snippets_the_tests_run() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+fn the_documentation_shows_the_snippets_the_tests_run() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/verifying-tokens.md")).unwrap();
     for snippet in ["node/verify.mjs", "python/verify.py"] {
         let text = std::fs::read_to_string(examples().join(snippet)).unwrap();
-        assert!(readme.contains(&text), "README.md does not show examples/verify/{snippet} as it is");
+        assert!(readme.contains(&text), "docs/verifying-tokens.md does not show examples/verify/{snippet} as it is");
     }
 }
