@@ -312,10 +312,16 @@ mod tests {
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
-    #[test]
-    fn internal_errors_hide_their_cause() {
-        let cause: Box<dyn std::error::Error + Send + Sync> = "database password is hunter2".into();
-        let response = HttpError::Internal { html: false, cause }.error_response();
-        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    #[tokio::test]
+    async fn internal_errors_hide_their_cause() {
+        for html in [false, true] {
+            let cause: Box<dyn std::error::Error + Send + Sync> = "database password is hunter2".into();
+            let response = HttpError::Internal { html, cause }.error_response();
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body = actix_web::body::to_bytes(response.into_body()).await.unwrap();
+            let body = String::from_utf8_lossy(&body);
+            assert!(!body.contains("hunter2") && !body.contains("database"), "{html}: {body}");
+            assert!(!body.is_empty(), "{html}: a body that says something went wrong");
+        }
     }
 }

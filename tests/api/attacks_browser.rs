@@ -63,7 +63,9 @@ async fn a_form_token_from_before_the_login_or_from_another_session_is_refused()
     let own = bob
         .post("/account/sessions/end", &[("csrf_token", &bob_page.hidden("csrf_token").unwrap()), ("sid", &alice_sid)])
         .await;
-    assert_ne!(own.status, 403, "bob's own token works for bob (on a session that is not his, to no effect)");
+    // Bob's own token works for bob, on a session that is not his: to no effect.
+    assert_eq!((own.status, own.location.as_deref()), (303, Some("/account?notice=nothing_changed")));
+    assert_eq!(alice.get("/account").await.status, 200, "alice is still signed in");
 }
 
 #[tokio::test]

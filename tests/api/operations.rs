@@ -57,15 +57,24 @@ async fn sigterm_lets_the_sign_ins_in_flight_finish_then_exits_zero() {
     // Six argon2 verifications on two cores: some are still hashing when the signal lands.
     let in_flight: Vec<_> = forms
         .into_iter()
-        .map(|(mut browser, page)| tokio::spawn(async move { browser.submit_login(&page, "alice", PASSWORD).await }))
+        .map(|(mut browser, page)| {
+            tokio::spawn(async move {
+                let answered = browser.submit_login(&page, "alice", PASSWORD).await;
+                (answered, std::time::Instant::now())
+            })
+        })
         .collect();
     tokio::time::sleep(Duration::from_millis(20)).await;
     terminate(&server).await;
+    let signalled = std::time::Instant::now();
 
+    let mut answered_after_the_signal = 0;
     for sign_in in in_flight {
-        let page = sign_in.await.expect("the request was answered, not cut off");
+        let (page, answered) = sign_in.await.expect("the request was answered, not cut off");
         assert_eq!(page.status, 303, "{}", page.body);
+        answered_after_the_signal += usize::from(answered > signalled);
     }
+    assert!(answered_after_the_signal > 0, "no sign-in was still in flight at SIGTERM: the test proved nothing");
     let exit = tokio::time::timeout(Duration::from_secs(40), server.wait()).await.expect("it exits").unwrap();
     assert!(exit.success(), "exit status {exit:?}");
     assert!(reqwest::get(app.url("/healthz")).await.is_err(), "nothing listens any more");
