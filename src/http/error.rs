@@ -68,6 +68,11 @@ impl HttpError {
         Self::internal(true, Box::new(err))
     }
 
+    /// The same, for a cause already boxed.
+    pub fn internal_cause(cause: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self::internal(true, cause)
+    }
+
     /// A failure that is not the client's: `Unavailable` when its cause is an unreachable
     /// database, `Internal` otherwise.
     fn internal(html: bool, cause: Box<dyn std::error::Error + Send + Sync>) -> Self {
@@ -310,6 +315,17 @@ mod tests {
         }
         let other = HttpError::internal(false, Box::new(StoreError::NotFound)).error_response();
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn an_admin_action_that_meets_an_outage_is_a_503_and_only_mistakes_are_shown() {
+        use crate::flows::admin::AdminError;
+        let outage = AdminError::Store(StoreError::Unavailable(sea_orm::DbErr::Custom("connection refused".into())));
+        let cause = outage.into_fixable().expect_err("an outage is not the administrator's mistake");
+        assert_eq!(HttpError::internal_cause(cause).error_response().status(), StatusCode::SERVICE_UNAVAILABLE);
+        let broken = AdminError::Seal(crate::security::master_key::SealError::Open).into_fixable().unwrap_err();
+        assert_eq!(HttpError::internal_cause(broken).error_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(AdminError::UnknownUser("bob".into()).into_fixable().unwrap(), "no user `bob`");
     }
 
     #[tokio::test]

@@ -48,3 +48,25 @@ pub enum AdminError {
     #[error(transparent)]
     Totp(#[from] TotpError),
 }
+
+impl AdminError {
+    /// The message for a mistake the administrator can fix (a taken or unknown name, an
+    /// invalid value, a refused request); `Err` with the underlying failure for anything
+    /// else (an outage, a broken seal), which is not theirs to fix and not shown.
+    pub fn into_fixable(self) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+        match self {
+            fixable @ (Self::UserExists(_)
+            | Self::UnknownUser(_)
+            | Self::ClientExists(_)
+            | Self::UnknownClient(_)
+            | Self::Invalid(_)
+            | Self::PasswordPolicy(_)
+            | Self::Rejected(_)) => Ok(fixable.to_string()),
+            Self::Store(err) => Err(Box::new(err)),
+            Self::Password(err) => Err(Box::new(err)),
+            Self::Random(err) => Err(Box::new(err)),
+            Self::Seal(err) => Err(Box::new(err)),
+            Self::Totp(err) => Err(Box::new(err)),
+        }
+    }
+}

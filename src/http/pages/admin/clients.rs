@@ -132,7 +132,7 @@ pub async fn clients_get(admin: AdminRequest, state: web::Data<AppState>) -> Res
 pub async fn clients_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let input = match client_input(&admin, admin.form("client_id").trim().to_owned()) {
         Ok(input) => input,
-        Err(message) => return admin.failed(message, "/admin/clients"),
+        Err(message) => return admin.mistake(&message, "/admin/clients"),
     };
     match admin::add_client(&state.store, state.clock.as_ref(), input, admin.actor()).await {
         Ok(created) => {
@@ -148,7 +148,7 @@ pub async fn clients_post(admin: AdminRequest, state: web::Data<AppState>) -> Re
                 None => Ok(see_other(&format!("{back}?notice=client_saved"))),
             }
         }
-        Err(err) => admin.failed(err, "/admin/clients"),
+        Err(err) => admin.refused(err, "/admin/clients"),
     }
 }
 
@@ -188,11 +188,11 @@ pub async fn client_post(
     let back = format!("/admin/clients/{}", client.id);
     let input = match client_input(&admin, client.id.to_string()) {
         Ok(input) => input,
-        Err(message) => return admin.failed(message, &back),
+        Err(message) => return admin.mistake(&message, &back),
     };
     match admin::update_client(&state.store, state.clock.as_ref(), input, admin.actor()).await {
         Ok(_) => Ok(see_other(&format!("{back}?notice=client_saved"))),
-        Err(err) => admin.failed(err, &back),
+        Err(err) => admin.refused(err, &back),
     }
 }
 
@@ -211,7 +211,7 @@ pub async fn client_rotate_secret_post(
             );
             admin.show_secret("New client secret", &message, secret.expose(), &back)
         }
-        Err(err) => admin.failed(err, &back),
+        Err(err) => admin.refused(err, &back),
     }
 }
 
@@ -249,6 +249,6 @@ pub async fn client_delete_post(
     }
     match admin::remove_client(&state.store, state.clock.as_ref(), client.id.as_str(), admin.actor()).await {
         Ok(()) => Ok(see_other("/admin/clients?notice=client_deleted")),
-        Err(err) => admin.failed(err, "/admin/clients"),
+        Err(err) => admin.refused(err, "/admin/clients"),
     }
 }

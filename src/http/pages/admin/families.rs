@@ -100,6 +100,6 @@ pub async fn family_revoke_post(
     match admin::revoke_refresh_family(&state.store, state.clock.as_ref(), family_id, admin.actor()).await {
         Ok(true) => Ok(see_other(&format!("{back}?notice=family_revoked"))),
         Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
-        Err(err) => admin.failed(err, back),
+        Err(err) => admin.refused(err, back),
     }
 }

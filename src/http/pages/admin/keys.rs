@@ -154,7 +154,7 @@ pub async fn key_revoke_post(
             signs_here_now(&state).await;
             Ok(see_other("/admin/keys?notice=key_revoked"))
         }
-        Err(KeyFlowError::Plan(plan)) => admin.failed(plan, "/admin/keys"),
+        Err(KeyFlowError::Plan(plan)) => admin.mistake(&plan.to_string(), "/admin/keys"),
         Err(KeyFlowError::Concurrent) => Ok(see_other("/admin/keys?notice=nothing_changed")),
         Err(err) => Err(HttpError::internal_page(err)),
     }

@@ -37,6 +37,7 @@ pub use super::see_other;
 use super::{PageBrowser, render_outcome};
 use crate::clock::format_rfc3339;
 use crate::flows::Actor;
+use crate::flows::admin::AdminError;
 use crate::flows::admin::access::{AdminAccess, admin_access, admin_step};
 use crate::flows::session::SessionUser;
 use crate::http::AppState;
@@ -201,11 +202,20 @@ impl AdminRequest {
         self.render(StatusCode::OK, SecretTemplate { admin: self.frame(), title, message, secret, back })
     }
 
-    /// A failed action: what went wrong, and the way back.
-    pub fn failed(&self, error: impl std::fmt::Display, back: &str) -> Result<HttpResponse, HttpError> {
-        let page =
-            MessageTemplate { admin: self.frame(), title: "Nothing was changed", message: &error.to_string(), back };
+    /// A mistake in what the administrator asked for: what it was, and the way back (400).
+    pub fn mistake(&self, message: &str, back: &str) -> Result<HttpResponse, HttpError> {
+        let page = MessageTemplate { admin: self.frame(), title: "Nothing was changed", message, back };
         self.render(StatusCode::BAD_REQUEST, page)
+    }
+
+    /// A refused admin action: the administrator's mistake is shown ([`Self::mistake`]);
+    /// any other failure takes the one error path (503 while the database is out of reach,
+    /// else 500; logged with its cause, never shown).
+    pub fn refused(&self, err: AdminError, back: &str) -> Result<HttpResponse, HttpError> {
+        match err.into_fixable() {
+            Ok(message) => self.mistake(&message, back),
+            Err(cause) => Err(HttpError::internal_cause(cause)),
+        }
     }
 }
 

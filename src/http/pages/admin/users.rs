@@ -119,7 +119,7 @@ pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Resu
             let secret = password.map(|p| p.expose().to_owned()).unwrap_or_default();
             admin.show_secret("Temporary password", &message, &secret, &back)
         }
-        Err(err) => admin.failed(err, "/admin/users"),
+        Err(err) => admin.refused(err, "/admin/users"),
     }
 }
 
@@ -191,7 +191,7 @@ pub async fn user_post(
     let back = format!("/admin/users/{}", user.id);
     match admin::update_user_profile(&state.store, state.clock.as_ref(), user.id, input, admin.actor()).await {
         Ok(()) => Ok(see_other(&format!("{back}?notice=user_saved"))),
-        Err(err) => admin.failed(err, &back),
+        Err(err) => admin.refused(err, &back),
     }
 }
 
@@ -222,7 +222,7 @@ pub async fn user_action_post(
                     );
                     admin.show_secret("Temporary password", &message, &secret, &back)
                 }
-                Err(err) => admin.failed(err, &back),
+                Err(err) => admin.refused(err, &back),
             };
         }
         _ => {
@@ -234,7 +234,7 @@ pub async fn user_action_post(
     };
     match notice {
         Ok(notice) => Ok(see_other(&format!("{back}?notice={notice}"))),
-        Err(err) => admin.failed(err, &back),
+        Err(err) => admin.refused(err, &back),
     }
 }
 
@@ -250,6 +250,6 @@ pub async fn session_end_post(
     match admin::end_user_session(&state.store, state.clock.as_ref(), user.id, sid, admin.actor()).await {
         Ok(true) => Ok(see_other(&format!("{back}?notice=session_ended"))),
         Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
-        Err(err) => admin.failed(err, &back),
+        Err(err) => admin.refused(err, &back),
     }
 }
