@@ -161,3 +161,105 @@ pub async fn login(
     let outcome = continue_login(ctx, &attempt.continuation, browser, &session.session).await?;
     Ok(LoginStep { outcome, session: Some(Box::new(session)) })
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::future::join_all;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::flows::testkit::{FlowTest, PASSWORD, browser, meta};
+
+    fn attempt(username: &str, password: &str) -> LoginAttempt {
+        LoginAttempt {
+            continuation: Continuation::Page(Destination::Account),
+            username: username.to_owned(),
+            password: SecretString::new(password),
+        }
+    }
+
+    async fn try_login(t: &FlowTest, username: &str, password: &str) -> Result<LoginStep, FlowError> {
+        login(&t.ctx(), attempt(username, password), &browser("guesser"), &meta()).await
+    }
+
+    async fn audited(t: &FlowTest, event: &str) -> usize {
+        t.store.recent_audit_events(1_000).await.unwrap().iter().filter(|e| e.event == event).count()
+    }
+
+    fn refused_for(result: &Result<LoginStep, FlowError>) -> Option<i64> {
+        match result {
+            Err(FlowError::Throttled(throttled)) => Some(throttled.retry_after_seconds),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_wrong_password_that_reaches_the_limit_locks_the_username_until_the_lock_ends() {
+        let t = FlowTest::new().await;
+        t.user("alice").await;
+
+        for _ in 0..4 {
+            let step = try_login(&t, "alice", "wrong").await.unwrap();
+            assert!(matches!(step.outcome, Step::Login(LoginPage { error: Some(LOGIN_FAILED), .. })));
+        }
+        let locking = try_login(&t, "alice", "wrong").await;
+        let right_while_locked = try_login(&t, "alice", PASSWORD).await;
+        t.clock.advance(t.config.login.lockout_seconds);
+        let after = try_login(&t, "alice", PASSWORD).await.unwrap();
+
+        assert_eq!(refused_for(&locking), Some(t.config.login.lockout_seconds));
+        assert!(refused_for(&right_while_locked).is_some(), "the right password waits too");
+        assert!(after.session.is_some(), "signed in once the lock ended");
+        assert_eq!((audited(&t, "login_failed").await, audited(&t, "login_locked").await), (5, 1));
+    }
+
+    #[tokio::test]
+    async fn concurrent_guesses_check_no_more_wrong_passwords_than_the_limit() {
+        let t = FlowTest::new().await;
+        t.user("alice").await;
+
+        let answers = join_all((0..25).map(|_| try_login(&t, "alice", "wrong"))).await;
+
+        let limit = t.config.login.lockout_attempts as usize;
+        assert_eq!(audited(&t, "login_failed").await, limit);
+        assert_eq!(answers.iter().filter(|a| refused_for(a).is_some()).count(), 25 - (limit - 1));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_username_locks_like_a_real_one_and_says_the_same() {
+        let t = FlowTest::new().await;
+        t.user("alice").await;
+
+        let unknown = try_login(&t, "nobody", "wrong").await.unwrap();
+        let known = try_login(&t, "alice", "wrong").await.unwrap();
+        for _ in 0..3 {
+            try_login(&t, "nobody", "wrong").await.unwrap();
+        }
+
+        let (Step::Login(unknown), Step::Login(known)) = (unknown.outcome, known.outcome) else {
+            panic!("login pages")
+        };
+        assert_eq!((unknown.error, unknown.client_name), (known.error, known.client_name), "the same answer");
+        assert!(refused_for(&try_login(&t, "NOBODY", "wrong").await).is_some(), "locked, whatever the case");
+    }
+
+    #[tokio::test]
+    async fn a_right_password_starts_the_count_again_and_a_disabled_account_never_signs_in() {
+        let t = FlowTest::new().await;
+        let alice = t.user("alice").await;
+        for _ in 0..4 {
+            try_login(&t, "alice", "wrong").await.unwrap();
+        }
+        assert!(try_login(&t, "alice", PASSWORD).await.unwrap().session.is_some());
+        for _ in 0..4 {
+            try_login(&t, "alice", "wrong").await.unwrap();
+        }
+        assert!(try_login(&t, "alice", PASSWORD).await.unwrap().session.is_some(), "four again, not eight");
+
+        t.store.set_user_disabled(alice.id, true, t.clock.now()).await.unwrap();
+        let disabled = try_login(&t, "alice", PASSWORD).await.unwrap();
+        assert!(
+            disabled.session.is_none() && matches!(disabled.outcome, Step::Login(LoginPage { error: Some(_), .. }))
+        );
+    }
+}

@@ -23,6 +23,8 @@ pub mod pkce;
 pub mod redirect;
 pub mod revoke;
 pub mod session;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod token;
 pub mod totp;
 pub mod userinfo;
