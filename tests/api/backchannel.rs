@@ -67,21 +67,25 @@ async fn verify(app: &TestApp, token: &str) -> (josekit::jws::JwsHeader, serde_j
     (header, serde_json::from_slice(&payload).unwrap())
 }
 
+/// Registers the first-party client `demo` listening at `receiver` (the rest of `input`
+/// as given); its secret.
+async fn seed_listening_client(app: &TestApp, receiver: &Receiver, input: ClientInput) -> Option<String> {
+    app.seed_client_with(ClientInput {
+        client_id: "demo".into(),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        first_party: true,
+        backchannel_logout_uri: Some(receiver.url.clone()),
+        ..input
+    })
+    .await
+}
+
 /// An app whose first-party client `demo` listens at `receiver`, and `alice` logged in to it.
 async fn logged_in_with_listening_client(
     receiver: &Receiver,
 ) -> (TestEnv, TestApp, String, Browser, serde_json::Value) {
     let (env, app) = spawn_app().await;
-    let secret = app
-        .seed_client_with(ClientInput {
-            client_id: "demo".into(),
-            redirect_uris: vec![REDIRECT_URI.into()],
-            first_party: true,
-            backchannel_logout_uri: Some(receiver.url.clone()),
-            ..ClientInput::default()
-        })
-        .await
-        .unwrap();
+    let secret = seed_listening_client(&app, receiver, ClientInput::default()).await.unwrap();
     app.seed_user("alice", "correct horse battery", &[]).await;
     let mut browser = Browser::new(&app);
     let redirect =
@@ -159,17 +163,9 @@ async fn a_client_is_notified_when_a_session_ends_days_after_its_code_was_cleane
     config.sessions.lifetime_seconds = 7 * 86_400;
     config.sessions.idle_seconds = 0;
     let app = env.spawn_with(config).await;
-    app.seed_client_with(ClientInput {
-        client_id: "demo".into(),
-        redirect_uris: vec![REDIRECT_URI.into()],
-        first_party: true,
-        // No refresh tokens: nothing but the code ties the client to the session.
-        grant_types: vec!["authorization_code".into()],
-        backchannel_logout_uri: Some(receiver.url.clone()),
-        ..ClientInput::default()
-    })
-    .await
-    .unwrap();
+    // No refresh tokens: nothing but the code ties the client to the session.
+    let only_codes = ClientInput { grant_types: vec!["authorization_code".into()], ..ClientInput::default() };
+    seed_listening_client(&app, &receiver, only_codes).await;
     app.seed_user("alice", "correct horse battery", &[]).await;
     let mut browser = Browser::new(&app);
     browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
