@@ -112,3 +112,82 @@ pub async fn answer_challenge(
     };
     Ok(LoginStep { outcome, session: Some(Box::new(started)) })
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::future::join_all;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::flows::Actor;
+    use crate::flows::admin::provision_totp;
+    use crate::flows::testkit::{FlowTest, meta};
+    use crate::flows::totp::enrollment::new_recovery_codes;
+    use crate::flows::totp::factor::open_totp;
+    use crate::model::User;
+    use crate::security::totp::TotpSecret;
+
+    /// `alice` with TOTP on; her authenticator.
+    async fn alice_with_totp(t: &FlowTest) -> (User, TotpSecret) {
+        let user = t.user("alice").await;
+        provision_totp(&t.store, &t.clock, &t.master_key, &t.config.issuer, "alice", Actor::Cli).await.unwrap();
+        let user = t.store.find_user(user.id).await.unwrap().unwrap();
+        let phone = open_totp(&t.master_key, &t.config.issuer, &user).unwrap().unwrap();
+        (user, phone)
+    }
+
+    async fn audited(t: &FlowTest, event: &str) -> usize {
+        t.store.recent_audit_events(1_000).await.unwrap().iter().filter(|e| e.event == event).count()
+    }
+
+    #[tokio::test]
+    async fn a_totp_code_works_once_and_the_next_step_works_again() {
+        let t = FlowTest::new().await;
+        let (alice, phone) = alice_with_totp(&t).await;
+        let code = phone.code_at(t.clock.now());
+
+        let first = check_code(&t.ctx(), &alice, &code, &meta()).await.unwrap();
+        let replay = check_code(&t.ctx(), &alice, &code, &meta()).await.unwrap();
+        t.clock.advance(30);
+        let next = check_code(&t.ctx(), &alice, &phone.code_at(t.clock.now()), &meta()).await.unwrap();
+
+        assert_eq!(first, CodeCheck::Accepted(SecondFactor::Totp));
+        assert!(matches!(replay, CodeCheck::Wrong { .. }), "RFC 6238 §5.2: once");
+        assert_eq!(next, CodeCheck::Accepted(SecondFactor::Totp));
+    }
+
+    #[tokio::test]
+    async fn a_recovery_code_works_once_typed_in_any_case() {
+        let t = FlowTest::new().await;
+        let (alice, _) = alice_with_totp(&t).await;
+        let (codes, hashes) = new_recovery_codes().unwrap();
+        t.store.replace_recovery_codes(alice.id, &hashes, t.clock.now()).await.unwrap();
+
+        let first = check_code(&t.ctx(), &alice, &codes[2].to_lowercase(), &meta()).await.unwrap();
+        let again = check_code(&t.ctx(), &alice, &codes[2], &meta()).await.unwrap();
+
+        assert_eq!(first, CodeCheck::Accepted(SecondFactor::RecoveryCode));
+        assert!(matches!(again, CodeCheck::Wrong { .. }));
+        assert_eq!(audited(&t, "recovery_code_used").await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_wrong_codes_checks_at_most_the_limit_then_even_the_right_code_waits() {
+        let t = FlowTest::new().await;
+        let (alice, phone) = alice_with_totp(&t).await;
+        let ctx = t.ctx();
+
+        let (guesses, from) = ((0..40).map(|i| format!("{:06}", 900_000 + i)).collect::<Vec<_>>(), meta());
+        let checks = join_all(guesses.iter().map(|guess| check_code(&ctx, &alice, guess, &from))).await;
+        let right = check_code(&ctx, &alice, &phone.code_at(t.clock.now()), &meta()).await.unwrap();
+
+        let limit = t.config.mfa.lockout_attempts as usize;
+        let locked = checks.iter().filter(|c| matches!(c, Ok(CodeCheck::Locked { .. }))).count();
+        assert!(audited(&t, "mfa_failed").await <= limit, "never more wrong codes checked than the limit");
+        assert!(locked >= 40 - limit, "{locked} refused");
+        assert!(matches!(right, CodeCheck::Locked { .. }), "locked: the right code waits too");
+        t.clock.advance(t.config.mfa.lockout_seconds);
+        let later = check_code(&ctx, &alice, &phone.code_at(t.clock.now()), &meta()).await.unwrap();
+        assert_eq!(later, CodeCheck::Accepted(SecondFactor::Totp), "the lock ends");
+    }
+}

@@ -93,3 +93,103 @@ async fn decide(
         None => redirect_error(ctx, &request.redirect_uri, &refusal, request.state.as_deref()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::flows::interaction::resume_pending;
+    use crate::flows::session::start_session;
+    use crate::flows::testkit::{FlowTest, REDIRECT_URI, browser, meta};
+    use crate::model::{ACR_TWO_FACTOR, Authentication};
+
+    fn params(client_id: &str, extra: &[(&str, &str)]) -> AuthorizeParams {
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            ("code_challenge_method", "S256"),
+        ];
+        for (name, value) in extra {
+            pairs.retain(|(n, _)| n != name);
+            pairs.push((name, value));
+        }
+        AuthorizeParams::from_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())))
+    }
+
+    /// A browser signed in as a new user `alice`, `authentication` long ago.
+    async fn signed_in(t: &FlowTest, authentication: Authentication) -> Browser {
+        let alice = t.user("alice").await;
+        let started = start_session(&t.ctx(), alice, authentication, &meta()).await.unwrap();
+        Browser { session: Some(started.session), ..browser("alice") }
+    }
+
+    fn request_id(step: &Step) -> String {
+        match step {
+            Step::Login(page) => page.continuation.request_id().unwrap().to_owned(),
+            Step::Consent(page) => page.request_id.clone(),
+            Step::SecondFactor(page) => page.request_id.clone().unwrap(),
+            Step::Enroll(page) => page.request_id.clone().unwrap(),
+            other => panic!("not a page of a pending request: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_one_factor_session_is_stepped_up_for_acr_values_and_resuming_gives_no_code() {
+        let t = FlowTest::new().await;
+        t.client("app", true, false).await;
+        let browser = signed_in(&t, Authentication::password(t.clock.now())).await;
+        t.clock.advance(10);
+
+        let step = authorize(&t.ctx(), &params("app", &[("acr_values", ACR_TWO_FACTOR)]), &browser, &meta()).await;
+        let step = step.unwrap();
+        let resumed = resume_pending(&t.ctx(), &request_id(&step), &browser, browser.session.as_ref()).await.unwrap();
+
+        assert!(matches!(step, Step::Enroll(_)), "{step:?}");
+        assert!(matches!(resumed, Step::Enroll(_)), "the gate asks again: {resumed:?}");
+    }
+
+    #[tokio::test]
+    async fn prompt_login_is_answered_only_after_a_login_made_for_it() {
+        let t = FlowTest::new().await;
+        t.client("app", true, false).await;
+        let old = signed_in(&t, Authentication::password(t.clock.now())).await;
+        t.clock.advance(60);
+
+        let step = authorize(&t.ctx(), &params("app", &[("prompt", "login")]), &old, &meta()).await.unwrap();
+        let id = request_id(&step);
+        let with_old = resume_pending(&t.ctx(), &id, &old, old.session.as_ref()).await.unwrap();
+        let user = old.session.clone().unwrap().user;
+        let fresh = start_session(&t.ctx(), user, Authentication::password(t.clock.now()), &meta()).await.unwrap();
+        let with_fresh = resume_pending(&t.ctx(), &id, &old, Some(&fresh.session)).await.unwrap();
+
+        assert!(matches!(with_old, Step::Login(_)), "{with_old:?}");
+        assert!(matches!(with_fresh, Step::Redirect(ref url) if url.as_str().contains("code=")), "{with_fresh:?}");
+        let replay = resume_pending(&t.ctx(), &id, &old, Some(&fresh.session)).await.unwrap();
+        assert_eq!(replay, Step::Expired, "one code per request");
+    }
+
+    #[tokio::test]
+    async fn consent_is_remembered_for_the_scopes_granted_and_asked_again_for_more_or_on_prompt() {
+        let t = FlowTest::new().await;
+        t.client("third", false, false).await;
+        let browser = signed_in(&t, Authentication::password(t.clock.now())).await;
+        let user_id = browser.session.as_ref().unwrap().user.id;
+        let client = t.store.find_client(&crate::model::ClientId::parse("third").unwrap()).await.unwrap().unwrap();
+        let scope = crate::model::Scope::parse("openid profile").unwrap();
+        t.store.grant_consent(user_id, &client.id, &scope, t.clock.now()).await.unwrap();
+
+        let asked = |extra: &'static [(&'static str, &'static str)]| {
+            let browser = browser.clone();
+            let t = &t;
+            async move { authorize(&t.ctx(), &params("third", extra), &browser, &meta()).await.unwrap() }
+        };
+
+        assert!(matches!(asked(&[]).await, Step::Redirect(_)), "openid alone was granted");
+        assert!(matches!(asked(&[("scope", "openid profile")]).await, Step::Redirect(_)));
+        assert!(matches!(asked(&[("prompt", "consent")]).await, Step::Consent(_)));
+    }
+}
