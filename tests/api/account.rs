@@ -4,12 +4,11 @@ use wristband::security::random::sha256_hex;
 
 use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query, code_for, exchange};
 use crate::factor::recovery_codes;
-use crate::helpers::{TestApp, TestEnv, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
 
-const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "a much better passphrase";
 
-async fn app_with_alice() -> (TestEnv, TestApp, String) {
+async fn app_with_alice_and_bob() -> (TestEnv, TestApp, String) {
     let (env, app) = spawn_app().await;
     let secret = app.seed_client("demo", REDIRECT_URI, true).await;
     app.seed_user("alice", PASSWORD, &[]).await;
@@ -61,7 +60,7 @@ fn empty_page() -> Page {
 
 #[tokio::test]
 async fn the_account_page_needs_a_session_and_then_shows_the_person_their_account() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_alice_and_bob().await;
     let mut browser = Browser::new(&app);
 
     let to_login = browser.get("/account").await;
@@ -90,7 +89,7 @@ async fn the_account_page_needs_a_session_and_then_shows_the_person_their_accoun
 
 #[tokio::test]
 async fn a_password_change_needs_the_current_one_and_ends_every_other_session_and_family() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_alice_and_bob().await;
     let (mut here, here_refresh) = signed_in(&app, &secret, "alice").await;
     let (mut elsewhere, elsewhere_refresh) = signed_in(&app, &secret, "alice").await;
     let (_, bob_refresh) = signed_in(&app, &secret, "bob").await;
@@ -137,7 +136,7 @@ async fn a_password_change_needs_the_current_one_and_ends_every_other_session_an
 
 #[tokio::test]
 async fn sessions_and_applications_are_revoked_from_the_account_page_and_only_ones_own() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_alice_and_bob().await;
     let (mut alice, alice_tokens) = signed_in_with_tokens(&app, &secret, "alice").await;
     let alice_refresh = alice_tokens["refresh_token"].as_str().unwrap().to_owned();
     let alice_access = alice_tokens["access_token"].as_str().unwrap();
@@ -174,7 +173,7 @@ async fn sessions_and_applications_are_revoked_from_the_account_page_and_only_on
 
 #[tokio::test]
 async fn every_account_form_refuses_a_missing_or_wrong_csrf_token() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_alice_and_bob().await;
     let (mut alice, refresh) = signed_in(&app, &secret, "alice").await;
     let page = alice.get("/account").await;
     let family = hidden_after(&page, "action=\"/account/apps/revoke\"", "family");
@@ -208,7 +207,7 @@ async fn every_account_form_refuses_a_missing_or_wrong_csrf_token() {
 
 #[tokio::test]
 async fn turning_totp_off_or_renewing_recovery_codes_needs_a_code_or_the_password() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_alice_and_bob().await;
     let phone = app.enrol_totp("alice").await;
     let mut browser = Browser::new(&app);
     let login = browser.get("/login?destination=account").await;

@@ -3,15 +3,14 @@
 //! and consent skipped by posting directly. None of them redirects where it should not,
 //! issues a token or leaves a grant behind.
 
-use crate::authorize::{app_with_alice, query};
+use crate::authorize::{app_with_third_party_demo, query};
 use crate::browser::{Browser, CHALLENGE, REDIRECT_URI, VERIFIER, authorize_query, claims, code_for, exchange};
+use crate::helpers::PASSWORD;
 use crate::token::{code_form, error_of, introspect_active};
-
-const PASSWORD: &str = "correct horse battery";
 
 #[tokio::test]
 async fn unknown_clients_and_unregistered_redirect_uris_get_an_error_page_never_a_redirect() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     let before = app.state_rows().await;
     let variations = [
@@ -66,7 +65,7 @@ async fn unknown_clients_and_unregistered_redirect_uris_get_an_error_page_never_
 
 #[tokio::test]
 async fn prompt_none_without_a_session_never_shows_a_page() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
 
     let page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[("prompt", "none")]))).await;
@@ -78,7 +77,7 @@ async fn prompt_none_without_a_session_never_shows_a_page() {
 
 #[tokio::test]
 async fn a_consent_posted_for_a_request_that_never_asked_is_refused() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
 
@@ -98,7 +97,7 @@ async fn a_consent_posted_for_a_request_that_never_asked_is_refused() {
 
 #[tokio::test]
 async fn a_code_works_once_and_its_second_use_revokes_what_the_first_issued() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_third_party_demo().await;
     let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
     let tokens = exchange(&app, "demo", &secret, &code).await;
     let access = tokens["access_token"].as_str().unwrap();
@@ -118,7 +117,7 @@ async fn a_code_works_once_and_its_second_use_revokes_what_the_first_issued() {
 
 #[tokio::test]
 async fn a_failed_verification_consumes_the_code() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_third_party_demo().await;
     let wrong_verifier = "a".repeat(43);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
@@ -158,7 +157,7 @@ async fn a_failed_verification_consumes_the_code() {
 
 #[tokio::test]
 async fn a_code_cannot_be_exchanged_by_another_client() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let other_secret = app.seed_client("other", REDIRECT_URI, true).await;
     let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
 
@@ -169,7 +168,7 @@ async fn a_code_cannot_be_exchanged_by_another_client() {
 
 #[tokio::test]
 async fn pkce_missing_or_plain_is_refused_at_authorize_and_a_wrong_verifier_at_token() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     let before = app.state_rows().await;
     let without = |extra: &[(&str, &str)]| {
@@ -205,7 +204,7 @@ async fn pkce_missing_or_plain_is_refused_at_authorize_and_a_wrong_verifier_at_t
 
 #[tokio::test]
 async fn state_and_nonce_come_back_exactly_as_sent() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_third_party_demo().await;
     let state = "<script>alert(1)</script> &amp; ü";
     let nonce = "n\"'<>";
     let mut browser = Browser::new(&app);

@@ -3,16 +3,7 @@
 //! markup in every field a person or client controls.
 
 use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::spawn_app;
-
-const PASSWORD: &str = "correct horse battery";
-
-async fn app_with_alice() -> (crate::helpers::TestEnv, crate::helpers::TestApp) {
-    let (env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    (env, app)
-}
+use crate::helpers::{PASSWORD, app_with_alice, spawn_app};
 
 /// Signs `username` in at `/account`; returns the browser and its account page.
 pub async fn account_of(app: &crate::helpers::TestApp, username: &str) -> (Browser, crate::browser::Page) {
@@ -32,7 +23,7 @@ pub async fn account_of(app: &crate::helpers::TestApp, username: &str) -> (Brows
 
 #[tokio::test]
 async fn a_form_token_from_before_the_login_or_from_another_session_is_refused() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     app.seed_user("bob", PASSWORD, &[]).await;
     let (mut alice, alice_page) = account_of(&app, "alice").await;
     let (mut bob, bob_page) = account_of(&app, "bob").await;
@@ -70,7 +61,7 @@ async fn a_form_token_from_before_the_login_or_from_another_session_is_refused()
 
 #[tokio::test]
 async fn a_form_posted_from_another_site_is_refused_even_with_a_valid_token() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let form = [
@@ -106,7 +97,7 @@ async fn a_form_posted_from_another_site_is_refused_even_with_a_valid_token() {
 
 #[tokio::test]
 async fn every_html_page_carries_the_security_headers() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     let pages = [
         browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await,
@@ -180,7 +171,7 @@ async fn markup_in_names_and_details_is_escaped_on_every_page() {
 
 #[tokio::test]
 async fn the_session_cookie_is_host_prefixed_secure_http_only_and_lax() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
 
@@ -204,7 +195,7 @@ async fn the_session_cookie_is_host_prefixed_secure_http_only_and_lax() {
 
 #[tokio::test]
 async fn a_planted_session_cookie_is_replaced_at_login() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     browser.cookies.insert("__Host-wristband_session".into(), "planted-by-the-attacker-0123456789abcdef".into());
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
@@ -226,7 +217,7 @@ async fn assert_opens_no_session(app: &crate::helpers::TestApp, cookie: &str) {
 
 #[tokio::test]
 async fn a_login_without_the_csrf_token_or_from_another_browser_is_refused() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut victim = Browser::new(&app);
     let login_page = victim.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let request_id = login_page.hidden("request_id").unwrap();
@@ -257,7 +248,7 @@ async fn a_login_without_the_csrf_token_or_from_another_browser_is_refused() {
 
 #[tokio::test]
 async fn every_login_gets_a_new_session_id_and_ends_the_previous_session() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", PASSWORD).await;
     let first = browser.cookies["__Host-wristband_session"].clone();

@@ -6,7 +6,8 @@ use wristband::flows::admin::ClientInput;
 
 use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query};
 use crate::helpers::TestApp;
-use crate::mfa::{app_with_alice, password_step};
+use crate::helpers::app_with_alice;
+use crate::mfa::password_step;
 
 /// Whether the page sends the browser back to the client with a code.
 fn gives_code(page: &Page) -> bool {

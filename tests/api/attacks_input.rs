@@ -8,10 +8,8 @@ use tokio::io::AsyncReadExt;
 use wristband::security::rate_limit::RateLimit;
 
 use crate::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, code_for};
-use crate::helpers::{TestApp, TestEnv};
+use crate::helpers::{PASSWORD, TestApp, TestEnv};
 use crate::process::{cli_ok, free_port, wait_until_ready, wristband_in};
-
-const PASSWORD: &str = "correct horse battery";
 
 async fn app_with(configure: impl FnOnce(&mut wristband::config::Config)) -> (TestEnv, TestApp, String) {
     let env = TestEnv::new().await;

@@ -5,7 +5,8 @@ use wristband::model::Username;
 
 use crate::browser::{Browser, authorize_query};
 use crate::factor::{offered_secret, recovery_codes};
-use crate::mfa::{app_with_alice, has_session_cookie, is_code_page, password_step};
+use crate::helpers::app_with_alice;
+use crate::mfa::{has_session_cookie, is_code_page, password_step};
 
 #[tokio::test]
 async fn a_totp_code_is_refused_the_second_time() {

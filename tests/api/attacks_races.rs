@@ -5,9 +5,7 @@
 use futures::future::join_all;
 
 use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query};
-use crate::helpers::{TestApp, TestEnv};
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, TestApp, TestEnv};
 
 /// An app whose per-address login limit is off, so each test sees the limit it races.
 async fn app_without_address_limit() -> (TestEnv, TestApp) {

@@ -6,7 +6,8 @@ use wristband::flows::admin::ClientInput;
 use crate::browser::{Browser, CHALLENGE, REDIRECT_URI, authorize_query, claims, exchange};
 use crate::helpers::{TestApp, spawn_app};
 
-pub async fn app_with_alice() -> (crate::helpers::TestEnv, TestApp, String) {
+/// A fresh app with the third-party (consent-asking) client `demo` and the user `alice`.
+pub async fn app_with_third_party_demo() -> (crate::helpers::TestEnv, TestApp, String) {
     let (env, app) = spawn_app().await;
     let secret = app.seed_client("demo", REDIRECT_URI, false).await;
     app.seed_user("alice", "correct horse battery", &[]).await;
@@ -23,7 +24,7 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 
 #[tokio::test]
 async fn errors_after_the_redirect_uri_is_trusted_go_back_with_state_and_iss() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let public = ClientInput {
         client_id: "spa".into(),
         redirect_uris: vec![REDIRECT_URI.into()],
@@ -80,7 +81,7 @@ async fn errors_after_the_redirect_uri_is_trusted_go_back_with_state_and_iss() {
 
 #[tokio::test]
 async fn a_post_to_authorize_works_like_a_get_and_unknown_parameters_are_ignored() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     let form = [
         ("response_type", "code"),
@@ -103,7 +104,7 @@ async fn a_post_to_authorize_works_like_a_get_and_unknown_parameters_are_ignored
 
 #[tokio::test]
 async fn the_success_redirect_carries_code_state_and_iss_after_a_303() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
 
     let redirect =
@@ -117,7 +118,7 @@ async fn the_success_redirect_carries_code_state_and_iss_after_a_303() {
 
 #[tokio::test]
 async fn an_existing_session_skips_the_login_page_and_remembered_consent_skips_consent() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     browser
         .authorize_and_login(&authorize_query("demo", "openid profile", &[]), "alice", "correct horse battery")
@@ -141,7 +142,7 @@ async fn an_existing_session_skips_the_login_page_and_remembered_consent_skips_c
 
 #[tokio::test]
 async fn declining_consent_returns_access_denied_and_grants_nothing() {
-    let (_env, app, _) = app_with_alice().await;
+    let (_env, app, _) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     let consent = browser.submit_login(&login_page, "alice", "correct horse battery").await;
@@ -171,7 +172,7 @@ async fn first_party_clients_skip_consent() {
 
 #[tokio::test]
 async fn prompt_login_and_an_exceeded_max_age_demand_a_fresh_login_with_auth_time() {
-    let (_env, app, secret) = app_with_alice().await;
+    let (_env, app, secret) = app_with_third_party_demo().await;
     let mut browser = Browser::new(&app);
     browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
     let first_login = app.clock_now();

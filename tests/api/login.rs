@@ -1,17 +1,9 @@
 //! The login page: one answer for every failure, CSRF, session cookies and fixation.
 
 use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::spawn_app;
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, app_with_alice, spawn_app};
 
 /// An app with the first-party client `demo` and the user `alice`.
-async fn app_with_alice() -> (crate::helpers::TestEnv, crate::helpers::TestApp) {
-    let (env, app) = spawn_app().await;
-    app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    (env, app)
-}
 
 #[tokio::test]
 async fn unknown_users_wrong_passwords_and_disabled_accounts_get_the_same_answer() {
@@ -43,7 +35,7 @@ async fn unknown_users_wrong_passwords_and_disabled_accounts_get_the_same_answer
 
 #[tokio::test]
 async fn a_login_page_left_open_too_long_expires() {
-    let (_env, app) = app_with_alice().await;
+    let (_env, app, _) = app_with_alice().await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     app.clock.advance(601);

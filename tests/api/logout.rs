@@ -2,9 +2,8 @@
 //! and never a redirect to an unregistered URI.
 
 use crate::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
 
-const PASSWORD: &str = "correct horse battery";
 const LOGGED_OUT: &str = "http://127.0.0.1:9000/cb/logged-out";
 
 async fn logged_in() -> (TestEnv, TestApp, String, Browser, serde_json::Value) {

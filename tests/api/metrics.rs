@@ -2,9 +2,7 @@
 //! sign-ins, second factors and a refresh-token replay.
 
 use crate::browser::{Browser, REDIRECT_URI, authorize_query, code_for, exchange};
-use crate::helpers::TestEnv;
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, TestEnv};
 
 #[tokio::test]
 async fn metrics_count_tokens_logins_second_factors_replays_and_requests() {

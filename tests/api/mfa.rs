@@ -7,16 +7,7 @@ use wristband::model::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Username};
 
 use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query, claims, exchange};
 use crate::factor::{offered_secret, recovery_codes};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
-
-const PASSWORD: &str = "correct horse battery";
-
-pub async fn app_with_alice() -> (TestEnv, TestApp, String) {
-    let (env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    (env, app, secret)
-}
+use crate::helpers::{PASSWORD, TestApp, app_with_alice, spawn_app};
 
 /// Starts a login at `/authorize` and submits the password; returns the page after it.
 pub async fn password_step(browser: &mut Browser, query: &str, username: &str) -> Page {

@@ -8,10 +8,8 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
 use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::{TestApp, TestEnv};
+use crate::helpers::{PASSWORD, TestApp, TestEnv};
 use crate::process::{free_port, wait_until_ready, wristband_in};
-
-const PASSWORD: &str = "correct horse battery";
 
 /// `wristband serve` with JSON logs, its stderr piped; and a client of it with `demo`
 /// and `alice`.

@@ -5,7 +5,7 @@ use wristband::flows::admin::ClientInput;
 use wristband::model::RefreshOverrides;
 
 use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, exchange};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
 
 #[tokio::test]
 async fn twenty_concurrent_refreshes_of_one_token_give_exactly_one_success_and_no_5xx() {
@@ -106,7 +106,6 @@ async fn an_administrator_can_end_every_session_and_family_of_a_user() {
     assert!(app.store.recent_audit_events(50).await.unwrap().iter().any(|e| e.event == "user_sessions_revoked"));
 }
 
-const PASSWORD: &str = "correct horse battery";
 const DAY: i64 = 86_400;
 
 /// An app with a first-party client `app` with the given refresh overrides, and `alice`.

@@ -17,10 +17,8 @@ use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 
 use crate::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, claims, exchange, header};
-use crate::helpers::{TestApp, TestEnv};
+use crate::helpers::{PASSWORD, TestApp, TestEnv};
 use crate::process::{free_port, wait_until_ready, wristband_in};
-
-const PASSWORD: &str = "correct horse battery";
 
 /// Instances of the real binary on one database; `apps[i]` talks to instance `i`. The
 /// issuer is the first instance's address, as it would be a proxy's.

@@ -2,9 +2,7 @@
 //! access tokens, and silent about tokens it does not know or that belong to others.
 
 use crate::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange};
-use crate::helpers::{TestApp, spawn_app};
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 async fn active(app: &TestApp, client: &str, secret: &str, token: &str) -> bool {
     let response = app.post_basic("/introspect", client, secret, &[("token", token)]).await;

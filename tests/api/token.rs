@@ -4,9 +4,7 @@
 use wristband::flows::admin::ClientInput;
 
 use crate::browser::{REDIRECT_URI, VERIFIER, claims, code_for, exchange, header};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
 
 async fn setup() -> (TestEnv, TestApp, String) {
     let (env, app) = spawn_app().await;

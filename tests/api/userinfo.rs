@@ -2,9 +2,7 @@
 //! (forged ones: attacks_tokens.rs).
 
 use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, code_for, exchange};
-use crate::helpers::{TestApp, spawn_app};
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 async fn userinfo(app: &TestApp, token: Option<&str>) -> reqwest::Response {
     let mut request = app.http.get(app.url("/userinfo"));
