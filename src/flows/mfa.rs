@@ -16,9 +16,6 @@ use crate::security::random::{constant_time_eq, sha256_hex};
 use crate::security::rate_limit::Throttled;
 use crate::store::AuditEvent;
 
-/// How long a half-done login waits for its second factor.
-pub const CHALLENGE_SECONDS: i64 = 300;
-
 pub const ENROLL_WRONG_CODE: &str =
     "That code did not match. Check that your phone's clock is right and type the newest code.";
 

@@ -14,7 +14,7 @@ use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::mfa_throttle_key;
 
 /// How long a half-done login waits for its second factor.
-pub const CHALLENGE_SECONDS: i64 = 300;
+const CHALLENGE_SECONDS: i64 = 300;
 
 /// Starts the second step of a login for `user`: the code page, or enrollment when the
 /// user has no factor yet. `sid` is the one-factor session being stepped up, if any.
