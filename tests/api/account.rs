@@ -2,19 +2,11 @@
 
 use wristband::security::random::sha256_hex;
 
-use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query, code_for, exchange};
-use crate::factor::recovery_codes;
-use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
+use crate::support::browser::{Browser, Page, authorize_query, code_for, exchange};
+use crate::support::totp::recovery_codes;
+use crate::support::{PASSWORD, TestApp, app_with_alice_and_bob};
 
 const NEW_PASSWORD: &str = "a much better passphrase";
-
-async fn app_with_alice_and_bob() -> (TestEnv, TestApp, String) {
-    let (env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    app.seed_user("bob", PASSWORD, &[]).await;
-    (env, app, secret)
-}
 
 /// A signed-in browser with the refresh token of one login to `demo`.
 async fn signed_in(app: &TestApp, secret: &str, username: &str) -> (Browser, String) {

@@ -3,8 +3,10 @@
 use wristband::model::{ClientId, KeyState, Username};
 use wristband::security::random::sha256_hex;
 
-use crate::browser::{Browser, Page, REDIRECT_URI, app_with_tokens, authorize_query, claims, code_for, exchange};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::{
+    Browser, Page, REDIRECT_URI, app_with_tokens, authorize_query, claims, code_for, exchange,
+};
 
 /// What the bootstrapped admin's printed, temporary password is replaced with.
 const ADMIN_PASSWORD: &str = "the admin's own passphrase";

@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::process::{Child, Command};
 use wristband::model::{ClientId, KeyState, Username};
 
-use crate::browser::app_with_tokens;
+use crate::support::browser::app_with_tokens;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";

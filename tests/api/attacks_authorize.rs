@@ -3,10 +3,12 @@
 //! and consent skipped by posting directly. None of them redirects where it should not,
 //! issues a token or leaves a grant behind.
 
-use crate::authorize::{app_with_third_party_demo, query};
-use crate::browser::{Browser, CHALLENGE, REDIRECT_URI, VERIFIER, authorize_query, claims, code_for, exchange};
-use crate::helpers::PASSWORD;
-use crate::token::{code_form, error_of, introspect_active};
+use crate::support::PASSWORD;
+use crate::support::browser::{
+    Browser, CHALLENGE, REDIRECT_URI, VERIFIER, authorize_query, claims, code_for, exchange,
+};
+use crate::support::oauth::{code_form, error_of, introspect_active};
+use crate::support::{app_with_third_party_demo, oauth::query};
 
 #[tokio::test]
 async fn unknown_clients_and_unregistered_redirect_uris_get_an_error_page_never_a_redirect() {
@@ -220,11 +222,11 @@ async fn state_and_nonce_come_back_exactly_as_sent() {
 
 #[tokio::test]
 async fn a_flood_of_authorization_requests_from_one_address_stops_at_its_budget() {
-    let (_env, app) = crate::helpers::spawn_app().await;
-    app.seed_client("demo", crate::browser::REDIRECT_URI, true).await;
+    let (_env, app) = crate::support::spawn_app().await;
+    app.seed_client("demo", crate::support::browser::REDIRECT_URI, true).await;
     let budget = app.config.rate_limits.authorize_per_ip.unwrap().burst as usize;
-    let mut browser = crate::browser::Browser::new(&app);
-    let query = crate::browser::authorize_query("demo", "openid", &[]);
+    let mut browser = crate::support::browser::Browser::new(&app);
+    let query = crate::support::browser::authorize_query("demo", "openid", &[]);
 
     let mut statuses = Vec::new();
     for _ in 0..600 {

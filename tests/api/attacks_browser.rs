@@ -2,11 +2,11 @@
 //! session's, another site's), session fixation, cookie attributes, security headers, and
 //! markup in every field a person or client controls.
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::{PASSWORD, app_with_alice, spawn_app};
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query};
+use crate::support::{PASSWORD, app_with_alice, spawn_app};
 
 /// Signs `username` in at `/account`; returns the browser and its account page.
-pub async fn account_of(app: &crate::helpers::TestApp, username: &str) -> (Browser, crate::browser::Page) {
+pub async fn account_of(app: &crate::support::TestApp, username: &str) -> (Browser, crate::support::browser::Page) {
     let mut browser = Browser::new(app);
     let login = browser.get("/login?destination=account").await;
     let csrf = login.hidden("csrf_token").unwrap();
@@ -208,7 +208,7 @@ async fn a_planted_session_cookie_is_replaced_at_login() {
 }
 
 /// A browser presenting `cookie` as its session is asked to sign in.
-async fn assert_opens_no_session(app: &crate::helpers::TestApp, cookie: &str) {
+async fn assert_opens_no_session(app: &crate::support::TestApp, cookie: &str) {
     let mut browser = Browser::new(app);
     browser.cookies.insert("__Host-wristband_session".into(), cookie.to_owned());
     let page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;

@@ -4,10 +4,10 @@
 
 use wristband::flows::admin::ClientInput;
 
-use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query};
-use crate::helpers::TestApp;
-use crate::helpers::app_with_alice;
-use crate::mfa::password_step;
+use crate::support::TestApp;
+use crate::support::app_with_alice;
+use crate::support::browser::{Browser, Page, REDIRECT_URI, authorize_query};
+use crate::support::pages::password_step;
 
 /// Whether the page sends the browser back to the client with a code.
 fn gives_code(page: &Page) -> bool {

@@ -7,9 +7,9 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 use wristband::security::rate_limit::RateLimit;
 
-use crate::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, code_for};
-use crate::helpers::{PASSWORD, TestApp, TestEnv};
-use crate::process::{cli_ok, free_port, wait_until_ready, wristband_in};
+use crate::support::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, code_for};
+use crate::support::process::{cli_ok, free_port, wait_until_ready, wristband_in};
+use crate::support::{PASSWORD, TestApp, TestEnv};
 
 async fn app_with(configure: impl FnOnce(&mut wristband::config::Config)) -> (TestEnv, TestApp, String) {
     let env = TestEnv::new().await;
@@ -22,7 +22,7 @@ async fn app_with(configure: impl FnOnce(&mut wristband::config::Config)) -> (Te
 }
 
 /// One sign-in attempt in a fresh browser, as a guesser would make it.
-async fn attempt(app: &TestApp, username: &str, password: &str) -> crate::browser::Page {
+async fn attempt(app: &TestApp, username: &str, password: &str) -> crate::support::browser::Page {
     attempt_forwarded_for(app, None, username, password).await
 }
 
@@ -32,7 +32,7 @@ async fn attempt_forwarded_for(
     forwarded_for: Option<&str>,
     username: &str,
     password: &str,
-) -> crate::browser::Page {
+) -> crate::support::browser::Page {
     let mut browser = Browser::new(app);
     browser.forwarded_for = forwarded_for.map(str::to_owned);
     let login = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;

@@ -3,10 +3,10 @@
 
 use wristband::model::Username;
 
-use crate::browser::{Browser, authorize_query};
-use crate::factor::{offered_secret, recovery_codes};
-use crate::helpers::app_with_alice;
-use crate::mfa::{has_session_cookie, is_code_page, password_step};
+use crate::support::app_with_alice;
+use crate::support::browser::{Browser, authorize_query};
+use crate::support::pages::{has_session_cookie, is_code_page, password_step};
+use crate::support::totp::{offered_secret, recovery_codes};
 
 #[tokio::test]
 async fn a_totp_code_is_refused_the_second_time() {

@@ -4,8 +4,8 @@
 
 use futures::future::join_all;
 
-use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query};
-use crate::helpers::{PASSWORD, TestApp, TestEnv};
+use crate::support::browser::{Browser, Page, REDIRECT_URI, authorize_query};
+use crate::support::{PASSWORD, TestApp, TestEnv};
 
 /// An app whose per-address login limit is off, so each test sees the limit it races.
 async fn app_without_address_limit() -> (TestEnv, TestApp) {

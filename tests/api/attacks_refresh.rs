@@ -2,9 +2,9 @@
 //! client, after revocation, and after the user was disabled. The first kills the family;
 //! the others are refused without issuing or writing anything.
 
-use crate::browser::{REDIRECT_URI, app_with_tokens};
-use crate::helpers::TestApp;
-use crate::token::error_of;
+use crate::support::TestApp;
+use crate::support::browser::{REDIRECT_URI, app_with_tokens};
+use crate::support::oauth::error_of;
 
 async fn refresh(app: &TestApp, client_id: &str, secret: &str, token: &str) -> reqwest::Response {
     app.post_token(client_id, secret, &[("grant_type", "refresh_token"), ("refresh_token", token)]).await
@@ -36,15 +36,15 @@ async fn another_client_a_revoked_token_and_a_disabled_user_get_invalid_grant_an
     assert_eq!(error_of(by_other_client).await, (400, "invalid_grant".to_owned()));
     assert_eq!(app.state_rows().await, before, "another client's attempt wrote nothing");
 
-    let (_browser, code) = crate::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
-    let revoked = crate::browser::exchange(&app, "demo", &secret, &code).await;
+    let (_browser, code) = crate::support::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
+    let revoked = crate::support::browser::exchange(&app, "demo", &secret, &code).await;
     let revoked = revoked["refresh_token"].as_str().unwrap();
     assert_eq!(app.post_basic("/revoke", "demo", &secret, &[("token", revoked)]).await.status(), 200);
     let before = app.state_rows().await;
     assert_eq!(error_of(refresh(&app, "demo", &secret, revoked).await).await, (400, "invalid_grant".to_owned()));
     assert_eq!(app.state_rows().await, before, "a revoked token's attempt wrote nothing");
 
-    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
     let before = app.state_rows().await;
     assert_eq!(error_of(refresh(&app, "demo", &secret, token).await).await, (400, "invalid_grant".to_owned()));
     assert_eq!(app.state_rows().await, before, "a disabled user's token wrote nothing");

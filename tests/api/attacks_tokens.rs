@@ -6,9 +6,9 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
-use crate::browser::{app_with_tokens, claims};
-use crate::forge::{self, Trap};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::{app_with_tokens, claims};
+use crate::support::forge::{self, Trap};
 
 async fn userinfo_refuses(app: &TestApp, token: &str, case: &str) {
     let response = app.http.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap();
@@ -30,9 +30,11 @@ async fn forged_tampered_expired_and_misused_tokens_are_refused_at_userinfo_and_
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let trap = Trap::start().await;
     let mut cases = forge::forged_access_tokens(&app, &tokens, &trap.url, app.clock_now()).await;
-    let (_browser, code) = crate::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
-    let revoked =
-        crate::browser::exchange(&app, "demo", &secret, &code).await["access_token"].as_str().unwrap().to_owned();
+    let (_browser, code) = crate::support::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
+    let revoked = crate::support::browser::exchange(&app, "demo", &secret, &code).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.post_basic("/revoke", "demo", &secret, &[("token", &revoked)]).await;
     cases.push(("a revoked jti", revoked));
     let before = app.state_rows().await;

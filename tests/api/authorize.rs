@@ -3,24 +3,9 @@
 
 use wristband::flows::admin::ClientInput;
 
-use crate::browser::{Browser, CHALLENGE, REDIRECT_URI, authorize_query, claims, exchange};
-use crate::helpers::{TestApp, spawn_app};
-
-/// A fresh app with the third-party (consent-asking) client `demo` and the user `alice`.
-pub async fn app_with_third_party_demo() -> (crate::helpers::TestEnv, TestApp, String) {
-    let (env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", REDIRECT_URI, false).await;
-    app.seed_user("alice", "correct horse battery", &[]).await;
-    (env, app, secret)
-}
-
-pub fn query(pairs: &[(&str, &str)]) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        query.append_pair(name, value);
-    }
-    query.finish()
-}
+use crate::support::browser::{Browser, CHALLENGE, REDIRECT_URI, authorize_query, claims, exchange};
+use crate::support::oauth::query;
+use crate::support::{app_with_third_party_demo, spawn_app};
 
 #[tokio::test]
 async fn errors_after_the_redirect_uri_is_trusted_go_back_with_state_and_iss() {

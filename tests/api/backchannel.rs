@@ -8,8 +8,8 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use wristband::flows::admin::ClientInput;
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
+use crate::support::{TestApp, TestEnv, spawn_app};
 
 /// A client's back-channel endpoint that answers 500 to the first notification.
 struct Receiver {
@@ -100,7 +100,7 @@ async fn a_logout_reaches_the_client_with_a_verifiable_token_and_is_retried_afte
     let (_env, app, _secret, mut browser, tokens) = logged_in_with_listening_client(&receiver).await;
     let alice =
         app.store.find_user_by_username(&wristband::model::Username::parse("alice").unwrap()).await.unwrap().unwrap();
-    let id_claims = crate::browser::claims(tokens["id_token"].as_str().unwrap());
+    let id_claims = crate::support::browser::claims(tokens["id_token"].as_str().unwrap());
 
     let logout = browser.get(&format!("/end_session?id_token_hint={}", tokens["id_token"].as_str().unwrap())).await;
     assert_eq!(logout.status, 200);
@@ -135,7 +135,7 @@ async fn disabling_a_user_notifies_every_client_of_their_sessions() {
     let receiver = start_receiver().await;
     let (env, _app, _secret, _browser, _tokens) = logged_in_with_listening_client(&receiver).await;
 
-    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
 
     wait_for_deliveries(&receiver, 1).await;
 }
@@ -173,7 +173,7 @@ async fn a_client_is_notified_when_a_session_ends_days_after_its_code_was_cleane
     let cleaned = wristband::flows::cleanup::clean_up(&app.store, &app.clock, &app.config).await.unwrap();
     assert_eq!(cleaned.authorization_codes, 1, "the code is gone");
 
-    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
 
     wait_for_deliveries(&receiver, 1).await;
 }

@@ -6,8 +6,8 @@ use wristband::model::{KeyState, Username};
 use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 
-use crate::helpers::TestEnv;
-use crate::process::{free_port, wait_until_ready, wristband};
+use crate::support::TestEnv;
+use crate::support::process::{free_port, wait_until_ready, wristband};
 
 fn states(keys: &[wristband::model::SigningKeyRecord]) -> Vec<(String, KeyState)> {
     keys.iter().map(|k| (k.kid.clone(), k.state)).collect()

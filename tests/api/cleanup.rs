@@ -4,7 +4,7 @@ use wristband::flows::cleanup::clean_up;
 use wristband::security::random::sha256_hex;
 use wristband::store::{CleanupReport, Store};
 
-use crate::browser::{Browser, app_with_tokens, authorize_query};
+use crate::support::browser::{Browser, app_with_tokens, authorize_query};
 
 fn sum(a: CleanupReport, b: CleanupReport) -> CleanupReport {
     CleanupReport {

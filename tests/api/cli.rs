@@ -4,8 +4,8 @@ use wristband::security::random::sha256_hex;
 use wristband::security::secret::SecretString;
 use wristband::store::Store;
 
-use crate::helpers::TestEnv;
-use crate::process::{cli, cli_ok};
+use crate::support::TestEnv;
+use crate::support::process::{cli, cli_ok};
 
 async fn store(env: &TestEnv) -> Store {
     let store = Store::connect(&SecretString::new(env.database_url.clone())).await.unwrap();
@@ -300,7 +300,7 @@ async fn migrate_brings_an_empty_database_up_to_date() {
 
 #[tokio::test]
 async fn the_cli_works_while_a_server_writes_to_the_same_database() {
-    let (env, app, secret, tokens) = crate::browser::app_with_tokens().await;
+    let (env, app, secret, tokens) = crate::support::browser::app_with_tokens().await;
     let writes = async {
         let mut token = tokens["refresh_token"].as_str().unwrap().to_owned();
         for _ in 0..30 {

@@ -1,6 +1,6 @@
 //! Invalid configuration stops start-up with an error naming the setting.
 
-use crate::process::{Run, wristband};
+use crate::support::process::{Run, wristband};
 
 async fn serve_with(vars: &[(&str, &str)], toml: Option<&str>, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();

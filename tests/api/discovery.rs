@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 
 #[tokio::test]
 async fn discovery_names_the_exact_issuer_and_the_jwks_uri() {

@@ -5,8 +5,8 @@
 use wristband::flows::Actor;
 use wristband::flows::admin::remove_client;
 
-use crate::browser::{REDIRECT_URI, app_with_tokens, authorize_query, exchange};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::{REDIRECT_URI, app_with_tokens, authorize_query, exchange};
 
 async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
     app.http.get(app.url("/userinfo")).bearer_auth(access_token).send().await.unwrap().status().as_u16()
@@ -33,7 +33,7 @@ async fn the_access_tokens_of_a_removed_client_stop_being_active() {
 #[tokio::test]
 async fn a_revoked_family_ends_its_own_tokens_not_those_of_a_later_sign_in_through_the_same_session() {
     let (_env, app, secret, tokens) = app_with_tokens().await;
-    let mut browser = crate::browser::Browser::new(&app);
+    let mut browser = crate::support::browser::Browser::new(&app);
     let query = authorize_query("demo", "openid profile email roles", &[]);
     let first = browser.authorize_and_login(&query, "alice", "correct horse battery").await;
     let first = exchange(&app, "demo", &secret, &first.redirect_param("code").unwrap()).await;

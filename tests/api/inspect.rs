@@ -2,10 +2,10 @@
 
 use wristband::flows::inspect::{Inspection, inspect_token};
 
-use crate::browser::{app_with_tokens, claims, header};
-use crate::forge;
-use crate::helpers::TestApp;
-use crate::process::{cli, cli_ok};
+use crate::support::TestApp;
+use crate::support::browser::{app_with_tokens, claims, header};
+use crate::support::forge;
+use crate::support::process::{cli, cli_ok};
 
 async fn inspect(app: &TestApp, token: &str) -> Inspection {
     inspect_token(&app.store, &app.config.issuer, app.clock_now(), token).await.unwrap()
@@ -79,7 +79,7 @@ async fn break_glass_gives_an_admin_a_new_password_and_clears_their_factor() {
 
     assert!(!unknown.success && unknown.stderr.contains("no user `nobody`"), "{}", unknown.stderr);
     assert!(!not_admin.success && not_admin.stderr.contains("not an administrator"), "{}", not_admin.stderr);
-    let mut browser = crate::browser::Browser::new(&app);
+    let mut browser = crate::support::browser::Browser::new(&app);
     let login = browser.get("/login?destination=admin").await;
     let csrf = login.hidden("csrf_token").unwrap();
     let page = browser

@@ -1,7 +1,7 @@
 //! Introspection (RFC 7662): who may ask, and every way a token is not active.
 
-use crate::browser::{REDIRECT_URI, app_with_tokens, claims};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::browser::{REDIRECT_URI, app_with_tokens, claims};
+use crate::support::{TestApp, spawn_app};
 
 async fn introspect(app: &TestApp, secret: &str, token: &str) -> serde_json::Value {
     let response = app.post_basic("/introspect", "demo", secret, &[("token", token)]).await;

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use wristband::model::KeyState;
 
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 

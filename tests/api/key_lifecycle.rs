@@ -12,8 +12,8 @@ use wristband::flows::keys::{
 use wristband::model::KeyState;
 use wristband::security::master_key::MasterKey;
 
-use crate::browser::{app_with_tokens, header};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::{app_with_tokens, header};
 
 fn context<'a>(app: &'a TestApp, master_key: &'a MasterKey) -> KeyContext<'a> {
     KeyContext { store: &app.store, master_key, clock: &app.clock, rsa_bits: 2048 }
@@ -74,8 +74,8 @@ async fn a_retired_key_verifies_its_tokens_until_they_expire_then_leaves_the_jwk
 
     assert!(verifies(&app, old_token).await, "a token from before the rotation still verifies");
     assert!(introspected_active(&app, &secret, old_token).await);
-    let (_, code) = crate::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
-    let fresh = crate::browser::exchange(&app, "demo", &secret, &code).await;
+    let (_, code) = crate::support::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
+    let fresh = crate::support::browser::exchange(&app, "demo", &secret, &code).await;
     assert_eq!(header(fresh["access_token"].as_str().unwrap())["kid"], new_kid.as_str(), "new tokens, new key");
 
     app.clock.advance(3_660 - 1);
@@ -97,7 +97,7 @@ async fn a_client_with_longer_access_tokens_keeps_retired_keys_published_longer(
     let (_env, app, _, _) = app_with_tokens().await;
     app.seed_client_with(wristband::flows::admin::ClientInput {
         client_id: "batch".into(),
-        redirect_uris: vec![crate::browser::REDIRECT_URI.into()],
+        redirect_uris: vec![crate::support::browser::REDIRECT_URI.into()],
         access_token_seconds: Some(86_400),
         ..Default::default()
     })
@@ -154,8 +154,8 @@ async fn revoking_a_key_makes_its_tokens_inactive_and_revoking_the_active_one_ke
     assert!(!introspected_active(&app, &secret, token).await);
     let userinfo = app.http.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap();
     assert_eq!(userinfo.status(), 401);
-    let (_, code) = crate::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
-    let fresh = crate::browser::exchange(&app, "demo", &secret, &code).await;
+    let (_, code) = crate::support::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
+    let fresh = crate::support::browser::exchange(&app, "demo", &secret, &code).await;
     let fresh_token = fresh["access_token"].as_str().unwrap();
     assert_ne!(header(fresh_token)["kid"], kid.as_str(), "the promoted key signs");
     assert!(verifies(&app, fresh_token).await && introspected_active(&app, &secret, fresh_token).await);

@@ -10,8 +10,8 @@ use wristband::model::KeyState;
 use wristband::security::master_key::MasterKey;
 use wristband::store::StoreError;
 
-use crate::helpers::{TestApp, TestEnv};
-use crate::process::{cli, cli_ok};
+use crate::support::process::{cli, cli_ok};
+use crate::support::{TestApp, TestEnv};
 
 async fn published_kids(app: &TestApp) -> HashSet<String> {
     let jwks = app.get_json("/jwks.json").await;

@@ -1,7 +1,7 @@
 //! The login page: one answer for every failure, CSRF, session cookies and fixation.
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::{PASSWORD, app_with_alice, spawn_app};
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query};
+use crate::support::{PASSWORD, app_with_alice, spawn_app};
 
 /// An app with the first-party client `demo` and the user `alice`.
 
@@ -11,7 +11,7 @@ async fn unknown_users_wrong_passwords_and_disabled_accounts_get_the_same_answer
     app.seed_client("demo", REDIRECT_URI, true).await;
     app.seed_user("alice", PASSWORD, &[]).await;
     app.seed_user("bob", PASSWORD, &[]).await;
-    crate::process::cli_ok(&env, &["user", "disable", "bob"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "disable", "bob"], None).await;
     let mut browser = Browser::new(&app);
     let login_page = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
 

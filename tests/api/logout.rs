@@ -1,8 +1,8 @@
 //! RP-Initiated Logout: immediate with a valid hint for the session, confirmed otherwise,
 //! and never a redirect to an unregistered URI.
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
-use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query, exchange};
+use crate::support::{PASSWORD, TestApp, TestEnv, spawn_app};
 
 const LOGGED_OUT: &str = "http://127.0.0.1:9000/cb/logged-out";
 
@@ -124,9 +124,9 @@ async fn an_unregistered_post_logout_redirect_uri_is_never_followed() {
 async fn a_forged_hint_asks_for_confirmation_instead() {
     let (_env, _app, _secret, mut browser, tokens) = logged_in().await;
     let hint = tokens["id_token"].as_str().unwrap();
-    let forged = crate::forge::foreign_rs256(
-        crate::browser::header(hint)["kid"].as_str().unwrap(),
-        &crate::browser::claims(hint),
+    let forged = crate::support::forge::foreign_rs256(
+        crate::support::browser::header(hint)["kid"].as_str().unwrap(),
+        &crate::support::browser::claims(hint),
     );
 
     let page = browser.get(&format!("/end_session?{}", query(&[("id_token_hint", &forged)]))).await;

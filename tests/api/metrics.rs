@@ -1,8 +1,8 @@
 //! `/metrics` on its own listener: what an operator's Prometheus sees after tokens,
 //! sign-ins, second factors and a refresh-token replay.
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query, code_for, exchange};
-use crate::helpers::{PASSWORD, TestEnv};
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query, code_for, exchange};
+use crate::support::{PASSWORD, TestEnv};
 
 #[tokio::test]
 async fn metrics_count_tokens_logins_second_factors_replays_and_requests() {

@@ -5,24 +5,10 @@
 use wristband::flows::admin::ClientInput;
 use wristband::model::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Username};
 
-use crate::browser::{Browser, Page, REDIRECT_URI, authorize_query, claims, exchange};
-use crate::factor::{offered_secret, recovery_codes};
-use crate::helpers::{PASSWORD, TestApp, app_with_alice, spawn_app};
-
-/// Starts a login at `/authorize` and submits the password; returns the page after it.
-pub async fn password_step(browser: &mut Browser, query: &str, username: &str) -> Page {
-    let login = browser.get(&format!("/authorize?{query}")).await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    browser.submit_login(&login, username, PASSWORD).await
-}
-
-pub fn is_code_page(page: &Page) -> bool {
-    page.status == 200 && page.body.contains("action=\"/login/mfa\"") && page.body.contains("Two-step verification")
-}
-
-pub fn has_session_cookie(page: &Page) -> bool {
-    page.set_cookies.iter().any(|c| c.starts_with("__Host-wristband_session=") && !c.contains("Max-Age=0"))
-}
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query, claims, exchange};
+use crate::support::pages::{has_session_cookie, is_code_page, password_step};
+use crate::support::totp::{offered_secret, recovery_codes};
+use crate::support::{PASSWORD, TestApp, app_with_alice, spawn_app};
 
 #[tokio::test]
 async fn a_password_and_a_totp_code_log_in_and_the_tokens_say_two_factors() {
@@ -235,10 +221,10 @@ async fn a_one_factor_administrator_steps_up_and_others_are_refused() {
 #[tokio::test]
 async fn the_cli_enrols_totp_at_once_and_reset_mfa_removes_it_and_ends_the_grants() {
     let (env, app, secret) = app_with_alice().await;
-    let printed = crate::process::cli_ok(&env, &["user", "totp", "alice"], None).await;
+    let printed = crate::support::process::cli_ok(&env, &["user", "totp", "alice"], None).await;
     let url = printed.lines().find(|l| l.starts_with("otpauth://totp/")).expect("the otpauth URI");
-    let phone = crate::factor::authenticator(url);
-    let twice = crate::process::cli(&env, &["user", "totp", "alice"], None).await;
+    let phone = crate::support::totp::authenticator(url);
+    let twice = crate::support::process::cli(&env, &["user", "totp", "alice"], None).await;
     assert!(!twice.success && twice.stderr.contains("already has TOTP"), "{}", twice.stderr);
 
     let mut browser = Browser::new(&app);
@@ -247,7 +233,7 @@ async fn the_cli_enrols_totp_at_once_and_reset_mfa_removes_it_and_ends_the_grant
     let redirect = browser.submit_code(&page, &app.code(&phone)).await;
     let tokens = exchange(&app, "demo", &secret, &redirect.redirect_param("code").unwrap()).await;
 
-    crate::process::cli_ok(&env, &["user", "reset-mfa", "alice"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "reset-mfa", "alice"], None).await;
 
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let refreshed =

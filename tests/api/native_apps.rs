@@ -4,14 +4,14 @@
 
 use wristband::flows::admin::ClientInput;
 
-use crate::browser::{Browser, VERIFIER, authorize_query};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::browser::{Browser, VERIFIER, authorize_query};
+use crate::support::{TestApp, spawn_app};
 
 const REGISTERED: &str = "http://127.0.0.1:9000/callback";
 
 fn query(client_id: &str, redirect_uri: &str) -> String {
     authorize_query(client_id, "openid", &[]).replace(
-        &format!("redirect_uri={}", urlencode(crate::browser::REDIRECT_URI)),
+        &format!("redirect_uri={}", urlencode(crate::support::browser::REDIRECT_URI)),
         &format!("redirect_uri={}", urlencode(redirect_uri)),
     )
 }

@@ -12,8 +12,8 @@ use openidconnect::{
     TokenResponse,
 };
 
-use crate::browser::{Browser, REDIRECT_URI};
-use crate::helpers::spawn_app;
+use crate::support::browser::{Browser, REDIRECT_URI};
+use crate::support::spawn_app;
 
 #[tokio::test]
 async fn a_relying_party_library_logs_alice_in_and_uses_every_endpoint() {
@@ -144,7 +144,7 @@ async fn a_relying_party_library_gets_client_credentials_tokens() {
 
     assert!(tokens.refresh_token().is_none());
     assert!(tokens.id_token().is_none());
-    let claims = crate::browser::claims(tokens.access_token().secret());
+    let claims = crate::support::browser::claims(tokens.access_token().secret());
     assert_eq!(claims["sub"], "reporting");
     assert_eq!(claims["client_id"], "reporting");
     assert!(claims.get("sid").is_none() && claims.get("auth_time").is_none());

@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::{PASSWORD, TestApp, TestEnv};
-use crate::process::{free_port, wait_until_ready, wristband_in};
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query};
+use crate::support::process::{free_port, wait_until_ready, wristband_in};
+use crate::support::{PASSWORD, TestApp, TestEnv};
 
 /// `wristband serve` with JSON logs, its stderr piped; and a client of it with `demo`
 /// and `alice`.

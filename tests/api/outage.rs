@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, code_for, exchange};
-use crate::helpers::TestEnv;
-use crate::postgres::PgCluster;
+use crate::support::TestEnv;
+use crate::support::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, code_for, exchange};
+use crate::support::postgres::PgCluster;
 
 /// Longer than any answer may take while the database is down: not a hang.
 const NO_HANG: Duration = Duration::from_secs(10);

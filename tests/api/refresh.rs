@@ -4,8 +4,8 @@
 use wristband::flows::admin::ClientInput;
 use wristband::model::RefreshOverrides;
 
-use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, exchange};
-use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
+use crate::support::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, exchange};
+use crate::support::{PASSWORD, TestApp, TestEnv, spawn_app};
 
 #[tokio::test]
 async fn twenty_concurrent_refreshes_of_one_token_give_exactly_one_success_and_no_5xx() {
@@ -77,7 +77,7 @@ async fn a_reused_token_kills_the_family_and_its_access_tokens_and_is_audited() 
     assert_eq!(reuse.client_id.as_deref(), Some("demo"));
     assert_eq!(
         reuse.user_id.map(|u| u.to_string()).as_deref(),
-        crate::browser::claims(first["access_token"].as_str().unwrap())["sub"].as_str()
+        crate::support::browser::claims(first["access_token"].as_str().unwrap())["sub"].as_str()
     );
     assert_eq!(reuse.ip.as_deref(), Some("127.0.0.1"));
     assert!(reuse.details["family"].is_string());
@@ -87,7 +87,7 @@ async fn a_reused_token_kills_the_family_and_its_access_tokens_and_is_audited() 
 async fn an_administrator_can_end_every_session_and_family_of_a_user() {
     let (env, app, secret, tokens) = app_with_tokens().await;
 
-    let out = crate::process::cli_ok(&env, &["user", "revoke-sessions", "alice"], None).await;
+    let out = crate::support::process::cli_ok(&env, &["user", "revoke-sessions", "alice"], None).await;
 
     assert!(out.contains("ended 1 session(s), revoked 1 refresh-token family(ies)"), "{out}");
     let refresh = app
@@ -101,7 +101,7 @@ async fn an_administrator_can_end_every_session_and_family_of_a_user() {
     let userinfo =
         app.http.get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(userinfo.status(), 401);
-    let unknown = crate::process::cli(&env, &["user", "revoke-sessions", "nobody"], None).await;
+    let unknown = crate::support::process::cli(&env, &["user", "revoke-sessions", "nobody"], None).await;
     assert!(!unknown.success && unknown.stderr.contains("no user `nobody`"));
     assert!(app.store.recent_audit_events(50).await.unwrap().iter().any(|e| e.event == "user_sessions_revoked"));
 }
@@ -152,7 +152,7 @@ async fn within_the_grace_window_twenty_concurrent_refreshes_get_the_same_succes
     assert!(results.iter().all(|(_, body)| body["refresh_token"] == successor), "one successor, no branches");
     let jtis: std::collections::HashSet<String> = results
         .iter()
-        .map(|(_, b)| crate::browser::claims(b["access_token"].as_str().unwrap())["jti"].to_string())
+        .map(|(_, b)| crate::support::browser::claims(b["access_token"].as_str().unwrap())["jti"].to_string())
         .collect();
     assert_eq!(jtis.len(), 20, "fresh access tokens each time");
 
@@ -273,7 +273,7 @@ async fn a_sealed_successor_is_erased_once_the_grace_window_is_over() {
 }
 
 async fn fresh_refresh_token(app: &TestApp, secret: &str) -> String {
-    let (_browser, code) = crate::browser::code_for(app, "demo", "alice", PASSWORD).await;
+    let (_browser, code) = crate::support::browser::code_for(app, "demo", "alice", PASSWORD).await;
     exchange(app, "demo", secret, &code).await["refresh_token"].as_str().unwrap().to_owned()
 }
 
@@ -292,10 +292,10 @@ async fn a_password_change_and_disabling_the_user_revoke_every_family() {
     };
 
     let before_password_change = fresh_refresh_token(&app, &secret).await;
-    crate::process::cli_ok(&env, &["user", "set-password", "alice", "--password-stdin"], Some(PASSWORD)).await;
+    crate::support::process::cli_ok(&env, &["user", "set-password", "alice", "--password-stdin"], Some(PASSWORD)).await;
     assert_eq!(refresh_error(before_password_change).await, "invalid_grant");
 
     let before_disable = fresh_refresh_token(&app, &secret).await;
-    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
     assert_eq!(refresh_error(before_disable).await, "invalid_grant");
 }

@@ -16,9 +16,9 @@ use wristband::flows::admin::{ClientInput, UserInput, add_user};
 use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 
-use crate::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, claims, exchange, header};
-use crate::helpers::{PASSWORD, TestApp, TestEnv};
-use crate::process::{free_port, wait_until_ready, wristband_in};
+use crate::support::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, claims, exchange, header};
+use crate::support::process::{free_port, wait_until_ready, wristband_in};
+use crate::support::{PASSWORD, TestApp, TestEnv};
 
 /// Instances of the real binary on one database; `apps[i]` talks to instance `i`. The
 /// issuer is the first instance's address, as it would be a proxy's.

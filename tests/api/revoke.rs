@@ -1,8 +1,8 @@
 //! Revocation (RFC 7009): authenticated, family-wide for refresh tokens, jti-wide for
 //! access tokens, and silent about tokens it does not know or that belong to others.
 
-use crate::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange};
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::support::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange};
+use crate::support::{PASSWORD, TestApp, spawn_app};
 
 async fn active(app: &TestApp, client: &str, secret: &str, token: &str) -> bool {
     let response = app.post_basic("/introspect", client, secret, &[("token", token)]).await;

@@ -1,7 +1,7 @@
 //! Browser sessions end when unused for `sessions.idle_seconds`; using them keeps them.
 
-use crate::browser::{Browser, REDIRECT_URI, authorize_query};
-use crate::helpers::TestEnv;
+use crate::support::TestEnv;
+use crate::support::browser::{Browser, REDIRECT_URI, authorize_query};
 
 #[tokio::test]
 async fn a_session_unused_for_the_idle_limit_ends_and_the_login_page_says_why() {

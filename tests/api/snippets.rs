@@ -9,9 +9,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use crate::browser::app_with_tokens;
-use crate::forge::{Trap, forged_access_tokens};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::app_with_tokens;
+use crate::support::forge::{Trap, forged_access_tokens};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/verify")
@@ -75,7 +75,7 @@ async fn genuine_accepted_and_forgeries_refused(program: &Path, script: &Path) {
 
     let accepted = verify_with(program, script, &app, tokens["access_token"].as_str().unwrap());
 
-    let claims = crate::browser::claims(tokens["access_token"].as_str().unwrap());
+    let claims = crate::support::browser::claims(tokens["access_token"].as_str().unwrap());
     let printed: serde_json::Value =
         serde_json::from_str(accepted.as_deref().expect("the genuine token is accepted")).unwrap();
     assert_eq!(printed["sub"], claims["sub"]);

@@ -3,36 +3,15 @@
 
 use wristband::flows::admin::ClientInput;
 
-use crate::browser::{REDIRECT_URI, VERIFIER, claims, code_for, exchange, header};
-use crate::helpers::{PASSWORD, TestApp, TestEnv, spawn_app};
+use crate::support::browser::{REDIRECT_URI, VERIFIER, claims, code_for, exchange, header};
+use crate::support::oauth::{code_form, error_of};
+use crate::support::{PASSWORD, TestApp, TestEnv, spawn_app};
 
 async fn setup() -> (TestEnv, TestApp, String) {
     let (env, app) = spawn_app().await;
     let secret = app.seed_client("demo", REDIRECT_URI, true).await;
     app.seed_user("alice", PASSWORD, &["reader", "writer"]).await;
     (env, app, secret)
-}
-
-pub fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", verifier),
-    ]
-}
-
-pub async fn error_of(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert!(body["error_description"].is_string());
-    (status, body["error"].as_str().unwrap().to_owned())
-}
-
-pub async fn introspect_active(app: &TestApp, secret: &str, token: &str) -> bool {
-    let response = app.post_basic("/introspect", "demo", secret, &[("token", token)]).await;
-    response.json::<serde_json::Value>().await.unwrap()["active"] == true
 }
 
 #[tokio::test]
@@ -204,9 +183,13 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
 async fn refresh_may_narrow_the_scope_but_never_widen_it_or_cross_clients() {
     let (_env, app, secret) = setup().await;
     let other_secret = app.seed_client("other", REDIRECT_URI, true).await;
-    let mut browser = crate::browser::Browser::new(&app);
+    let mut browser = crate::support::browser::Browser::new(&app);
     let redirect = browser
-        .authorize_and_login(&crate::browser::authorize_query("demo", "openid profile", &[]), "alice", PASSWORD)
+        .authorize_and_login(
+            &crate::support::browser::authorize_query("demo", "openid profile", &[]),
+            "alice",
+            PASSWORD,
+        )
         .await;
     let tokens = exchange(&app, "demo", &secret, &redirect.redirect_param("code").unwrap()).await;
     let refresh = tokens["refresh_token"].as_str().unwrap();

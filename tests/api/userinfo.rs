@@ -1,8 +1,8 @@
 //! UserInfo: claims per scope, and RFC 6750 errors for tokens that stopped being good
 //! (forged ones: attacks_tokens.rs).
 
-use crate::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, code_for, exchange};
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::support::browser::{Browser, REDIRECT_URI, app_with_tokens, authorize_query, code_for, exchange};
+use crate::support::{PASSWORD, TestApp, spawn_app};
 
 async fn userinfo(app: &TestApp, token: Option<&str>) -> reqwest::Response {
     let mut request = app.http.get(app.url("/userinfo"));
@@ -63,7 +63,7 @@ async fn missing_expired_and_revoked_tokens_and_disabled_users_get_invalid_token
 
     let (_browser, code) = code_for(&app, "demo", "alice", PASSWORD).await;
     let fresh = exchange(&app, "demo", &secret, &code).await;
-    crate::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
+    crate::support::process::cli_ok(&env, &["user", "disable", "alice"], None).await;
     assert_invalid_token(&userinfo(&app, fresh["access_token"].as_str()).await, "user disabled");
 }
 

@@ -15,9 +15,9 @@ use wristband::flows::keys::{KeyContext, rotate_signing_keys};
 use wristband::security::master_key::MasterKey;
 use wristband_verifier::{Options, Verifier, VerifyError};
 
-use crate::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange, header};
-use crate::forge::{Trap, forged_access_tokens};
-use crate::helpers::{TestApp, TestEnv, spawn_app};
+use crate::support::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange, header};
+use crate::support::forge::{Trap, forged_access_tokens};
+use crate::support::{TestApp, TestEnv, spawn_app};
 
 /// The wall clock, which the verifier runs on (the test server's runs a little ahead).
 fn wall_clock() -> i64 {

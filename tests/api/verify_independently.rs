@@ -1,8 +1,8 @@
 //! A resource server's view: verify an access token with josekit and the published JWKS
 //! alone, RS256 only, checking typ, iss, aud and exp, the way DESIGN.md tells services to.
 
-use crate::browser::{REDIRECT_URI, code_for, exchange};
-use crate::helpers::spawn_app;
+use crate::support::browser::{REDIRECT_URI, code_for, exchange};
+use crate::support::spawn_app;
 
 #[tokio::test]
 async fn an_access_token_verifies_against_the_jwks_with_josekit() {

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::process::free_port;
+use crate::support::process::free_port;
 
 pub struct PgCluster {
     dir: TempDir,

@@ -6,8 +6,8 @@ use wristband::flows::admin::provision_totp;
 use wristband::security::master_key::MasterKey;
 use wristband::security::totp::TotpSecret;
 
-use crate::browser::{Browser, Page};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::{Browser, Page};
 
 /// What an authenticator app holds after scanning: the secret in an `otpauth://` URI or
 /// typed from the page (RFC 4648 base32).

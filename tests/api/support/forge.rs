@@ -13,8 +13,8 @@ use openssl::rsa::Rsa;
 use openssl::sign::Signer;
 use serde_json::{Value, json};
 
-use crate::browser::{claims, header};
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::browser::{claims, header};
 
 /// A listener that counts the connections it gets: where `jku` and `x5u` point.
 pub struct Trap {

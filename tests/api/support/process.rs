@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
-use crate::helpers::TestEnv;
+use crate::support::TestEnv;
 
 /// The binary, run in `dir`, with no WRISTBAND_* setting inherited from the caller.
 pub fn wristband(dir: &Path) -> Command {

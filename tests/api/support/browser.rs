@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -217,8 +217,8 @@ pub async fn exchange(app: &TestApp, client_id: &str, secret: &str, code: &str) 
 
 /// A fresh app with the first-party client `demo`, the user `alice` (password
 /// `correct horse battery`), and the tokens of one login; returns the client secret too.
-pub async fn app_with_tokens() -> (crate::helpers::TestEnv, TestApp, String, serde_json::Value) {
-    let (env, app) = crate::helpers::spawn_app().await;
+pub async fn app_with_tokens() -> (crate::support::TestEnv, TestApp, String, serde_json::Value) {
+    let (env, app) = crate::support::spawn_app().await;
     let secret = app.seed_client("demo", REDIRECT_URI, true).await;
     app.seed_user("alice", "correct horse battery", &[]).await;
     let (_browser, code) = code_for(&app, "demo", "alice", "correct horse battery").await;

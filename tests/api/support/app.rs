@@ -266,24 +266,6 @@ impl TestApp {
     }
 }
 
-/// Spawns an app in an environment of its own; keep the environment alive as long as the app.
-/// The password every seeded person signs in with.
-pub const PASSWORD: &str = "correct horse battery";
-
-/// A fresh app with the first-party client `demo` and the user `alice`; the client secret.
-pub async fn app_with_alice() -> (TestEnv, TestApp, String) {
-    let (env, app) = spawn_app().await;
-    let secret = app.seed_client("demo", crate::browser::REDIRECT_URI, true).await;
-    app.seed_user("alice", PASSWORD, &[]).await;
-    (env, app, secret)
-}
-
-pub async fn spawn_app() -> (TestEnv, TestApp) {
-    let env = TestEnv::new().await;
-    let app = env.spawn().await;
-    (env, app)
-}
-
 /// A SQLite file in `dir`, or, when `WRISTBAND_TEST_DATABASE_URL` names a PostgreSQL
 /// server, a new database on it named by a UUID.
 pub async fn fresh_database_url(dir: &Path) -> String {
