@@ -18,7 +18,6 @@ use wristband::model::{KeyState, SigningKeyRecord};
 use wristband::security::master_key::MasterKey;
 use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
-use wristband::store::Store;
 use wristband::tokens::{AccessTokenClaims, sign_access_token, verify_access_token};
 use wristband_verifier::Verifier;
 
@@ -89,14 +88,14 @@ fn verifier(c: &mut Criterion) {
         config.issuer = format!("http://{}", listener.local_addr().expect("address"));
         let issuer = config.issuer.clone();
         let app = Application::with_listener(config, listener, Arc::new(SystemClock)).await.expect("wristband starts");
+        let services = app.services().clone();
         tokio::spawn(app.run_until_stopped());
-        let store = Store::connect(&SecretString::new(database_url)).await.expect("store");
         let client = ClientInput {
             client_id: "service".into(),
             grant_types: vec!["client_credentials".into()],
             ..ClientInput::default()
         };
-        let created = add_client(&store, &SystemClock, client, Actor::Cli).await.expect("client");
+        let created = add_client(&services.context(), client, Actor::Cli).await.expect("client");
         let secret = created.secret.expect("a confidential client");
         let response: serde_json::Value = reqwest::Client::new()
             .post(format!("{issuer}/token"))

@@ -13,12 +13,11 @@ use tracing_actix_web::TracingLogger;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::flows::Services;
 use crate::flows::backchannel::{DELIVERY_TIMEOUT, Deliverer};
 use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
 use crate::flows::cleanup::clean_up;
-use crate::flows::keys::{
-    KeyContext, KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore,
-};
+use crate::flows::keys::{KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore};
 use crate::http::{self, AppState, RequestSpan};
 use crate::keys::Keystore;
 use crate::metrics::Metrics;
@@ -39,6 +38,7 @@ pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 
 pub struct Application {
     port: u16,
+    services: Services,
     server: Server,
     /// `/metrics` on `metrics_bind`, and the port it got.
     metrics: Option<(u16, Server)>,
@@ -57,47 +57,18 @@ impl Application {
     /// issuer from the port they got).
     pub async fn with_listener(config: Config, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let store = open_store(&config).await?;
-        let master_key = MasterKey::load_or_create(&config.master_key)?;
-        let key_context = KeyContext {
-            store: &store,
-            master_key: &master_key,
-            clock: clock.as_ref(),
-            rsa_bits: config.keys.rsa_bits,
-        };
-        ensure_signing_keys(&key_context).await.context("cannot prepare signing keys")?;
-        let keystore = Arc::new(Keystore::new(&store.list_signing_keys().await?, master_key.clone())?);
-        let hasher = PasswordHasher::new(&config.password)?;
-        let bootstrapped_admin =
-            bootstrap_admin(&store, clock.as_ref(), &hasher, config.bootstrap_admin_password.as_ref())
-                .await
-                .context("cannot create the first administrator")?;
         let discovery = http::discovery_document(&config.issuer)?;
-
-        let limits = Arc::new(RateLimits::new(&config.rate_limits));
-        let metrics = Arc::new(Metrics::default());
-        let config = Arc::new(config);
-        spawn_key_maintenance(
-            store.clone(),
-            Arc::clone(&keystore),
-            master_key.clone(),
-            Arc::clone(&clock),
-            Arc::clone(&config),
-            Arc::clone(&metrics),
-        );
-        spawn_cleanup(store.clone(), Arc::clone(&clock), Arc::clone(&config));
-        spawn_backchannel_delivery(store.clone(), Arc::clone(&keystore), Arc::clone(&clock), config.issuer.clone());
-        let state = web::Data::new(AppState {
-            config,
-            store,
-            keystore,
-            clock,
-            hasher,
-            master_key,
-            limits,
-            metrics,
-            discovery: discovery.into(),
-        });
+        let services = open_services(config, clock).await?;
+        let ctx = services.context();
+        ensure_signing_keys(&ctx).await.context("cannot prepare signing keys")?;
+        refresh_keystore(&ctx).await.context("cannot load the signing keys")?;
+        let bootstrapped_admin = bootstrap_admin(&ctx, services.config.bootstrap_admin_password.as_ref())
+            .await
+            .context("cannot create the first administrator")?;
+        spawn_key_maintenance(services.clone());
+        spawn_cleanup(services.clone());
+        spawn_backchannel_delivery(services.clone());
+        let state = web::Data::new(AppState { services: services.clone(), discovery: discovery.into() });
         let metrics = match state.config.metrics_bind {
             Some(bind) => Some(serve_metrics(bind, state.clone())?),
             None => None,
@@ -111,7 +82,13 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server, metrics, bootstrapped_admin })
+        Ok(Self { port, services, server, metrics, bootstrapped_admin })
+    }
+
+    /// What the server's flows use: for tests and tools in the same process that call a
+    /// flow as this instance would.
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     pub fn port(&self) -> u16 {
@@ -152,10 +129,29 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// What the flows need, for the server and for each CLI command: the store, the master
+/// key, the password hasher, the limits. The keystore starts empty; the server loads it
+/// once the keys are ensured, and a key flow reloads it after each change.
+pub async fn open_services(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Services> {
+    let store = open_store(&config).await?;
+    let master_key = MasterKey::load_or_create(&config.master_key)?;
+    let keystore = Arc::new(Keystore::new(&[], master_key.clone())?);
+    Ok(Services {
+        hasher: PasswordHasher::new(&config.password)?,
+        limits: Arc::new(RateLimits::new(&config.rate_limits)),
+        metrics: Arc::new(Metrics::default()),
+        config: Arc::new(config),
+        store,
+        keystore,
+        clock,
+        master_key,
+    })
+}
+
 /// Delivers back-channel logout notifications. The HTTP client is built on a blocking
 /// thread once serving has begun: loading the system's trusted certificates takes longer
 /// than the whole rest of start-up.
-fn spawn_backchannel_delivery(store: Store, keystore: Arc<Keystore>, clock: Arc<dyn Clock>, issuer: String) {
+fn spawn_backchannel_delivery(services: Services) {
     tokio::spawn(async move {
         let built = tokio::task::spawn_blocking(|| {
             reqwest::Client::builder().timeout(DELIVERY_TIMEOUT).redirect(reqwest::redirect::Policy::none()).build()
@@ -170,8 +166,8 @@ fn spawn_backchannel_delivery(store: Store, keystore: Arc<Keystore>, clock: Arc<
                 return;
             }
         };
-        let deliverer =
-            Deliverer { store: &store, keystore: &keystore, clock: clock.as_ref(), issuer: &issuer, http: &http };
+        let Services { store, keystore, clock, config, .. } = &services;
+        let deliverer = Deliverer { store, keystore, clock: clock.as_ref(), issuer: &config.issuer, http: &http };
         let mut ticker = tokio::time::interval(BACKCHANNEL_POLL_INTERVAL);
         loop {
             ticker.tick().await;
@@ -182,14 +178,14 @@ fn spawn_backchannel_delivery(store: Store, keystore: Arc<Keystore>, clock: Arc<
     });
 }
 
-fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>, config: Arc<Config>) {
+fn spawn_cleanup(services: Services) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(CLEANUP_INTERVAL);
         // The first tick is immediate; start-up has enough to do.
         ticker.tick().await;
         loop {
             ticker.tick().await;
-            match clean_up(&store, clock.as_ref(), &config).await {
+            match clean_up(&services.context()).await {
                 Ok(report) => tracing::debug!(?report, "expired rows deleted"),
                 Err(err) => tracing::warn!(error = %err, "clean-up failed; it runs again later"),
             }
@@ -200,40 +196,23 @@ fn spawn_cleanup(store: Store, clock: Arc<dyn Clock>, config: Arc<Config>) {
 /// Every few seconds: retire keys out of the JWKS and rotate on schedule (whichever
 /// instance notices first), then load what the database holds, so that a rotation made
 /// anywhere signs here within `KEY_REFRESH_INTERVAL`.
-fn spawn_key_maintenance(
-    store: Store,
-    keystore: Arc<Keystore>,
-    master_key: MasterKey,
-    clock: Arc<dyn Clock>,
-    config: Arc<Config>,
-    metrics: Arc<Metrics>,
-) {
+fn spawn_key_maintenance(services: Services) {
     tokio::spawn(async move {
-        let ctx = KeyContext {
-            store: &store,
-            master_key: &master_key,
-            clock: clock.as_ref(),
-            rsa_bits: config.keys.rsa_bits,
-        };
+        let ctx = services.context();
         let mut ticker = tokio::time::interval(KEY_REFRESH_INTERVAL);
         ticker.tick().await;
         loop {
             ticker.tick().await;
-            let maintained = match KeySchedule::from_config(&store, &config).await {
-                Ok(schedule) => maintain_signing_keys(&ctx, schedule).await.map_err(|e| e.to_string()),
-                Err(err) => Err(err.to_string()),
+            let maintained = match KeySchedule::from_config(&ctx).await {
+                Ok(schedule) => maintain_signing_keys(&ctx, schedule).await,
+                Err(err) => Err(err),
             };
             match maintained {
-                Ok(done) if done != Maintenance::default() => {
-                    if done.rotated.is_some() {
-                        metrics.key_rotated();
-                    }
-                    tracing::info!(?done, "signing keys maintained");
-                }
+                Ok(done) if done != Maintenance::default() => tracing::info!(?done, "signing keys maintained"),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "key maintenance failed; it runs again shortly"),
             }
-            match refresh_keystore(&store, &keystore).await {
+            match refresh_keystore(&ctx).await {
                 Ok(true) => tracing::info!("signing keys changed; keystore reloaded"),
                 Ok(false) => {}
                 Err(err) => tracing::warn!(error = %err, "cannot refresh signing keys; serving the last known set"),

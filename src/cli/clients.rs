@@ -2,11 +2,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::print_json;
-use crate::app::open_store;
-use crate::clock::{SystemClock, format_rfc3339};
-use crate::config::Config;
-use crate::flows::Actor;
+use crate::clock::format_rfc3339;
 use crate::flows::admin::{self, ClientInput};
+use crate::flows::{Actor, Context};
 use crate::model::{Client, RefreshOverrides};
 
 #[derive(Debug, Subcommand)]
@@ -109,9 +107,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
     }
 }
 
-pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> {
-    let store = open_store(config).await?;
-    let clock = SystemClock;
+pub async fn run(ctx: &Context<'_>, command: ClientCommand) -> anyhow::Result<()> {
     match command {
         ClientCommand::Add(add) => {
             let input = ClientInput {
@@ -131,7 +127,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 },
                 backchannel_logout_uri: add.backchannel_logout_uri,
             };
-            let created = admin::add_client(&store, &clock, input, Actor::Cli).await?;
+            let created = admin::add_client(ctx, input, Actor::Cli).await?;
             for uri in created.client.redirect_uris.iter().filter(|uri| uri.is_localhost()) {
                 eprintln!(
                     "warning: {uri} is matched exactly, port included. RFC 8252 §8.3 recommends \
@@ -154,7 +150,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
             }
         }
         ClientCommand::List { json } => {
-            let clients = admin::list_clients(&store).await?;
+            let clients = admin::list_clients(ctx).await?;
             if json {
                 return print_json(&clients.iter().map(ClientView::from).collect::<Vec<_>>());
             }
@@ -172,11 +168,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
             }
         }
         ClientCommand::Remove { client_id } => {
-            admin::remove_client(&store, &clock, &client_id, Actor::Cli).await?;
+            admin::remove_client(ctx, &client_id, Actor::Cli).await?;
             println!("removed client {client_id}");
         }
         ClientCommand::RotateSecret { client_id } => {
-            let secret = admin::rotate_client_secret(&store, &clock, &client_id, Actor::Cli).await?;
+            let secret = admin::rotate_client_secret(ctx, &client_id, Actor::Cli).await?;
             println!("client_secret: {}", secret.expose());
             println!("The previous secret no longer works. Store this one now: it is shown once.");
         }

@@ -1,11 +1,8 @@
 use clap::Subcommand;
 
-use crate::app::open_store;
-use crate::clock::{Clock, SystemClock, format_rfc3339};
-use crate::config::Config;
-use crate::flows::Actor;
-use crate::flows::keys::{KeyContext, early_rotation, revoke_signing_key, rotate_signing_keys};
-use crate::security::master_key::MasterKey;
+use crate::clock::format_rfc3339;
+use crate::flows::keys::{KeyChange, early_rotation, revoke_signing_key, rotate_signing_keys, signing_keys};
+use crate::flows::{Actor, Context};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -21,12 +18,11 @@ pub enum KeysCommand {
     },
 }
 
-pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
-    let store = open_store(config).await?;
-    let clock = SystemClock;
+pub async fn run(ctx: &Context<'_>, command: KeysCommand) -> anyhow::Result<()> {
     match command {
         KeysCommand::List => {
-            for key in store.list_signing_keys().await? {
+            let (keys, _) = signing_keys(ctx).await?;
+            for key in keys {
                 let mut line = format!(
                     "{}  {:<7}  {} {}  created {}",
                     key.kid,
@@ -46,13 +42,12 @@ pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Rotate => {
-            let master_key = MasterKey::load_or_create(&config.master_key)?;
-            let ctx =
-                KeyContext { store: &store, master_key: &master_key, clock: &clock, rsa_bits: config.keys.rsa_bits };
-            if let Some(early) = early_rotation(&store, clock.now(), config.keys.jwks_max_age_seconds).await? {
-                eprintln!("warning: {}", early.explain(clock.now()));
+            if let Some(early) = early_rotation(ctx).await? {
+                eprintln!("warning: {}", early.explain(ctx.clock.now()));
             }
-            let rotation = rotate_signing_keys(&ctx, Actor::Cli).await?;
+            let KeyChange::Done(rotation) = rotate_signing_keys(ctx, Actor::Cli).await? else {
+                anyhow::bail!("another rotation happened at the same moment; nothing more was done");
+            };
             match rotation.activated {
                 Some(active) => println!("active: {active}"),
                 None => println!("no next key was published; nothing was activated"),
@@ -63,10 +58,9 @@ pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             println!("next: {}", rotation.new_next);
         }
         KeysCommand::Revoke { kid } => {
-            let master_key = MasterKey::load_or_create(&config.master_key)?;
-            let ctx =
-                KeyContext { store: &store, master_key: &master_key, clock: &clock, rsa_bits: config.keys.rsa_bits };
-            revoke_signing_key(&ctx, &kid, Actor::Cli).await?;
+            if let KeyChange::Raced = revoke_signing_key(ctx, &kid, Actor::Cli).await? {
+                anyhow::bail!("the keys were changed elsewhere at the same moment; nothing was done, look again");
+            }
             println!("revoked {kid}; it is no longer published and its tokens no longer verify");
         }
     }

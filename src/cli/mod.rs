@@ -15,7 +15,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::app::{Application, open_store};
+use crate::app::{Application, open_services, open_store};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::security::secret::SecretString;
@@ -65,11 +65,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database schema is up to date");
             Ok(())
         }
-        Command::User(command) => users::run(&config, command).await,
-        Command::Client(command) => clients::run(&config, command).await,
-        Command::Keys(command) => keys::run(&config, command).await,
-        Command::Token(command) => token::run(&config, command).await,
-        Command::Admin(command) => admin::run(&config, command).await,
+        command => {
+            let services = open_services(config, Arc::new(SystemClock)).await?;
+            let ctx = services.context();
+            match command {
+                Command::User(command) => users::run(&ctx, command).await,
+                Command::Client(command) => clients::run(&ctx, command).await,
+                Command::Keys(command) => keys::run(&ctx, command).await,
+                Command::Token(command) => token::run(&ctx, command).await,
+                Command::Admin(command) => admin::run(&ctx, command).await,
+                Command::Serve | Command::Migrate => unreachable!("handled above"),
+            }
+        }
     }
 }
 

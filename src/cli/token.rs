@@ -1,8 +1,6 @@
 use clap::Subcommand;
 
-use crate::app::open_store;
-use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::flows::Context;
 use crate::flows::inspect::inspect_token;
 
 #[derive(Debug, Subcommand)]
@@ -14,11 +12,10 @@ pub enum TokenCommand {
     },
 }
 
-pub async fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context<'_>, command: TokenCommand) -> anyhow::Result<()> {
     let TokenCommand::Inspect { jwt } = command;
     let jwt = if jwt == "-" { std::io::read_to_string(std::io::stdin().lock())? } else { jwt };
-    let store = open_store(config).await?;
-    let report = inspect_token(&store, &config.issuer, SystemClock.now(), &jwt).await?;
+    let report = inspect_token(ctx, &jwt).await?;
     if let (Some(header), Some(claims)) = (&report.header, &report.claims) {
         println!("header: {}", serde_json::to_string_pretty(header)?);
         println!("claims: {}", serde_json::to_string_pretty(claims)?);

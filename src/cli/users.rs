@@ -2,14 +2,10 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{print_json, read_password_stdin};
-use crate::app::open_store;
-use crate::clock::{SystemClock, format_rfc3339};
-use crate::config::Config;
-use crate::flows::Actor;
+use crate::clock::format_rfc3339;
 use crate::flows::admin::{self, UserInput};
+use crate::flows::{Actor, Context};
 use crate::model::User;
-use crate::security::master_key::MasterKey;
-use crate::security::password::PasswordHasher;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -87,13 +83,10 @@ impl<'a> From<&'a User> for UserView<'a> {
     }
 }
 
-pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
-    let store = open_store(config).await?;
-    let clock = SystemClock;
+pub async fn run(ctx: &Context<'_>, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add(add) => {
             let password = if add.password_stdin { Some(read_password_stdin()?) } else { None };
-            let hasher = PasswordHasher::new(&config.password)?;
             let input = UserInput {
                 username: add.username,
                 email: add.email,
@@ -102,7 +95,7 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 is_admin: add.admin,
                 password,
             };
-            let (user, generated) = admin::add_user(&store, &clock, &hasher, input, Actor::Cli).await?;
+            let (user, generated) = admin::add_user(ctx, input, Actor::Cli).await?;
             if add.json {
                 let mut view = serde_json::to_value(UserView::from(&user))?;
                 if let (Some(object), Some(password)) = (view.as_object_mut(), &generated) {
@@ -116,7 +109,7 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::List { json } => {
-            let users = admin::list_users(&store).await?;
+            let users = admin::list_users(ctx).await?;
             if json {
                 return print_json(&users.iter().map(UserView::from).collect::<Vec<_>>());
             }
@@ -135,31 +128,30 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Disable { username } => {
-            let ended = admin::set_user_disabled(&store, &clock, &username, true, Actor::Cli).await?;
+            let ended = admin::set_user_disabled(ctx, &username, true, Actor::Cli).await?;
             println!(
                 "disabled {username}: ended {} session(s), revoked {} refresh-token family(ies)",
                 ended.sessions, ended.families
             );
         }
         UserCommand::Enable { username } => {
-            admin::set_user_disabled(&store, &clock, &username, false, Actor::Cli).await?;
+            admin::set_user_disabled(ctx, &username, false, Actor::Cli).await?;
             println!("enabled {username}");
         }
         UserCommand::RevokeSessions { username } => {
-            let ended = admin::revoke_user_sessions(&store, &clock, &username, Actor::Cli).await?;
+            let ended = admin::revoke_user_sessions(ctx, &username, Actor::Cli).await?;
             println!(
                 "{username}: ended {} session(s), revoked {} refresh-token family(ies)",
                 ended.sessions, ended.families
             );
         }
         UserCommand::Totp { username } => {
-            let master_key = MasterKey::load_or_create(&config.master_key)?;
-            let url = admin::provision_totp(&store, &clock, &master_key, &config.issuer, &username, Actor::Cli).await?;
+            let url = admin::provision_totp(ctx, &username, Actor::Cli).await?;
             println!("TOTP is now required for {username}. Add it to their authenticator app (shown once):");
             println!("{url}");
         }
         UserCommand::ResetMfa { username } => {
-            let removed = admin::reset_mfa(&store, &clock, &username, Actor::Cli).await?;
+            let removed = admin::reset_mfa(ctx, &username, Actor::Cli).await?;
             if removed {
                 println!("removed the second factor of {username}; their sessions and refresh tokens were ended");
             } else {
@@ -168,8 +160,7 @@ pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::SetPassword { username, password_stdin } => {
             let password = if password_stdin { Some(read_password_stdin()?) } else { None };
-            let hasher = PasswordHasher::new(&config.password)?;
-            let generated = admin::set_user_password(&store, &clock, &hasher, &username, password, Actor::Cli).await?;
+            let generated = admin::set_user_password(ctx, &username, password, Actor::Cli).await?;
             println!("password of {username} changed; their sessions and refresh tokens were ended");
             if let Some(password) = generated {
                 println!("password: {}   (shown once)", password.expose());

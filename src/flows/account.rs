@@ -72,41 +72,41 @@ pub struct PasswordChange {
 }
 
 /// Changes the password when the current one is right; every other session and every
-/// refresh-token family not bound to this session ends. `Err` is what to tell the person.
+/// refresh-token family not bound to this session ends.
 pub async fn change_password(
     ctx: &Context<'_>,
     session: &SessionUser,
     change: PasswordChange,
     meta: &RequestMeta,
-) -> Result<Result<(), String>, FlowError> {
+) -> Result<(), FlowError> {
     let user = &session.user;
     if !recheck_password(ctx, user, &change.current, meta).await? {
         let event = AuditEvent::new("password_change_failed").user(user.id).ip(meta.ip.clone());
         ctx.store.record_audit(event, ctx.clock.now()).await?;
-        return Ok(Err("Your current password is not right. Nothing was changed.".to_owned()));
+        return Err(FlowError::mistake("Your current password is not right. Nothing was changed."));
     }
     replace_password(ctx, session, &change.new, &change.confirm, meta).await
 }
 
 /// Proof that the person at the keyboard holds the account before its factor changes:
-/// a current TOTP or recovery code, or else the password. `Err` is what to tell them.
+/// a current TOTP or recovery code, or else the password; a mistake says what is missing.
 async fn prove(
     ctx: &Context<'_>,
     user: &User,
     code: &str,
     password: &SecretString,
     meta: &RequestMeta,
-) -> Result<Result<(), String>, FlowError> {
+) -> Result<(), FlowError> {
     if !code.trim().is_empty() {
-        return Ok(match check_code(ctx, user, code, meta).await? {
+        return match check_code(ctx, user, code, meta).await? {
             CodeCheck::Accepted(_) => Ok(()),
-            wrong => Err(explain(wrong, ctx.clock.now()).unwrap_or_default()),
-        });
+            wrong => Err(FlowError::Mistake(explain(wrong, ctx.clock.now()).unwrap_or_default())),
+        };
     }
     if !password.expose().is_empty() && recheck_password(ctx, user, password, meta).await? {
-        return Ok(Ok(()));
+        return Ok(());
     }
-    Ok(Err("Type a current code from your app, or your password. Nothing was changed.".to_owned()))
+    Err(FlowError::mistake("Type a current code from your app, or your password. Nothing was changed."))
 }
 
 /// Turns TOTP off (and drops the recovery codes).
@@ -116,16 +116,14 @@ pub async fn disable_totp(
     code: &str,
     password: &SecretString,
     meta: &RequestMeta,
-) -> Result<Result<(), String>, FlowError> {
+) -> Result<(), FlowError> {
     let user = &session.user;
-    if let Err(message) = prove(ctx, user, code, password, meta).await? {
-        return Ok(Err(message));
-    }
+    prove(ctx, user, code, password, meta).await?;
     let now = ctx.clock.now();
     if ctx.store.remove_totp(user.id, now).await? {
         ctx.store.record_audit(AuditEvent::new("mfa_disabled").user(user.id).ip(meta.ip.clone()), now).await?;
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Replaces every recovery code with ten new ones, returned to be shown once.
@@ -135,19 +133,22 @@ pub async fn regenerate_recovery_codes(
     code: &str,
     password: &SecretString,
     meta: &RequestMeta,
-) -> Result<Result<Vec<String>, String>, FlowError> {
+) -> Result<Vec<String>, FlowError> {
     let user = &session.user;
     if !user.has_totp() {
-        return Ok(Err("Turn on two-step verification first.".to_owned()));
+        return Err(FlowError::mistake("Turn on two-step verification first."));
     }
-    if let Err(message) = prove(ctx, user, code, password, meta).await? {
-        return Ok(Err(message));
-    }
+    prove(ctx, user, code, password, meta).await?;
     let (codes, hashes) = new_recovery_codes()?;
     let now = ctx.clock.now();
     ctx.store.replace_recovery_codes(user.id, &hashes, now).await?;
     ctx.store
         .record_audit(AuditEvent::new("recovery_codes_regenerated").user(user.id).ip(meta.ip.clone()), now)
         .await?;
-    Ok(Ok(codes))
+    Ok(codes)
+}
+
+/// How many unused recovery codes the person has left.
+pub async fn recovery_codes_left(ctx: &Context<'_>, session: &SessionUser) -> Result<u64, FlowError> {
+    Ok(ctx.store.unused_recovery_codes(session.user.id).await?)
 }

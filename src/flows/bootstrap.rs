@@ -1,12 +1,10 @@
 //! The first start: an administrator to sign in with, so the admin UI is reachable.
 
-use crate::clock::Clock;
-use crate::flows::Actor;
-use crate::flows::admin::{AdminError, UserInput, add_user};
+use crate::flows::admin::{UserInput, add_user};
+use crate::flows::error::FlowError;
+use crate::flows::{Actor, Context};
 use crate::model::Username;
-use crate::security::password::PasswordHasher;
 use crate::security::secret::SecretString;
-use crate::store::Store;
 
 pub const BOOTSTRAP_ADMIN: &str = "admin";
 
@@ -21,12 +19,10 @@ pub struct BootstrappedAdmin {
 /// Creates the user `admin` when no administrator exists; does nothing otherwise, so a
 /// restart (or a second instance) never makes another.
 pub async fn bootstrap_admin(
-    store: &Store,
-    clock: &dyn Clock,
-    hasher: &PasswordHasher,
+    ctx: &Context<'_>,
     configured_password: Option<&SecretString>,
-) -> Result<Option<BootstrappedAdmin>, AdminError> {
-    if store.admin_exists().await? {
+) -> Result<Option<BootstrappedAdmin>, FlowError> {
+    if ctx.store.admin_exists().await? {
         return Ok(None);
     }
     let input = UserInput {
@@ -35,14 +31,22 @@ pub async fn bootstrap_admin(
         password: configured_password.cloned(),
         ..UserInput::default()
     };
-    match add_user(store, clock, hasher, input, Actor::System).await {
+    match add_user(ctx, input, Actor::System).await {
         Ok((user, password)) => Ok(Some(BootstrappedAdmin { username: user.username, password })),
-        // Another instance bootstrapped at the same moment.
-        Err(AdminError::UserExists(_)) if store.admin_exists().await? => Ok(None),
-        Err(AdminError::UserExists(_)) => Err(AdminError::Rejected(format!(
-            "no administrator exists and the name `{BOOTSTRAP_ADMIN}` is taken by a non-admin user; \
-             create one with `wristband user add <name> --admin`"
-        ))),
+        Err(mistake @ FlowError::Mistake(_)) => {
+            // Another instance bootstrapped at the same moment, or the name is taken.
+            if ctx.store.admin_exists().await? {
+                return Ok(None);
+            }
+            let name = Username::parse(BOOTSTRAP_ADMIN)?;
+            if ctx.store.find_user_by_username(&name).await?.is_some() {
+                return Err(FlowError::mistake(format!(
+                    "no administrator exists and the name `{BOOTSTRAP_ADMIN}` is taken by a non-admin user; \
+                     create one with `wristband user add <name> --admin`"
+                )));
+            }
+            Err(mistake)
+        }
         Err(err) => Err(err),
     }
 }

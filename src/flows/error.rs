@@ -62,16 +62,43 @@ impl OAuthError {
     }
 }
 
-/// Any flow's failure: a protocol error for the caller, or an internal one (500, logged).
+/// Any flow's failure, in the kinds a caller answers differently; `http/error.rs` maps
+/// each to a response in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
+    /// A protocol error for the client, in the vocabulary of the specifications.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    /// A mistake the person can fix (a taken name, an invalid value, a wrong current
+    /// password), said in words they can act on. Nothing was changed.
+    #[error("{0}")]
+    Mistake(String),
     /// Too many requests or failures: refused unexamined; try again after this long.
     #[error("throttled for {} s", .0.retry_after_seconds)]
     Throttled(crate::security::rate_limit::Throttled),
+    /// The database cannot be reached: nothing was done, and the same request may succeed
+    /// in a moment.
+    #[error("unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else: not the caller's to fix, logged with its cause and never shown.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl FlowError {
+    pub fn mistake(message: impl Into<String>) -> Self {
+        Self::Mistake(message.into())
+    }
+}
+
+/// The one place that tells an outage from other store failures.
+impl From<crate::store::StoreError> for FlowError {
+    fn from(err: crate::store::StoreError) -> Self {
+        match err {
+            crate::store::StoreError::Unavailable(_) => Self::Unavailable(Box::new(err)),
+            other => Self::Internal(Box::new(other)),
+        }
+    }
 }
 
 macro_rules! internal_from {
@@ -84,12 +111,23 @@ macro_rules! internal_from {
     };
 }
 internal_from!(
-    crate::store::StoreError,
     crate::keys::KeyError,
     crate::security::random::RandomError,
     crate::security::master_key::SealError,
+    crate::security::totp::TotpError,
     url::ParseError
 );
+
+macro_rules! mistake_from {
+    ($($source:ty),*) => {
+        $(impl From<$source> for FlowError {
+            fn from(err: $source) -> Self {
+                Self::Mistake(err.to_string())
+            }
+        })*
+    };
+}
+mistake_from!(crate::model::InvalidValue, crate::security::password::PasswordPolicyError, crate::keys::PlanError);
 
 /// A full hashing queue is a limit like any other: refused at once, to be tried again in a
 /// second. Every other hashing failure is internal.

@@ -6,9 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::clock::{UnixTime, format_rfc3339};
+use crate::flows::Context;
+use crate::flows::error::FlowError;
 use crate::keys::{MAX_TOKEN_BYTES, RS256, signature_matches};
 use crate::model::{ClientId, SigningKeyRecord};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::tokens::LEEWAY_SECONDS;
 
 /// One check and what it found.
@@ -43,7 +45,8 @@ fn decode_part(part: &str) -> Option<Value> {
 }
 
 /// Inspects `token` against the stored keys, the issuer and the clock.
-pub async fn inspect_token(store: &Store, issuer: &str, now: UnixTime, token: &str) -> Result<Inspection, StoreError> {
+pub async fn inspect_token(ctx: &Context<'_>, token: &str) -> Result<Inspection, FlowError> {
+    let (store, issuer, now) = (ctx.store, ctx.config.issuer.as_str(), ctx.clock.now());
     let token = token.trim();
     let parts: Vec<&str> = token.split('.').collect();
     let decoded = match parts.as_slice() {
@@ -106,7 +109,7 @@ fn kid(header: &Value, key: Option<&SigningKeyRecord>) -> Check {
     }
 }
 
-async fn audience(store: &Store, claims: &Value) -> Result<Check, StoreError> {
+async fn audience(store: &Store, claims: &Value) -> Result<Check, FlowError> {
     let audiences: Vec<&str> = match &claims["aud"] {
         Value::String(aud) => vec![aud.as_str()],
         Value::Array(values) => values.iter().filter_map(Value::as_str).collect(),

@@ -47,9 +47,13 @@ pub async fn replace_temporary_password(
     let Some(session) = browser.session.as_ref().filter(|s| s.user.password_change_required) else {
         return Ok(Step::Expired);
     };
-    if let Err(message) = replace_password(ctx, session, &form.new, &form.confirm, meta).await? {
-        let page = ChangePasswordPage { continuation: form.continuation, error: Some(message) };
-        return Ok(Step::ChangePassword(page));
+    match replace_password(ctx, session, &form.new, &form.confirm, meta).await {
+        Ok(()) => {}
+        Err(FlowError::Mistake(message)) => {
+            let page = ChangePasswordPage { continuation: form.continuation, error: Some(message) };
+            return Ok(Step::ChangePassword(page));
+        }
+        Err(err) => return Err(err),
     }
     let mut session = session.clone();
     session.user.password_change_required = false;

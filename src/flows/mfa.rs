@@ -127,7 +127,7 @@ mod tests {
     /// `alice` with TOTP on; her authenticator.
     async fn alice_with_totp(t: &FlowTest) -> (User, TotpSecret) {
         let user = t.user("alice").await;
-        provision_totp(&t.store, &t.clock, &t.master_key, &t.config.issuer, "alice", Actor::Cli).await.unwrap();
+        provision_totp(&t.ctx(), "alice", Actor::Cli).await.unwrap();
         let user = t.store.find_user(user.id).await.unwrap().unwrap();
         let phone = open_totp(&t.master_key, &t.config.issuer, &user).unwrap().unwrap();
         (user, phone)

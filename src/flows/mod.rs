@@ -29,6 +29,8 @@ pub mod token;
 pub mod totp;
 pub mod userinfo;
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -40,7 +42,36 @@ use crate::security::password::PasswordHasher;
 use crate::security::rate_limit::RateLimits;
 use crate::store::{AuditEvent, Store};
 
-/// What the protocol flows work with.
+/// Everything the flows may use, owned: built once by `app::open_services` (for the server
+/// and for each CLI command) and lent to every call as a [`Context`].
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub keystore: Arc<Keystore>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub master_key: MasterKey,
+    pub limits: Arc<RateLimits>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Services {
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            store: &self.store,
+            keystore: &self.keystore,
+            clock: self.clock.as_ref(),
+            config: &self.config,
+            hasher: &self.hasher,
+            master_key: &self.master_key,
+            limits: &self.limits,
+            metrics: &self.metrics,
+        }
+    }
+}
+
+/// What the flows work with: one request's (or one command's) borrow of [`Services`].
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub store: &'a Store,

@@ -89,24 +89,24 @@ pub async fn recheck_password(
 }
 
 /// Sets the password the person chose (typed twice), ending every other session and every
-/// family not bound to this one; a temporary password stops being temporary. `Err` is
-/// what to tell the person.
+/// family not bound to this one; a temporary password stops being temporary. A mistake
+/// says what to change.
 pub async fn replace_password(
     ctx: &Context<'_>,
     session: &SessionUser,
     new: &SecretString,
     confirm: &SecretString,
     meta: &RequestMeta,
-) -> Result<Result<(), String>, FlowError> {
+) -> Result<(), FlowError> {
     let user = &session.user;
     if new.expose() != confirm.expose() {
-        return Ok(Err("The new password and its confirmation differ. Nothing was changed.".to_owned()));
+        return Err(FlowError::mistake("The new password and its confirmation differ. Nothing was changed."));
     }
     if let Err(policy) = check_policy(new.expose()) {
-        return Ok(Err(format!("Nothing was changed: {policy}.")));
+        return Err(FlowError::Mistake(format!("Nothing was changed: {policy}.")));
     }
     if ctx.hasher.verify(new, Some(&user.password_hash)).await? {
-        return Ok(Err("The new password must differ from the current one. Nothing was changed.".to_owned()));
+        return Err(FlowError::mistake("The new password must differ from the current one. Nothing was changed."));
     }
     let hash = ctx.hasher.hash(new).await?;
     let now = ctx.clock.now();
@@ -116,5 +116,5 @@ pub async fn replace_password(
         .ip(meta.ip.clone())
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
     ctx.store.record_audit(event, now).await?;
-    Ok(Ok(()))
+    Ok(())
 }

@@ -9,31 +9,22 @@ use tempfile::TempDir;
 use super::admin::{ClientInput, UserInput, add_client, add_user};
 use super::interaction::Browser;
 use super::session::RequestMeta;
-use super::{Actor, Context};
-use crate::clock::FixedClock;
+use super::{Actor, Context, Services};
+use crate::app::open_services;
+use crate::clock::{Clock, FixedClock};
 use crate::config::{Config, PasswordSettings};
-use crate::keys::Keystore;
-use crate::metrics::Metrics;
-use crate::model::User;
-use crate::security::master_key::MasterKey;
-use crate::security::password::PasswordHasher;
-use crate::security::rate_limit::RateLimits;
+use crate::keys::generate_rsa_key;
+use crate::model::{KeyState, User};
 use crate::security::secret::SecretString;
-use crate::store::Store;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9000/cb";
 
 pub struct FlowTest {
     _dir: TempDir,
-    pub store: Store,
-    pub keystore: Keystore,
+    pub services: Services,
+    /// The services' clock, which tests move.
     pub clock: FixedClock,
-    pub config: Config,
-    pub hasher: PasswordHasher,
-    pub master_key: MasterKey,
-    pub limits: Arc<RateLimits>,
-    pub metrics: Metrics,
 }
 
 impl FlowTest {
@@ -42,34 +33,25 @@ impl FlowTest {
         let url = format!("sqlite://{}/wristband.db?mode=rwc", dir.path().display());
         let mut config = Config::for_tests(dir.path(), &url);
         config.password = PasswordSettings { argon2_memory_kib: 1_024, argon2_iterations: 1, argon2_parallelism: 1 };
-        let store = Store::connect(&config.database_url).await.expect("store");
-        store.migrate().await.expect("migrations");
-        let master_key = MasterKey::load_or_create(&config.master_key).expect("master key");
-        let keystore = Keystore::new(&[], master_key.clone()).expect("an empty keystore");
-        Self {
-            store,
-            keystore,
-            clock: FixedClock::new(1_800_000_000),
-            hasher: PasswordHasher::new(&config.password).expect("hasher"),
-            limits: Arc::new(RateLimits::new(&config.rate_limits)),
-            metrics: Metrics::default(),
-            master_key,
-            config,
-            _dir: dir,
-        }
+        let clock = FixedClock::new(1_800_000_000);
+        let services = open_services(config, Arc::new(clock.clone())).await.expect("services");
+        Self { _dir: dir, services, clock }
+    }
+
+    /// The same, with an `active` and a `next` signing key stored and loaded, as after a
+    /// server's first start (made here, not by `flows::keys`, whose tests use this).
+    pub async fn with_keys() -> Self {
+        let test = Self::new().await;
+        let bits = test.config.keys.rsa_bits;
+        let keys = [KeyState::Active, KeyState::Next]
+            .map(|state| (generate_rsa_key(bits, &test.master_key).expect("a signing key"), state));
+        test.store.insert_signing_keys(keys.into(), test.clock.now()).await.expect("keys stored");
+        test.keystore.update(&test.store.list_signing_keys().await.expect("keys read")).expect("keys loaded");
+        test
     }
 
     pub fn ctx(&self) -> Context<'_> {
-        Context {
-            store: &self.store,
-            keystore: &self.keystore,
-            clock: &self.clock,
-            config: &self.config,
-            hasher: &self.hasher,
-            master_key: &self.master_key,
-            limits: &self.limits,
-            metrics: &self.metrics,
-        }
+        self.services.context()
     }
 
     /// A user with the password [`PASSWORD`].
@@ -79,11 +61,11 @@ impl FlowTest {
             password: Some(SecretString::new(PASSWORD)),
             ..UserInput::default()
         };
-        add_user(&self.store, &self.clock, &self.hasher, input, Actor::Cli).await.expect("a user").0
+        add_user(&self.ctx(), input, Actor::Cli).await.expect("a user").0
     }
 
-    /// A confidential client redirecting to [`REDIRECT_URI`].
-    pub async fn client(&self, client_id: &str, first_party: bool, require_mfa: bool) {
+    /// A confidential client redirecting to [`REDIRECT_URI`]; its secret.
+    pub async fn client(&self, client_id: &str, first_party: bool, require_mfa: bool) -> SecretString {
         let input = ClientInput {
             client_id: client_id.to_owned(),
             redirect_uris: vec![REDIRECT_URI.to_owned()],
@@ -91,7 +73,16 @@ impl FlowTest {
             require_mfa,
             ..ClientInput::default()
         };
-        add_client(&self.store, &self.clock, input, Actor::Cli).await.expect("a client");
+        add_client(&self.ctx(), input, Actor::Cli).await.expect("a client").secret.expect("confidential")
+    }
+}
+
+/// Tests read the services (`test.store`, `test.config`) directly.
+impl std::ops::Deref for FlowTest {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one place where errors become HTTP responses.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use actix_web::http::{StatusCode, header};
@@ -9,7 +10,6 @@ use serde_json::json;
 
 use crate::flows::error::{ErrorCode, FlowError, OAuthError};
 use crate::security::rate_limit::Throttled;
-use crate::store::StoreError;
 
 /// An error on its way to the client, shaped by the kind of endpoint it came from.
 pub enum HttpError {
@@ -19,7 +19,7 @@ pub enum HttpError {
     /// Bearer-protected endpoints: 401 or 403 with `WWW-Authenticate: Bearer` (RFC 6750 §3).
     Bearer(OAuthError),
     /// Browser pages: an HTML page that says what happened and what to do.
-    Page { status: StatusCode, title: &'static str, message: &'static str },
+    Page { status: StatusCode, title: &'static str, message: Cow<'static, str> },
     /// A page that needs a signed-in person: 303 to the login page at `location`.
     SignIn { location: &'static str },
     /// Too many requests: 429 with `Retry-After`, as a page or as JSON.
@@ -36,56 +36,50 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS: i64 = 5;
 
 impl HttpError {
     pub fn json(err: FlowError) -> Self {
-        match err {
-            FlowError::OAuth(oauth) => Self::Json(oauth),
-            FlowError::Throttled(t) => Self::Throttled { html: false, retry_after_seconds: t.retry_after_seconds },
-            FlowError::Internal(cause) => Self::internal(false, cause),
-        }
+        Self::from_flow(err, false, Self::Json)
     }
 
     pub fn bearer(err: FlowError) -> Self {
-        match err {
-            FlowError::OAuth(oauth) => Self::Bearer(oauth),
-            FlowError::Throttled(t) => Self::Throttled { html: false, retry_after_seconds: t.retry_after_seconds },
-            FlowError::Internal(cause) => Self::internal(false, cause),
-        }
+        Self::from_flow(err, false, Self::Bearer)
     }
 
+    /// A flow's failure behind a page: a mistake is shown as what to fix; a protocol
+    /// error as a generic page (its details are for the log).
     pub fn page(err: FlowError) -> Self {
+        Self::from_flow(err, true, |_| Self::Page {
+            status: StatusCode::BAD_REQUEST,
+            title: "Something went wrong",
+            message: "This request could not be completed. Go back to the application and try again.".into(),
+        })
+    }
+
+    /// Each kind of flow error, answered as the endpoint answers: `protocol` shapes the
+    /// protocol errors.
+    fn from_flow(err: FlowError, html: bool, protocol: impl FnOnce(OAuthError) -> Self) -> Self {
         match err {
-            FlowError::OAuth(_) => Self::Page {
-                status: StatusCode::BAD_REQUEST,
-                title: "Something went wrong",
-                message: "This request could not be completed. Go back to the application and try again.",
-            },
-            FlowError::Throttled(t) => Self::Throttled { html: true, retry_after_seconds: t.retry_after_seconds },
-            FlowError::Internal(cause) => Self::internal(true, cause),
+            FlowError::OAuth(oauth) => protocol(oauth),
+            FlowError::Mistake(message) if html => {
+                Self::Page { status: StatusCode::BAD_REQUEST, title: "Nothing was changed", message: message.into() }
+            }
+            FlowError::Mistake(message) => protocol(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "The request could not be completed as sent.",
+                message,
+            )),
+            FlowError::Throttled(t) => Self::Throttled { html, retry_after_seconds: t.retry_after_seconds },
+            FlowError::Unavailable(cause) => Self::Unavailable { html, cause },
+            FlowError::Internal(cause) => Self::Internal { html, cause },
         }
     }
 
-    /// An unexpected failure behind a page: logged, shown as the generic error page.
+    /// An unexpected failure outside the flows (a page that would not render, a cookie
+    /// that would not build) behind a page: logged, shown as the generic error page.
     pub fn internal_page(err: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::internal(true, Box::new(err))
-    }
-
-    /// The same, for a cause already boxed.
-    pub fn internal_cause(cause: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        Self::internal(true, cause)
-    }
-
-    /// A failure that is not the client's: `Unavailable` when its cause is an unreachable
-    /// database, `Internal` otherwise.
-    fn internal(html: bool, cause: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        let mut chain = std::iter::successors(Some(cause.as_ref() as &dyn std::error::Error), |e| e.source());
-        if chain.any(|e| matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Unavailable(_)))) {
-            Self::Unavailable { html, cause }
-        } else {
-            Self::Internal { html, cause }
-        }
+        Self::Internal { html: true, cause: Box::new(err) }
     }
 
     pub fn bad_page(title: &'static str, message: &'static str) -> Self {
-        Self::Page { status: StatusCode::BAD_REQUEST, title, message }
+        Self::Page { status: StatusCode::BAD_REQUEST, title, message: message.into() }
     }
 
     /// A form posted from another site: nothing was done.
@@ -93,7 +87,7 @@ impl HttpError {
         Self::Page {
             status: StatusCode::FORBIDDEN,
             title: "This form was sent from another site",
-            message: "For your safety nothing was done. Open wristband's page yourself and try again there.",
+            message: "For your safety nothing was done. Open wristband's page yourself and try again there.".into(),
         }
     }
 
@@ -110,7 +104,7 @@ impl HttpError {
         Self::Page {
             status: StatusCode::FORBIDDEN,
             title: "This form has expired",
-            message: "For your safety nothing was done. Go back to the application and start again.",
+            message: "For your safety nothing was done. Go back to the application and start again.".into(),
         }
     }
 }
@@ -266,6 +260,7 @@ fn with_retry_after(mut response: HttpResponse, seconds: i64) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StoreError;
 
     fn oauth(code: ErrorCode) -> OAuthError {
         OAuthError::new(code, "described", "reason for the log only")
@@ -305,27 +300,49 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_unreachable_database_is_503_with_retry_after_for_pages_and_machines() {
-        let unreachable = || StoreError::Unavailable(sea_orm::DbErr::Custom("connection refused".into()));
-        for html in [true, false] {
-            let response = HttpError::internal(html, Box::new(unreachable())).error_response();
-            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
-        }
-        let other = HttpError::internal(false, Box::new(StoreError::NotFound)).error_response();
-        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    fn outage() -> FlowError {
+        StoreError::Unavailable(sea_orm::DbErr::Custom("connection refused".into())).into()
+    }
+
+    async fn body_of(response: HttpResponse) -> String {
+        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap();
+        String::from_utf8_lossy(&body).into_owned()
     }
 
     #[test]
-    fn an_admin_action_that_meets_an_outage_is_a_503_and_only_mistakes_are_shown() {
-        use crate::flows::admin::AdminError;
-        let outage = AdminError::Store(StoreError::Unavailable(sea_orm::DbErr::Custom("connection refused".into())));
-        let cause = outage.into_fixable().expect_err("an outage is not the administrator's mistake");
-        assert_eq!(HttpError::internal_cause(cause).error_response().status(), StatusCode::SERVICE_UNAVAILABLE);
-        let broken = AdminError::Seal(crate::security::master_key::SealError::Open).into_fixable().unwrap_err();
-        assert_eq!(HttpError::internal_cause(broken).error_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(AdminError::UnknownUser("bob".into()).into_fixable().unwrap(), "no user `bob`");
+    fn an_unreachable_database_is_503_with_retry_after_on_every_kind_of_endpoint() {
+        for error in [HttpError::page(outage()), HttpError::json(outage()), HttpError::bearer(outage())] {
+            let response = error.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        }
+        let other = HttpError::page(StoreError::NotFound.into()).error_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn a_mistake_is_a_400_that_says_what_to_fix_on_a_page_and_invalid_request_to_a_machine() {
+        let mistake = || FlowError::mistake("no user `bob`");
+        let page = HttpError::page(mistake()).error_response();
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        let body = body_of(page).await;
+        assert!(body.contains("Nothing was changed") && body.contains("no user `bob`"), "{body}");
+        let json = HttpError::json(mistake()).error_response();
+        assert_eq!(json.status(), StatusCode::BAD_REQUEST);
+        let body = body_of(json).await;
+        assert!(body.contains(r#""error":"invalid_request""#) && !body.contains("bob"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_protocol_error_behind_a_page_shows_no_details_and_throttling_says_how_long_to_wait() {
+        let page = HttpError::page(FlowError::OAuth(oauth(ErrorCode::InvalidGrant))).error_response();
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        let body = body_of(page).await;
+        assert!(body.contains("Something went wrong") && !body.contains("reason for the log"), "{body}");
+        let throttled = Throttled { retry_after_seconds: 120 };
+        let page = HttpError::page(FlowError::Throttled(throttled)).error_response();
+        assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "120");
+        assert!(body_of(page).await.contains("Wait 2 minutes"));
     }
 
     #[tokio::test]
@@ -334,8 +351,7 @@ mod tests {
             let cause: Box<dyn std::error::Error + Send + Sync> = "database password is hunter2".into();
             let response = HttpError::Internal { html, cause }.error_response();
             assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-            let body = actix_web::body::to_bytes(response.into_body()).await.unwrap();
-            let body = String::from_utf8_lossy(&body);
+            let body = body_of(response).await;
             assert!(!body.contains("hunter2") && !body.contains("database"), "{html}: {body}");
             assert!(!body.is_empty(), "{html}: a body that says something went wrong");
         }

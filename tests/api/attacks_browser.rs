@@ -131,7 +131,6 @@ async fn markup_in_names_and_details_is_escaped_on_every_page() {
         ..Default::default()
     })
     .await;
-    let hasher = wristband::security::password::PasswordHasher::new(&app.config.password).unwrap();
     let input = wristband::flows::admin::UserInput {
         username: "mallory".into(),
         email: Some("mallory@example.com".into()),
@@ -141,9 +140,7 @@ async fn markup_in_names_and_details_is_escaped_on_every_page() {
         password: Some(wristband::security::secret::SecretString::new(PASSWORD)),
     };
     let (mallory, _) =
-        wristband::flows::admin::add_user(&app.store, &app.clock, &hasher, input, wristband::flows::Actor::Cli)
-            .await
-            .unwrap();
+        wristband::flows::admin::add_user(&app.ctx(), input, wristband::flows::Actor::Cli).await.unwrap();
     let mut browser = Browser::new(&app);
     let login = browser
         .get(&format!("/authorize?{}", authorize_query("xss", "openid profile", &[("login_hint", payload)])))

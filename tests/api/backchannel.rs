@@ -170,7 +170,7 @@ async fn a_client_is_notified_when_a_session_ends_days_after_its_code_was_cleane
     let mut browser = Browser::new(&app);
     browser.authorize_and_login(&authorize_query("demo", "openid", &[]), "alice", "correct horse battery").await;
     app.clock.advance(2 * 86_400);
-    let cleaned = wristband::flows::cleanup::clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    let cleaned = wristband::flows::cleanup::clean_up(&app.ctx()).await.unwrap();
     assert_eq!(cleaned.authorization_codes, 1, "the code is gone");
 
     crate::support::process::cli_ok(&env, &["user", "disable", "alice"], None).await;

@@ -2,7 +2,7 @@
 
 use wristband::flows::cleanup::clean_up;
 use wristband::security::random::sha256_hex;
-use wristband::store::{CleanupReport, Store};
+use wristband::store::CleanupReport;
 
 use crate::support::browser::{Browser, app_with_tokens, authorize_query};
 
@@ -34,17 +34,18 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
     let login = guesser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     assert_eq!(guesser.submit_login(&login, "nobody", "guess").await.status, 200);
 
-    let early = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    let early = clean_up(&app.ctx()).await.unwrap();
     assert_eq!(early, CleanupReport::default(), "nothing has expired yet");
     assert!(app.store.find_refresh_token(&sha256_hex(refresh)).await.unwrap().is_some());
 
     app.clock.advance(31 * 86_400 + 86_400 + 61);
     // Every instance runs the clean-up; two at once delete each row once between them.
-    let other_instance = Store::connect(&app.config.database_url).await.unwrap();
-    let (mine, theirs) =
-        tokio::join!(clean_up(&app.store, &app.clock, &app.config), clean_up(&other_instance, &app.clock, &app.config));
+    let other_instance =
+        wristband::app::open_services(app.config.clone(), std::sync::Arc::new(app.clock.clone())).await.unwrap();
+    let (ctx, theirs_ctx) = (app.ctx(), other_instance.context());
+    let (mine, theirs) = tokio::join!(clean_up(&ctx), clean_up(&theirs_ctx));
     let report = sum(mine.unwrap(), theirs.unwrap());
-    let again = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    let again = clean_up(&app.ctx()).await.unwrap();
 
     assert_eq!(
         report,
@@ -74,16 +75,17 @@ async fn audit_events_are_kept_for_the_retention_then_deleted() {
     assert!(recorded >= 2, "a login and a failed one");
 
     app.clock.advance(89 * 86_400);
-    let within = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    let within = clean_up(&app.ctx()).await.unwrap();
     app.clock.advance(2 * 86_400);
-    let past = clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    let past = clean_up(&app.ctx()).await.unwrap();
 
     assert_eq!(within.audit_events, 0, "within audit.retention_days (90)");
     assert_eq!(past.audit_events, recorded);
     assert!(app.store.recent_audit_events(100).await.unwrap().is_empty());
     let mut forever = app.config.clone();
     forever.audit.retention_days = 0;
+    let forever = wristband::flows::Services { config: std::sync::Arc::new(forever), ..app.services.clone() };
     guesser.submit_login(&login, "alice", "another wrong guess").await;
     app.clock.advance(3_650 * 86_400);
-    assert_eq!(clean_up(&app.store, &app.clock, &forever).await.unwrap().audit_events, 0, "0 keeps them");
+    assert_eq!(clean_up(&forever.context()).await.unwrap().audit_events, 0, "0 keeps them");
 }

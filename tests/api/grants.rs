@@ -24,7 +24,7 @@ async fn the_access_tokens_of_a_removed_client_stop_being_active() {
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(active_for(&app, "api", &api, access).await, true);
 
-    remove_client(&app.store, &app.clock, "demo", Actor::Cli).await.unwrap();
+    remove_client(&app.ctx(), "demo", Actor::Cli).await.unwrap();
 
     assert_eq!(active_for(&app, "api", &api, access).await, false);
     assert_eq!(userinfo_status(&app, access).await, 401);

@@ -8,7 +8,7 @@ use crate::support::forge;
 use crate::support::process::{cli, cli_ok};
 
 async fn inspect(app: &TestApp, token: &str) -> Inspection {
-    inspect_token(&app.store, &app.config.issuer, app.clock_now(), token).await.unwrap()
+    inspect_token(&app.ctx(), token).await.unwrap()
 }
 
 fn failed(report: &Inspection) -> Vec<&'static str> {

@@ -4,25 +4,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use wristband::config::MasterKeySource;
 use wristband::flows::Actor;
-use wristband::flows::keys::{
-    KeyContext, KeySchedule, early_rotation, maintain_signing_keys, revoke_signing_key, rotate_signing_keys,
-};
+use wristband::flows::keys::{KeyChange, KeySchedule, maintain_signing_keys, revoke_signing_key, rotate_signing_keys};
 use wristband::model::KeyState;
-use wristband::security::master_key::MasterKey;
 
 use crate::support::TestApp;
 use crate::support::browser::{app_with_tokens, header};
-
-fn context<'a>(app: &'a TestApp, master_key: &'a MasterKey) -> KeyContext<'a> {
-    KeyContext { store: &app.store, master_key, clock: &app.clock, rsa_bits: 2048 }
-}
-
-fn master_key(app: &TestApp) -> MasterKey {
-    let MasterKeySource::File(path) = &app.config.master_key else { panic!("tests keep the master key in a file") };
-    MasterKey::load_or_create(&MasterKeySource::File(path.clone())).unwrap()
-}
 
 async fn state_of(app: &TestApp, kid: &str) -> KeyState {
     app.store.list_signing_keys().await.unwrap().into_iter().find(|k| k.kid == kid).unwrap().state
@@ -61,14 +48,13 @@ async fn introspected_active(app: &TestApp, secret: &str, jwt: &str) -> bool {
 #[tokio::test]
 async fn a_retired_key_verifies_its_tokens_until_they_expire_then_leaves_the_jwks_and_its_row_stays() {
     let (_env, app, secret, tokens) = app_with_tokens().await;
-    let key = master_key(&app);
-    let ctx = context(&app, &key);
+    let ctx = app.ctx();
     let old_token = tokens["access_token"].as_str().unwrap();
     let old_kid = header(old_token)["kid"].as_str().unwrap().to_owned();
-    let schedule = KeySchedule::from_config(&app.store, &app.config).await.unwrap();
+    let schedule = KeySchedule::from_config(&app.ctx()).await.unwrap();
     assert_eq!(schedule.longest_token_seconds, 3_600 + 60, "ID tokens live longest, plus the leeway");
 
-    let rotation = rotate_signing_keys(&ctx, Actor::Cli).await.unwrap();
+    let KeyChange::Done(rotation) = rotate_signing_keys(&ctx, Actor::Cli).await.unwrap() else { panic!("raced") };
     let new_kid = rotation.activated.clone().unwrap();
     until_jwks(&app, |kids| kids.contains(&rotation.new_next)).await;
 
@@ -102,15 +88,14 @@ async fn a_client_with_longer_access_tokens_keeps_retired_keys_published_longer(
         ..Default::default()
     })
     .await;
-    let schedule = KeySchedule::from_config(&app.store, &app.config).await.unwrap();
+    let schedule = KeySchedule::from_config(&app.ctx()).await.unwrap();
     assert_eq!(schedule.longest_token_seconds, 86_400 + 60);
 }
 
 #[tokio::test]
 async fn scheduled_rotation_happens_once_when_several_instances_notice_together() {
     let (_env, app, _, _) = app_with_tokens().await;
-    let key = master_key(&app);
-    let ctx = context(&app, &key);
+    let ctx = app.ctx();
     let schedule = KeySchedule { rotate_every_seconds: Some(90 * 86_400), longest_token_seconds: 3_660 };
     let before = app.store.list_signing_keys().await.unwrap();
     let active = before.iter().find(|k| k.state == KeyState::Active).unwrap().kid.clone();
@@ -142,8 +127,7 @@ async fn scheduled_rotation_happens_once_when_several_instances_notice_together(
 #[tokio::test]
 async fn revoking_a_key_makes_its_tokens_inactive_and_revoking_the_active_one_keeps_signing() {
     let (_env, app, secret, tokens) = app_with_tokens().await;
-    let key = master_key(&app);
-    let ctx = context(&app, &key);
+    let ctx = app.ctx();
     let token = tokens["access_token"].as_str().unwrap();
     let kid = header(token)["kid"].as_str().unwrap().to_owned();
 
@@ -159,17 +143,4 @@ async fn revoking_a_key_makes_its_tokens_inactive_and_revoking_the_active_one_ke
     let fresh_token = fresh["access_token"].as_str().unwrap();
     assert_ne!(header(fresh_token)["kid"], kid.as_str(), "the promoted key signs");
     assert!(verifies(&app, fresh_token).await && introspected_active(&app, &secret, fresh_token).await);
-}
-
-#[tokio::test]
-async fn rotating_before_every_jwks_cache_holds_the_next_key_is_flagged() {
-    let (_env, app, _, _) = app_with_tokens().await;
-    let next = app.store.list_signing_keys().await.unwrap().into_iter().find(|k| k.state == KeyState::Next).unwrap();
-
-    let early = early_rotation(&app.store, app.clock_now(), 300).await.unwrap().expect("just published");
-    assert_eq!(early.next_kid, next.kid);
-    assert_eq!(early.cached_until, next.created_at + 300);
-    assert!(early.explain(app.clock_now()).contains("unknown kid"));
-    app.clock.advance(300);
-    assert_eq!(early_rotation(&app.store, app.clock_now(), 300).await.unwrap(), None);
 }

@@ -1,10 +1,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use wristband::clock::SystemClock;
 use wristband::config::MasterKeySource;
-use wristband::flows::Actor;
-use wristband::flows::keys::{KeyContext, KeyFlowError, rotate_signing_keys};
 use wristband::keys::generate_rsa_key;
 use wristband::model::KeyState;
 use wristband::security::master_key::MasterKey;
@@ -95,33 +92,6 @@ async fn revoking_an_unknown_or_revoked_key_is_refused() {
     assert!(!unknown.success && unknown.stderr.contains("no key with kid `no-such-kid`"), "{}", unknown.stderr);
     assert!(!again.success && again.stderr.contains("already revoked"), "{}", again.stderr);
     assert_eq!(cli_ok(&env, &["keys", "list"], None).await.lines().count(), 3);
-}
-
-#[tokio::test]
-async fn concurrent_rotations_leave_exactly_one_active_and_one_next_key() {
-    let env = TestEnv::new().await;
-    let app = env.spawn().await;
-    let master_key = MasterKey::load_or_create(&MasterKeySource::File(env.master_key_path())).unwrap();
-    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &SystemClock, rsa_bits: 2048 };
-
-    let results = futures_join(&ctx).await;
-
-    let keys = app.store.list_signing_keys().await.unwrap();
-    assert_eq!(keys.iter().filter(|k| k.state == KeyState::Active).count(), 1);
-    assert_eq!(keys.iter().filter(|k| k.state == KeyState::Next).count(), 1);
-    let succeeded = results.iter().filter(|r| r.is_ok()).count();
-    assert!(succeeded >= 1, "{results:?}");
-    assert!(results.iter().all(|r| matches!(r, Ok(_) | Err(KeyFlowError::Concurrent))), "{results:?}");
-    assert_eq!(keys.iter().filter(|k| k.state == KeyState::Retired).count(), succeeded);
-}
-
-async fn futures_join(ctx: &KeyContext<'_>) -> Vec<Result<wristband::flows::keys::KeyRotation, KeyFlowError>> {
-    let (a, b, c) = tokio::join!(
-        rotate_signing_keys(ctx, Actor::Cli),
-        rotate_signing_keys(ctx, Actor::Cli),
-        rotate_signing_keys(ctx, Actor::Cli)
-    );
-    vec![a, b, c]
 }
 
 #[tokio::test]

@@ -266,7 +266,7 @@ async fn a_sealed_successor_is_erased_once_the_grace_window_is_over() {
     assert!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().sealed_successor.is_some());
 
     app.clock.advance(61);
-    let report = wristband::flows::cleanup::clean_up(&app.store, &app.clock, &app.config).await.unwrap();
+    let report = wristband::flows::cleanup::clean_up(&app.ctx()).await.unwrap();
 
     assert_eq!(report.sealed_successors, 1);
     assert!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().sealed_successor.is_none());

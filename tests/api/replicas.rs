@@ -13,7 +13,6 @@ use tokio::process::Child;
 use wristband::app::KEY_REFRESH_INTERVAL;
 use wristband::flows::Actor;
 use wristband::flows::admin::{ClientInput, UserInput, add_user};
-use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 
 use crate::support::browser::{Browser, REDIRECT_URI, VERIFIER, authorize_query, claims, exchange, header};
@@ -112,14 +111,13 @@ fn serve(env: &TestEnv, port: u16) -> Child {
 
 /// An administrator signed in with TOTP at `app`'s instance; and the session's form token.
 async fn admin_at(app: &TestApp) -> (Browser, String) {
-    let hasher = PasswordHasher::new(&app.config.password).unwrap();
     let input = UserInput {
         username: "ops".into(),
         is_admin: true,
         password: Some(SecretString::new(PASSWORD)),
         ..UserInput::default()
     };
-    add_user(&app.store, &app.clock, &hasher, input, Actor::Cli).await.unwrap();
+    add_user(&app.ctx(), input, Actor::Cli).await.unwrap();
     let phone = app.enrol_totp("ops").await;
     let mut browser = Browser::new(app);
     let login = browser.get("/login?destination=admin").await;

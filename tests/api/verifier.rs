@@ -11,8 +11,7 @@ use actix_web::{App, HttpServer, web};
 use wristband::app::KEY_REFRESH_INTERVAL;
 use wristband::flows::Actor;
 use wristband::flows::admin::ClientInput;
-use wristband::flows::keys::{KeyContext, rotate_signing_keys};
-use wristband::security::master_key::MasterKey;
+use wristband::flows::keys::{KeyChange, KeyRotation, rotate_signing_keys};
 use wristband_verifier::{Options, Verifier, VerifyError};
 
 use crate::support::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange, header};
@@ -173,10 +172,8 @@ async fn a_key_rotation_under_concurrent_requests_rejects_no_valid_token() {
         .collect();
 
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let master_key = MasterKey::load_or_create(&app.config.master_key).unwrap();
-    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &app.clock, rsa_bits: 2048 };
-    let new_kid =
-        rotate_signing_keys(&ctx, Actor::Cli).await.expect("rotated").activated.expect("the next key promoted");
+    let ctx = app.ctx();
+    let new_kid = rotated(&ctx).await.activated.expect("the next key promoted");
     // The server signs with the promoted key within its key refresh interval; keep the
     // load on a while after that.
     let started = Instant::now();
@@ -210,13 +207,12 @@ async fn an_unknown_kid_makes_the_verifier_fetch_the_jwks_again() {
     let secret = machine_client(&app).await;
     let options = Options { unknown_kid_refetch_interval: Duration::ZERO, ..Options::default() };
     let verifier = Verifier::discover_with(&app.address, "machine", options).await.unwrap();
-    let master_key = MasterKey::load_or_create(&app.config.master_key).unwrap();
-    let ctx = KeyContext { store: &app.store, master_key: &master_key, clock: &app.clock, rsa_bits: 2048 };
+    let ctx = app.ctx();
     let old_kid = header(&client_token(&app, &secret).await)["kid"].as_str().unwrap().to_owned();
 
     // Twice in a row, so the key that signs next was made after the verifier's fetch.
-    rotate_signing_keys(&ctx, Actor::Cli).await.unwrap();
-    let second = rotate_signing_keys(&ctx, Actor::Cli).await.unwrap();
+    rotated(&ctx).await;
+    let second = rotated(&ctx).await;
     let fresh_kid = second.activated.expect("a key was promoted");
     let started = Instant::now();
     let token = loop {
@@ -291,9 +287,7 @@ async fn a_revoked_key_stays_refused_when_a_lagging_replica_still_publishes_it()
     assert_eq!(verifier.verify(&token).await, Err(VerifyError::Issuer), "the key is trusted");
 
     let kid = header(&token)["kid"].as_str().unwrap().to_owned();
-    let key = MasterKey::load_or_create(&app.config.master_key).unwrap();
-    let ctx = KeyContext { store: &app.store, master_key: &key, clock: &app.clock, rsa_bits: 2048 };
-    wristband::flows::keys::revoke_signing_key(&ctx, &kid, Actor::Cli).await.unwrap();
+    wristband::flows::keys::revoke_signing_key(&app.ctx(), &kid, Actor::Cli).await.unwrap();
     replicas.serve_stale.store(false, Ordering::SeqCst);
     let mut refused = Err(VerifyError::Issuer);
     for _ in 0..50 {
@@ -307,4 +301,11 @@ async fn a_revoked_key_stays_refused_when_a_lagging_replica_still_publishes_it()
     replicas.serve_stale.store(true, Ordering::SeqCst);
 
     assert_eq!(verifier.verify(&token).await, Err(VerifyError::UnknownKey), "a stale copy does not bring it back");
+}
+
+async fn rotated(ctx: &wristband::flows::Context<'_>) -> KeyRotation {
+    match rotate_signing_keys(ctx, Actor::Cli).await.expect("rotated") {
+        KeyChange::Done(rotation) => rotation,
+        KeyChange::Raced => panic!("nothing else rotates in this test"),
+    }
 }

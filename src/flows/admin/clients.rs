@@ -1,11 +1,11 @@
-use crate::clock::Clock;
 use crate::config::MAX_REUSE_GRACE_SECONDS;
 use crate::flows::Actor;
-use crate::flows::admin::AdminError;
+use crate::flows::Context;
+use crate::flows::error::FlowError;
 use crate::model::{Client, ClientId, DisplayName, GrantType, RedirectUri, RefreshOverrides};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::security::secret::SecretString;
-use crate::store::{AuditEvent, NewClient, Store, StoreError};
+use crate::store::{AuditEvent, NewClient, StoreError};
 
 const CLIENT_SECRET_PREFIX: &str = "wbs_";
 
@@ -36,90 +36,77 @@ pub struct CreatedClient {
     pub secret: Option<SecretString>,
 }
 
-pub async fn add_client(
-    store: &Store,
-    clock: &dyn Clock,
-    input: ClientInput,
-    actor: Actor,
-) -> Result<CreatedClient, AdminError> {
+pub async fn add_client(ctx: &Context<'_>, input: ClientInput, actor: Actor) -> Result<CreatedClient, FlowError> {
     let secret = if input.public { None } else { Some(SecretString::new(opaque_secret(CLIENT_SECRET_PREFIX)?)) };
     let new = parse_client(input, secret.as_ref().map(|s| sha256_hex(s.expose())))?;
     let id = new.id.to_string();
-    let client = match store.insert_client(new, clock.now()).await {
-        Err(StoreError::Conflict(_)) => return Err(AdminError::ClientExists(id)),
+    let client = match ctx.store.insert_client(new, ctx.clock.now()).await {
+        Err(StoreError::Conflict(_)) => return Err(FlowError::Mistake(format!("client `{id}` already exists"))),
         other => other?,
     };
     let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     let event = AuditEvent::new("client_created")
         .client(client.id.as_str())
         .details(serde_json::json!({ "public": client.is_public(), "grant_types": grants }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(CreatedClient { client, secret })
 }
 
 /// Replaces a client's settings; whether it is public, and its secret, stay as they are.
-pub async fn update_client(
-    store: &Store,
-    clock: &dyn Clock,
-    input: ClientInput,
-    actor: Actor,
-) -> Result<Client, AdminError> {
+pub async fn update_client(ctx: &Context<'_>, input: ClientInput, actor: Actor) -> Result<Client, FlowError> {
     let id = known_id(&input.client_id)?;
-    let existing = store.find_client(&id).await?.ok_or_else(|| AdminError::UnknownClient(input.client_id.clone()))?;
+    let existing = ctx.store.find_client(&id).await?.ok_or_else(|| unknown_client(input.client_id.clone()))?;
     let input = ClientInput { public: existing.is_public(), ..input };
     let updated = parse_client(input, existing.secret_hash)?;
-    match store.update_client(updated, clock.now()).await {
-        Err(StoreError::NotFound) => return Err(AdminError::UnknownClient(id.to_string())),
+    match ctx.store.update_client(updated, ctx.clock.now()).await {
+        Err(StoreError::NotFound) => return Err(unknown_client(id.to_string())),
         other => other?,
     }
-    let client = store.find_client(&id).await?.ok_or_else(|| AdminError::UnknownClient(id.to_string()))?;
+    let client = ctx.store.find_client(&id).await?.ok_or_else(|| unknown_client(id.to_string()))?;
     let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     let event = AuditEvent::new("client_updated").client(id.as_str()).details(serde_json::json!({
         "grant_types": grants, "first_party": client.first_party, "require_mfa": client.require_mfa
     }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(client)
 }
 
-pub async fn list_clients(store: &Store) -> Result<Vec<Client>, AdminError> {
-    Ok(store.list_clients().await?)
+pub async fn list_clients(ctx: &Context<'_>) -> Result<Vec<Client>, FlowError> {
+    Ok(ctx.store.list_clients().await?)
 }
 
 /// Deletes a client together with its codes, consents and refresh-token families.
-pub async fn remove_client(store: &Store, clock: &dyn Clock, client_id: &str, actor: Actor) -> Result<(), AdminError> {
+pub async fn remove_client(ctx: &Context<'_>, client_id: &str, actor: Actor) -> Result<(), FlowError> {
     let id = known_id(client_id)?;
-    match store.delete_client(&id).await {
-        Err(StoreError::NotFound) => return Err(AdminError::UnknownClient(client_id.to_owned())),
+    match ctx.store.delete_client(&id).await {
+        Err(StoreError::NotFound) => return Err(unknown_client(client_id.to_owned())),
         other => other?,
     }
-    store.record_audit(actor.stamp(AuditEvent::new("client_removed").client(id.as_str())), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(AuditEvent::new("client_removed").client(id.as_str())), ctx.clock.now()).await?;
     Ok(())
 }
 
 /// Replaces a confidential client's secret; the old one stops working at once.
-pub async fn rotate_client_secret(
-    store: &Store,
-    clock: &dyn Clock,
-    client_id: &str,
-    actor: Actor,
-) -> Result<SecretString, AdminError> {
+pub async fn rotate_client_secret(ctx: &Context<'_>, client_id: &str, actor: Actor) -> Result<SecretString, FlowError> {
     let id = known_id(client_id)?;
-    let client = store.find_client(&id).await?.ok_or_else(|| AdminError::UnknownClient(client_id.to_owned()))?;
+    let client = ctx.store.find_client(&id).await?.ok_or_else(|| unknown_client(client_id.to_owned()))?;
     if client.is_public() {
-        return Err(AdminError::Rejected(format!("client `{client_id}` is public: it has no secret to rotate")));
+        return Err(FlowError::Mistake(format!("client `{client_id}` is public: it has no secret to rotate")));
     }
     let secret = SecretString::new(opaque_secret(CLIENT_SECRET_PREFIX)?);
-    store.set_client_secret_hash(&id, sha256_hex(secret.expose()), clock.now()).await?;
-    store.record_audit(actor.stamp(AuditEvent::new("client_secret_rotated").client(id.as_str())), clock.now()).await?;
+    ctx.store.set_client_secret_hash(&id, sha256_hex(secret.expose()), ctx.clock.now()).await?;
+    ctx.store
+        .record_audit(actor.stamp(AuditEvent::new("client_secret_rotated").client(id.as_str())), ctx.clock.now())
+        .await?;
     Ok(secret)
 }
 
-fn known_id(client_id: &str) -> Result<ClientId, AdminError> {
-    ClientId::parse(client_id).map_err(|_| AdminError::UnknownClient(client_id.to_owned()))
+fn known_id(client_id: &str) -> Result<ClientId, FlowError> {
+    ClientId::parse(client_id).map_err(|_| unknown_client(client_id.to_owned()))
 }
 
 /// Parses and checks the combination of settings; `secret_hash` is `None` for public clients.
-fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewClient, AdminError> {
+fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewClient, FlowError> {
     let id = ClientId::parse(&input.client_id)?;
     let name = match input.name.as_deref() {
         Some(name) => DisplayName::parse(name)?.to_string(),
@@ -136,7 +123,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
     grant_types.sort();
     grant_types.dedup();
     let has = |grant| grant_types.contains(&grant);
-    let rejected = |reason: &str| Err(AdminError::Rejected(reason.to_owned()));
+    let rejected = |reason: &str| Err(FlowError::Mistake(reason.to_owned()));
     if input.public && has(GrantType::ClientCredentials) {
         return rejected("a public client cannot use client_credentials: it has no secret to authenticate with");
     }
@@ -173,22 +160,26 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
     })
 }
 
-fn check_refresh_overrides(refresh: &RefreshOverrides) -> Result<(), AdminError> {
+fn check_refresh_overrides(refresh: &RefreshOverrides) -> Result<(), FlowError> {
     let outside = |value: Option<i64>, min: i64, max: i64| value.is_some_and(|v| !(min..=max).contains(&v));
     if outside(refresh.idle_seconds, 300, 31_536_000) || outside(refresh.absolute_seconds, 300, 31_536_000) {
-        return Err(AdminError::Rejected("refresh lifetimes must be between 300 and 31536000 seconds".into()));
+        return Err(FlowError::Mistake("refresh lifetimes must be between 300 and 31536000 seconds".into()));
     }
     if let (Some(idle), Some(absolute)) = (refresh.idle_seconds, refresh.absolute_seconds)
         && idle > absolute
     {
-        return Err(AdminError::Rejected("the idle lifetime must not exceed the absolute lifetime".into()));
+        return Err(FlowError::Mistake("the idle lifetime must not exceed the absolute lifetime".into()));
     }
     if outside(refresh.reuse_grace_seconds, 0, MAX_REUSE_GRACE_SECONDS) {
-        return Err(AdminError::Rejected(format!(
+        return Err(FlowError::Mistake(format!(
             "the reuse grace window must be 0 to {MAX_REUSE_GRACE_SECONDS} seconds"
         )));
     }
     Ok(())
+}
+
+fn unknown_client(client_id: String) -> FlowError {
+    FlowError::Mistake(format!("no client `{client_id}`"))
 }
 
 #[cfg(test)]

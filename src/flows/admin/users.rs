@@ -1,16 +1,15 @@
 use uuid::Uuid;
 
-use crate::clock::Clock;
 use crate::flows::Actor;
-use crate::flows::admin::AdminError;
+use crate::flows::Context;
+use crate::flows::error::FlowError;
 use crate::flows::totp::factor::{totp_issuer_label, totp_purpose};
 use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
-use crate::security::master_key::MasterKey;
-use crate::security::password::{PasswordHasher, check_policy};
+use crate::security::password::check_policy;
 use crate::security::random::generated_password;
 use crate::security::secret::SecretString;
 use crate::security::totp::TotpSecret;
-use crate::store::{AuditEvent, NewUser, SessionsEnded, Store, StoreError};
+use crate::store::{AuditEvent, NewUser, SessionsEnded, StoreError};
 
 /// A new user as an administrator describes it; parsed here.
 #[derive(Debug, Clone, Default)]
@@ -26,12 +25,10 @@ pub struct UserInput {
 
 /// Creates a user; returns it with the generated password when none was given.
 pub async fn add_user(
-    store: &Store,
-    clock: &dyn Clock,
-    hasher: &PasswordHasher,
+    ctx: &Context<'_>,
     input: UserInput,
     actor: Actor,
-) -> Result<(User, Option<SecretString>), AdminError> {
+) -> Result<(User, Option<SecretString>), FlowError> {
     let username = Username::parse(&input.username)?;
     let email = input.email.as_deref().map(Email::parse).transpose()?;
     let name = input.name.as_deref().map(DisplayName::parse).transpose()?;
@@ -39,7 +36,7 @@ pub async fn add_user(
     roles.sort();
     roles.dedup();
     let (password, generated) = new_password(input.password)?;
-    let password_hash = hasher.hash(&password).await?;
+    let password_hash = ctx.hasher.hash(&password).await?;
     let new = NewUser {
         username: username.clone(),
         email,
@@ -49,147 +46,128 @@ pub async fn add_user(
         is_admin: input.is_admin,
         password_change_required: generated,
     };
-    let user = match store.insert_user(new, clock.now()).await {
-        Err(StoreError::Conflict(_)) => return Err(AdminError::UserExists(username.to_string())),
+    let user = match ctx.store.insert_user(new, ctx.clock.now()).await {
+        Err(StoreError::Conflict(_)) => {
+            return Err(FlowError::Mistake(format!("user `{username}` already exists")));
+        }
         other => other?,
     };
     let event = AuditEvent::new("user_created")
         .user(user.id)
         .details(serde_json::json!({ "username": user.username, "admin": user.is_admin }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok((user, generated.then_some(password)))
 }
 
-pub async fn list_users(store: &Store) -> Result<Vec<User>, AdminError> {
-    Ok(store.list_users().await?)
+pub async fn list_users(ctx: &Context<'_>) -> Result<Vec<User>, FlowError> {
+    Ok(ctx.store.list_users().await?)
 }
 
 /// Disables (ending all sessions and refresh-token families) or enables a user.
 pub async fn set_user_disabled(
-    store: &Store,
-    clock: &dyn Clock,
+    ctx: &Context<'_>,
     username: &str,
     disabled: bool,
     actor: Actor,
-) -> Result<SessionsEnded, AdminError> {
-    let user = find(store, username).await?;
+) -> Result<SessionsEnded, FlowError> {
+    let user = find(ctx, username).await?;
     if disabled && actor == Actor::Admin(user.id) {
-        return Err(AdminError::Rejected(
+        return Err(FlowError::Mistake(
             "you cannot disable your own account: another administrator can, or use the CLI".to_owned(),
         ));
     }
-    let ended = store.set_user_disabled(user.id, disabled, clock.now()).await?;
+    let ended = ctx.store.set_user_disabled(user.id, disabled, ctx.clock.now()).await?;
     let event = AuditEvent::new(if disabled { "user_disabled" } else { "user_enabled" })
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(ended)
 }
 
 /// Ends every browser session and revokes every refresh-token family of a user (a lost
 /// device, a suspected compromise).
-pub async fn revoke_user_sessions(
-    store: &Store,
-    clock: &dyn Clock,
-    username: &str,
-    actor: Actor,
-) -> Result<SessionsEnded, AdminError> {
-    let user = find(store, username).await?;
-    let ended = store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, clock.now()).await?;
+pub async fn revoke_user_sessions(ctx: &Context<'_>, username: &str, actor: Actor) -> Result<SessionsEnded, FlowError> {
+    let user = find(ctx, username).await?;
+    let ended = ctx.store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
     let event = AuditEvent::new("user_sessions_revoked")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(ended)
 }
 
 /// Sets a new password (generated when `None`), ending every session and refresh-token
 /// family of the user; returns the generated password.
 pub async fn set_user_password(
-    store: &Store,
-    clock: &dyn Clock,
-    hasher: &PasswordHasher,
+    ctx: &Context<'_>,
     username: &str,
     password: Option<SecretString>,
     actor: Actor,
-) -> Result<Option<SecretString>, AdminError> {
-    let user = find(store, username).await?;
+) -> Result<Option<SecretString>, FlowError> {
+    let user = find(ctx, username).await?;
     let (password, generated) = new_password(password)?;
-    let hash = hasher.hash(&password).await?;
-    let ended = store.set_user_password_hash(user.id, hash, generated, None, clock.now()).await?;
+    let hash = ctx.hasher.hash(&password).await?;
+    let ended = ctx.store.set_user_password_hash(user.id, hash, generated, None, ctx.clock.now()).await?;
     let event = AuditEvent::new("user_password_set")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(generated.then_some(password))
 }
 
 /// Provisions TOTP for a user who has none, active at once (no code is asked: the
 /// administrator hands the secret over); returns the `otpauth://` URI, to be shown once.
-pub async fn provision_totp(
-    store: &Store,
-    clock: &dyn Clock,
-    master_key: &MasterKey,
-    issuer: &str,
-    username: &str,
-    actor: Actor,
-) -> Result<String, AdminError> {
-    let user = find(store, username).await?;
+pub async fn provision_totp(ctx: &Context<'_>, username: &str, actor: Actor) -> Result<String, FlowError> {
+    let user = find(ctx, username).await?;
     if user.has_totp() {
-        return Err(AdminError::Rejected(format!(
+        return Err(FlowError::Mistake(format!(
             "{username} already has TOTP; run `wristband user reset-mfa {username}` first to replace it"
         )));
     }
-    let secret = TotpSecret::generate(&totp_issuer_label(issuer), user.username.as_str())?;
+    let secret = TotpSecret::generate(&totp_issuer_label(&ctx.config.issuer), user.username.as_str())?;
     let url = secret.otpauth_url()?;
-    let sealed = master_key.seal(&totp_purpose(user.id), secret.as_bytes())?;
-    let Some(ended) = store.enable_totp(user.id, sealed, None, &[], None, clock.now()).await? else {
-        return Err(AdminError::Rejected(format!("{username} enrolled TOTP meanwhile; nothing was changed")));
+    let sealed = ctx.master_key.seal(&totp_purpose(user.id), secret.as_bytes())?;
+    let Some(ended) = ctx.store.enable_totp(user.id, sealed, None, &[], None, ctx.clock.now()).await? else {
+        return Err(FlowError::Mistake(format!("{username} enrolled TOTP meanwhile; nothing was changed")));
     };
     let event = AuditEvent::new("mfa_enrolled")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(url)
 }
 
 /// Removes a user's TOTP and recovery codes (a lost phone, with identity checked by
 /// support), and ends their sessions and refresh-token families. `false`: no factor.
-pub async fn reset_mfa(store: &Store, clock: &dyn Clock, username: &str, actor: Actor) -> Result<bool, AdminError> {
-    let user = find(store, username).await?;
-    let removed = store.remove_totp(user.id, clock.now()).await?;
-    let ended = store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, clock.now()).await?;
+pub async fn reset_mfa(ctx: &Context<'_>, username: &str, actor: Actor) -> Result<bool, FlowError> {
+    let user = find(ctx, username).await?;
+    let removed = ctx.store.remove_totp(user.id, ctx.clock.now()).await?;
+    let ended = ctx.store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
     let event = AuditEvent::new("mfa_reset").user(user.id).details(serde_json::json!({
         "had_factor": removed, "sessions_ended": ended.sessions, "families_revoked": ended.families
     }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(removed)
 }
 
 /// Break-glass for a locked-out administrator: a generated password, their second factor
 /// and recovery codes removed, every session and family ended. Refused for anyone who is
 /// not an administrator (`user set-password` is for them).
-pub async fn recover_admin(
-    store: &Store,
-    clock: &dyn Clock,
-    hasher: &PasswordHasher,
-    username: &str,
-    actor: Actor,
-) -> Result<SecretString, AdminError> {
-    let user = find(store, username).await?;
+pub async fn recover_admin(ctx: &Context<'_>, username: &str, actor: Actor) -> Result<SecretString, FlowError> {
+    let user = find(ctx, username).await?;
     if !user.is_admin {
-        return Err(AdminError::Rejected(format!(
+        return Err(FlowError::Mistake(format!(
             "{username} is not an administrator; use `wristband user set-password` and `user reset-mfa`"
         )));
     }
     let password = SecretString::new(generated_password()?);
-    let hash = hasher.hash(&password).await?;
-    store.remove_totp(user.id, clock.now()).await?;
-    let ended = store.set_user_password_hash(user.id, hash, true, None, clock.now()).await?;
+    let hash = ctx.hasher.hash(&password).await?;
+    ctx.store.remove_totp(user.id, ctx.clock.now()).await?;
+    let ended = ctx.store.set_user_password_hash(user.id, hash, true, None, ctx.clock.now()).await?;
     let event = AuditEvent::new("admin_recovered")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(password)
 }
 
@@ -203,12 +181,11 @@ pub struct ProfileInput {
 }
 
 pub async fn update_user_profile(
-    store: &Store,
-    clock: &dyn Clock,
+    ctx: &Context<'_>,
     user_id: Uuid,
     input: ProfileInput,
     actor: Actor,
-) -> Result<(), AdminError> {
+) -> Result<(), FlowError> {
     let email = Some(input.email.trim()).filter(|e| !e.is_empty()).map(Email::parse).transpose()?;
     let name = Some(input.name.trim()).filter(|n| !n.is_empty()).map(DisplayName::parse).transpose()?;
     let mut roles = input
@@ -219,61 +196,50 @@ pub async fn update_user_profile(
         .collect::<Result<Vec<_>, _>>()?;
     roles.sort();
     roles.dedup();
-    match store.update_user_profile(user_id, email, name, &roles, clock.now()).await {
-        Err(StoreError::NotFound) => return Err(AdminError::UnknownUser(user_id.to_string())),
+    match ctx.store.update_user_profile(user_id, email, name, &roles, ctx.clock.now()).await {
+        Err(StoreError::NotFound) => return Err(unknown_user(user_id.to_string())),
         other => other?,
     }
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let event = AuditEvent::new("user_updated").user(user_id).details(serde_json::json!({ "roles": names }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(())
 }
 
 /// Ends one browser session of a user (and its refresh-token families); `false` when it
 /// is not a live session of theirs.
-pub async fn end_user_session(
-    store: &Store,
-    clock: &dyn Clock,
-    user_id: Uuid,
-    sid: Uuid,
-    actor: Actor,
-) -> Result<bool, AdminError> {
-    let live = store.list_live_sessions(user_id, clock.now()).await?;
+pub async fn end_user_session(ctx: &Context<'_>, user_id: Uuid, sid: Uuid, actor: Actor) -> Result<bool, FlowError> {
+    let live = ctx.store.list_live_sessions(user_id, ctx.clock.now()).await?;
     if !live.iter().any(|s| s.sid == sid) {
         return Ok(false);
     }
-    let ended = store.end_session(sid, RevocationReason::RevokedByAdmin, clock.now()).await?;
+    let ended = ctx.store.end_session(sid, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
     let event = AuditEvent::new("session_ended").user(user_id).details(serde_json::json!({
         "sid": sid, "reason": RevocationReason::RevokedByAdmin.as_str(), "families_revoked": ended.families
     }));
-    store.record_audit(actor.stamp(event), clock.now()).await?;
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(ended.sessions == 1)
 }
 
 /// Revokes one refresh-token family, and with it the access tokens of its grant; `false`
 /// when it was revoked already or does not exist.
-pub async fn revoke_refresh_family(
-    store: &Store,
-    clock: &dyn Clock,
-    family_id: Uuid,
-    actor: Actor,
-) -> Result<bool, AdminError> {
-    let revoked = store.revoke_family(family_id, RevocationReason::RevokedByAdmin, clock.now()).await?;
+pub async fn revoke_refresh_family(ctx: &Context<'_>, family_id: Uuid, actor: Actor) -> Result<bool, FlowError> {
+    let revoked = ctx.store.revoke_family(family_id, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
     if revoked {
         let event = AuditEvent::new("refresh_family_revoked")
             .details(serde_json::json!({ "family": family_id, "reason": RevocationReason::RevokedByAdmin.as_str() }));
-        store.record_audit(actor.stamp(event), clock.now()).await?;
+        ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     }
     Ok(revoked)
 }
 
-async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
-    let unknown = || AdminError::UnknownUser(username.to_owned());
+async fn find(ctx: &Context<'_>, username: &str) -> Result<User, FlowError> {
+    let unknown = || unknown_user(username.to_owned());
     let parsed = Username::parse(username).map_err(|_| unknown())?;
-    store.find_user_by_username(&parsed).await?.ok_or_else(unknown)
+    ctx.store.find_user_by_username(&parsed).await?.ok_or_else(unknown)
 }
 
-fn new_password(given: Option<SecretString>) -> Result<(SecretString, bool), AdminError> {
+fn new_password(given: Option<SecretString>) -> Result<(SecretString, bool), FlowError> {
     match given {
         Some(password) => {
             check_policy(password.expose())?;
@@ -281,4 +247,8 @@ fn new_password(given: Option<SecretString>) -> Result<(SecretString, bool), Adm
         }
         None => Ok((SecretString::new(generated_password()?), true)),
     }
+}
+
+fn unknown_user(name: String) -> FlowError {
+    FlowError::Mistake(format!("no user `{name}`"))
 }

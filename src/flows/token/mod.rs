@@ -98,3 +98,178 @@ pub async fn exchange(
     ctx.metrics.token_issued(grant.as_str());
     Ok(issued)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::authorize::{AuthorizeParams, authorize};
+    use crate::flows::error::OAuthError;
+    use crate::flows::interaction::{Browser, Step};
+    use crate::flows::session::start_session;
+    use crate::flows::testkit::{FlowTest, REDIRECT_URI, browser, meta};
+    use crate::model::Authentication;
+    use crate::security::secret::SecretString;
+
+    /// RFC 7636 Appendix B: this verifier and its S256 challenge.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /// Keys, the first-party client `app` and a browser signed in as `alice`.
+    async fn signed_in() -> (FlowTest, SecretString, Browser) {
+        let t = FlowTest::with_keys().await;
+        let secret = t.client("app", true, false).await;
+        let alice = t.user("alice").await;
+        let started = start_session(&t.ctx(), alice, Authentication::password(1_800_000_000), &meta()).await.unwrap();
+        let browser = Browser { session: Some(started.session), ..browser("alice") };
+        (t, secret, browser)
+    }
+
+    async fn code(t: &FlowTest, browser: &Browser) -> String {
+        let pairs = [
+            ("response_type", "code"),
+            ("client_id", "app"),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        let params = AuthorizeParams::from_pairs(pairs.map(|(k, v)| (k.to_owned(), v.to_owned())));
+        match authorize(&t.ctx(), &params, browser, &meta()).await.unwrap() {
+            Step::Redirect(url) => url.query_pairs().find(|(k, _)| k == "code").expect("a code").1.into_owned(),
+            other => panic!("a signed-in browser gets a code: {other:?}"),
+        }
+    }
+
+    async fn token(t: &FlowTest, secret: &SecretString, form: &[(&str, &str)]) -> Result<TokenResponse, FlowError> {
+        let auth = ClientAuthentication::Basic { client_id: "app".into(), secret: secret.clone() };
+        let params = TokenParams::from_pairs(form.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        exchange(&t.ctx(), auth, params, &meta()).await
+    }
+
+    async fn redeem(t: &FlowTest, secret: &SecretString, code: &str) -> Result<TokenResponse, FlowError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", VERIFIER),
+        ];
+        token(t, secret, &form).await
+    }
+
+    async fn refresh(t: &FlowTest, secret: &SecretString, refresh_token: &str) -> Result<TokenResponse, FlowError> {
+        token(t, secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+    }
+
+    /// The same services with `refresh.reuse_grace_seconds` set.
+    fn with_grace(t: &mut FlowTest, seconds: i64) {
+        let mut config = (*t.services.config).clone();
+        config.refresh.reuse_grace_seconds = seconds;
+        t.services.config = std::sync::Arc::new(config);
+    }
+
+    fn invalid_grant(result: Result<TokenResponse, FlowError>) -> bool {
+        matches!(result, Err(FlowError::OAuth(OAuthError { code: ErrorCode::InvalidGrant, .. })))
+    }
+
+    #[tokio::test]
+    async fn a_replayed_code_is_refused_and_revokes_the_refresh_token_it_gave() {
+        let (t, secret, browser) = signed_in().await;
+        let code = code(&t, &browser).await;
+
+        let first = redeem(&t, &secret, &code).await.unwrap();
+        let replay = redeem(&t, &secret, &code).await;
+
+        assert!(invalid_grant(replay));
+        assert!(invalid_grant(refresh(&t, &secret, first.refresh_token.as_deref().unwrap()).await));
+    }
+
+    #[tokio::test]
+    async fn two_concurrent_redemptions_of_one_code_give_tokens_at_most_once() {
+        let (t, secret, browser) = signed_in().await;
+        let code = code(&t, &browser).await;
+
+        let (a, b) = tokio::join!(redeem(&t, &secret, &code), redeem(&t, &secret, &code));
+
+        assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    }
+
+    #[tokio::test]
+    async fn a_code_expires_after_its_lifetime() {
+        let (t, secret, browser) = signed_in().await;
+        let code = code(&t, &browser).await;
+        t.clock.advance(61);
+
+        assert!(invalid_grant(redeem(&t, &secret, &code).await));
+    }
+
+    #[tokio::test]
+    async fn a_code_verifier_that_does_not_match_is_refused_and_burns_the_code() {
+        let (t, secret, browser) = signed_in().await;
+        let code = code(&t, &browser).await;
+        let wrong = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", "another-verifier-of-enough-length-0123456789abcdef"),
+        ];
+
+        assert!(invalid_grant(token(&t, &secret, &wrong).await));
+        assert!(invalid_grant(redeem(&t, &secret, &code).await), "whoever holds a stolen code gets one guess");
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_rotates_and_its_reuse_after_the_grace_window_revokes_the_family() {
+        let (mut t, secret, browser) = signed_in().await;
+        with_grace(&mut t, 10);
+        let first = redeem(&t, &secret, &code(&t, &browser).await).await.unwrap();
+        let r1 = first.refresh_token.unwrap();
+
+        let r2 = refresh(&t, &secret, &r1).await.unwrap().refresh_token.unwrap();
+        t.clock.advance(t.config.refresh.reuse_grace_seconds + 1);
+        let reuse = refresh(&t, &secret, &r1).await;
+
+        assert_ne!(r1, r2);
+        assert!(invalid_grant(reuse));
+        assert!(invalid_grant(refresh(&t, &secret, &r2).await), "the whole family ends with the reuse");
+    }
+
+    #[tokio::test]
+    async fn a_retry_within_the_grace_window_gets_the_same_successor_and_the_family_lives() {
+        let (mut t, secret, browser) = signed_in().await;
+        with_grace(&mut t, 10);
+        let r1 = redeem(&t, &secret, &code(&t, &browser).await).await.unwrap().refresh_token.unwrap();
+
+        let r2 = refresh(&t, &secret, &r1).await.unwrap().refresh_token.unwrap();
+        t.clock.advance(10);
+        let retried = refresh(&t, &secret, &r1).await.unwrap().refresh_token.unwrap();
+
+        assert_eq!(retried, r2, "a lost response retried gets the same successor");
+        assert!(refresh(&t, &secret, &r2).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn concurrent_refreshes_of_one_token_within_the_grace_window_agree_on_one_successor() {
+        let (mut t, secret, browser) = signed_in().await;
+        with_grace(&mut t, 10);
+        let r1 = redeem(&t, &secret, &code(&t, &browser).await).await.unwrap().refresh_token.unwrap();
+
+        let (a, b, c) = tokio::join!(refresh(&t, &secret, &r1), refresh(&t, &secret, &r1), refresh(&t, &secret, &r1));
+
+        let successors: std::collections::HashSet<String> =
+            [a, b, c].into_iter().map(|r| r.unwrap().refresh_token.unwrap()).collect();
+        assert_eq!(successors.len(), 1, "one rotation, the others get its successor");
+    }
+
+    #[tokio::test]
+    async fn with_no_grace_window_a_concurrent_second_refresh_is_a_reuse() {
+        let (mut t, secret, browser) = signed_in().await;
+        with_grace(&mut t, 0);
+        let r1 = redeem(&t, &secret, &code(&t, &browser).await).await.unwrap().refresh_token.unwrap();
+
+        let (a, b) = tokio::join!(refresh(&t, &secret, &r1), refresh(&t, &secret, &r1));
+
+        assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+        let survivor = [a, b].into_iter().find_map(|r| r.ok()).unwrap().refresh_token.unwrap();
+        assert!(invalid_grant(refresh(&t, &secret, &survivor).await), "the reuse ended the family");
+    }
+}

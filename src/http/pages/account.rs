@@ -9,6 +9,7 @@ use askama::Template;
 use super::{EnrollTemplate, PageBrowser, RecoveryCodesTemplate, cleared_session_cookie, see_other};
 use crate::clock::format_rfc3339;
 use crate::flows::account::{self, AccountOverview, PasswordChange};
+use crate::flows::error::FlowError;
 use crate::flows::mfa::ENROLL_WRONG_CODE;
 use crate::flows::session::SessionUser;
 use crate::flows::totp::enrollment::{self, Enrollment, EnrollmentOffer};
@@ -190,12 +191,12 @@ pub async fn password_post(
         new: secret("new_password"),
         confirm: secret("confirm_password"),
     };
-    let changed = account::change_password(&state.context(), &session, change, &request_meta(&request))
-        .await
-        .map_err(HttpError::page)?;
-    match changed {
+    match account::change_password(&state.context(), &session, change, &request_meta(&request)).await {
         Ok(()) => Ok(see_other("/account?notice=password_changed")),
-        Err(message) => render_account(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await,
+        Err(FlowError::Mistake(message)) => {
+            render_account(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await
+        }
+        Err(err) => Err(HttpError::page(err)),
     }
 }
 
@@ -217,8 +218,7 @@ async fn render_mfa(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<HttpResponse, HttpError> {
-    let recovery_codes_left =
-        state.store.unused_recovery_codes(session.user.id).await.map_err(|e| HttpError::page(e.into()))?;
+    let recovery_codes_left = account::recovery_codes_left(&state.context(), session).await.map_err(HttpError::page)?;
     let page = AccountMfaTemplate { csrf_token: browser.csrf_token(), notice, error, recovery_codes_left };
     Ok(html(browser, status, page.render()?))
 }
@@ -279,9 +279,12 @@ pub async fn mfa_disable_post(
     let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
     let (code, password) = proof(&form);
     let meta = request_meta(&request);
-    match account::disable_totp(&state.context(), &session, code, &password, &meta).await.map_err(HttpError::page)? {
+    match account::disable_totp(&state.context(), &session, code, &password, &meta).await {
         Ok(()) => Ok(see_other("/account?notice=mfa_disabled")),
-        Err(message) => render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await,
+        Err(FlowError::Mistake(message)) => {
+            render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await
+        }
+        Err(err) => Err(HttpError::page(err)),
     }
 }
 
@@ -293,11 +296,11 @@ pub async fn recovery_codes_post(
     let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
     let (code, password) = proof(&form);
     let meta = request_meta(&request);
-    let regenerated = account::regenerate_recovery_codes(&state.context(), &session, code, &password, &meta)
-        .await
-        .map_err(HttpError::page)?;
-    match regenerated {
+    match account::regenerate_recovery_codes(&state.context(), &session, code, &password, &meta).await {
         Ok(codes) => render_codes(&browser, &codes),
-        Err(message) => render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await,
+        Err(FlowError::Mistake(message)) => {
+            render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await
+        }
+        Err(err) => Err(HttpError::page(err)),
     }
 }

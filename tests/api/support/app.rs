@@ -7,16 +7,15 @@ use std::sync::{Arc, LazyLock};
 
 use sea_orm::{ConnectionTrait, Database};
 use tempfile::TempDir;
-use wristband::app::Application;
+use wristband::app::{Application, open_services};
 use wristband::clock::{Clock, FixedClock, SystemClock};
 use wristband::config::Config;
-use wristband::flows::Actor;
 use wristband::flows::admin::{ClientInput, UserInput, add_client, add_user};
 use wristband::flows::bootstrap::BootstrappedAdmin;
+use wristband::flows::{Actor, Context, Services};
 use wristband::keys::Keystore;
 use wristband::model::User;
 use wristband::security::master_key::MasterKey;
-use wristband::security::password::PasswordHasher;
 use wristband::security::secret::SecretString;
 use wristband::store::Store;
 
@@ -82,6 +81,7 @@ impl TestEnv {
             .await
             .expect("the app starts");
         let bootstrapped_admin = app.bootstrapped_admin.clone();
+        let services = app.services().clone();
         let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
         tokio::spawn(app.run_until_stopped());
         let store = Store::connect(&SecretString::new(self.database_url.clone())).await.expect("store");
@@ -91,6 +91,7 @@ impl TestEnv {
             clock,
             config,
             store,
+            services,
             bootstrapped_admin,
             metrics_address,
         }
@@ -122,6 +123,8 @@ pub struct TestApp {
     pub clock: FixedClock,
     pub config: Config,
     pub store: Store,
+    /// The flows' services of this instance, to call a flow as it would.
+    pub services: Services,
     pub bootstrapped_admin: Option<BootstrappedAdmin>,
     /// Where `/metrics` is served, when the configuration asked for it.
     pub metrics_address: Option<String>,
@@ -131,15 +134,23 @@ impl TestApp {
     /// A client of a server started elsewhere (the real binary) at `base`, in `env`.
     pub async fn at(env: &TestEnv, base: &str) -> Self {
         let store = Store::connect(&SecretString::new(env.database_url.clone())).await.expect("store");
+        let clock = FixedClock::new(SystemClock.now());
+        let services = open_services(env.config(), Arc::new(clock.clone())).await.expect("services");
         Self {
             address: base.to_owned(),
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-            clock: FixedClock::new(SystemClock.now()),
+            clock,
             config: env.config(),
             store,
+            services,
             bootstrapped_admin: None,
             metrics_address: None,
         }
+    }
+
+    /// A flow's context on this instance's services.
+    pub fn ctx(&self) -> Context<'_> {
+        self.services.context()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -154,7 +165,6 @@ impl TestApp {
 
     /// A user with the given password, email `<username>@example.com` and `roles`.
     pub async fn seed_user(&self, username: &str, password: &str, roles: &[&str]) -> User {
-        let hasher = PasswordHasher::new(&self.config.password).expect("hasher");
         let input = UserInput {
             username: username.to_owned(),
             email: Some(format!("{username}@example.com")),
@@ -163,7 +173,7 @@ impl TestApp {
             is_admin: false,
             password: Some(SecretString::new(password)),
         };
-        add_user(&self.store, &self.clock, &hasher, input, Actor::Cli).await.expect("user created").0
+        add_user(&self.ctx(), input, Actor::Cli).await.expect("user created").0
     }
 
     /// A confidential client with the default grants; returns its secret.
@@ -175,13 +185,13 @@ impl TestApp {
             first_party,
             ..ClientInput::default()
         };
-        let created = add_client(&self.store, &self.clock, input, Actor::Cli).await.expect("client created");
+        let created = add_client(&self.ctx(), input, Actor::Cli).await.expect("client created");
         created.secret.expect("confidential").expose().to_owned()
     }
 
     /// Registers any client; returns its secret when it has one.
     pub async fn seed_client_with(&self, input: ClientInput) -> Option<String> {
-        let created = add_client(&self.store, &self.clock, input, Actor::Cli).await.expect("client created");
+        let created = add_client(&self.ctx(), input, Actor::Cli).await.expect("client created");
         created.secret.map(|s| s.expose().to_owned())
     }
 

@@ -3,7 +3,6 @@
 
 use wristband::flows::Actor;
 use wristband::flows::admin::provision_totp;
-use wristband::security::master_key::MasterKey;
 use wristband::security::totp::TotpSecret;
 
 use crate::support::TestApp;
@@ -36,10 +35,7 @@ pub fn authenticator(base32_or_url: &str) -> TotpSecret {
 impl TestApp {
     /// Provisions TOTP for `username` the way `wristband user totp` does.
     pub async fn enrol_totp(&self, username: &str) -> TotpSecret {
-        let master_key = MasterKey::load_or_create(&self.config.master_key).expect("master key");
-        let url = provision_totp(&self.store, &self.clock, &master_key, &self.config.issuer, username, Actor::Cli)
-            .await
-            .expect("TOTP provisioned");
+        let url = provision_totp(&self.ctx(), username, Actor::Cli).await.expect("TOTP provisioned");
         authenticator(&url)
     }
 

@@ -5,8 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 
-use super::{AdminFrame, AdminRequest, EventRow, PAGE_SIZE, query_value, user_filter};
+use super::{AdminFrame, AdminRequest, EventRow, PAGE_SIZE, query_value};
 use crate::clock::parse_rfc3339;
+use crate::flows::admin::lists;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::store::AuditFilter;
@@ -29,7 +30,7 @@ pub async fn audit_get(admin: AdminRequest, state: web::Data<AppState>) -> Resul
     let text = |name| admin.query(name).unwrap_or_default().trim().chars().take(128).collect::<String>();
     let (event, user, client, since, until) =
         (text("event"), text("user"), text("client"), text("since"), text("until"));
-    let user_id = user_filter(&state, &user).await?;
+    let user_id = lists::user_filter(&state.context(), &user).await.map_err(HttpError::page)?;
     let mut frame_error = None;
     let mut time = |label: &str, value: &str| match value {
         "" => None,
@@ -46,7 +47,8 @@ pub async fn audit_get(admin: AdminRequest, state: web::Data<AppState>) -> Resul
         until: time("Until", &until),
     };
     let (page, offset) = admin.offset();
-    let records = state.store.search_audit(&filter, offset, PAGE_SIZE + 1).await.map_err(HttpError::internal_page)?;
+    let records =
+        lists::search_audit(&state.context(), &filter, offset, PAGE_SIZE + 1).await.map_err(HttpError::page)?;
     let more = records.len() as u64 > PAGE_SIZE;
     let link = |page: u64| {
         format!(

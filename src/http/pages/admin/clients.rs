@@ -7,10 +7,10 @@ use askama::Template;
 
 use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
 use crate::clock::format_rfc3339;
-use crate::flows::admin::{self, ClientInput};
+use crate::flows::admin::{self, ClientInput, lists};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::model::{Client, ClientId, GrantType, RefreshOverrides};
+use crate::model::{Client, GrantType, RefreshOverrides};
 
 /// The editable settings as the form shows them.
 #[derive(Default)]
@@ -113,7 +113,7 @@ fn client_input(admin: &AdminRequest, client_id: String) -> Result<ClientInput, 
 }
 
 pub async fn clients_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let clients = admin::list_clients(&state.store).await.map_err(HttpError::internal_page)?;
+    let clients = admin::list_clients(&state.context()).await.map_err(HttpError::page)?;
     let rows = clients
         .iter()
         .map(|c| ClientRow {
@@ -134,7 +134,7 @@ pub async fn clients_post(admin: AdminRequest, state: web::Data<AppState>) -> Re
         Ok(input) => input,
         Err(message) => return admin.mistake(&message, "/admin/clients"),
     };
-    match admin::add_client(&state.store, state.clock.as_ref(), input, admin.actor()).await {
+    match admin::add_client(&state.context(), input, admin.actor()).await {
         Ok(created) => {
             let back = format!("/admin/clients/{}", created.client.id);
             match created.secret {
@@ -153,13 +153,12 @@ pub async fn clients_post(admin: AdminRequest, state: web::Data<AppState>) -> Re
 }
 
 async fn find_client(state: &AppState, id: &str) -> Result<Client, HttpError> {
-    let not_found = || HttpError::Page {
+    let client = lists::find_client(&state.context(), id).await.map_err(HttpError::page)?;
+    client.ok_or_else(|| HttpError::Page {
         status: StatusCode::NOT_FOUND,
         title: "No such client",
-        message: "Go back to the list of clients.",
-    };
-    let id = ClientId::parse(id).map_err(|_| not_found())?;
-    state.store.find_client(&id).await.map_err(HttpError::internal_page)?.ok_or_else(not_found)
+        message: "Go back to the list of clients.".into(),
+    })
 }
 
 pub async fn client_get(
@@ -190,7 +189,7 @@ pub async fn client_post(
         Ok(input) => input,
         Err(message) => return admin.mistake(&message, &back),
     };
-    match admin::update_client(&state.store, state.clock.as_ref(), input, admin.actor()).await {
+    match admin::update_client(&state.context(), input, admin.actor()).await {
         Ok(_) => Ok(see_other(&format!("{back}?notice=client_saved"))),
         Err(err) => admin.refused(err, &back),
     }
@@ -203,7 +202,7 @@ pub async fn client_rotate_secret_post(
 ) -> Result<HttpResponse, HttpError> {
     let client = find_client(&state, &id).await?;
     let back = format!("/admin/clients/{}", client.id);
-    match admin::rotate_client_secret(&state.store, state.clock.as_ref(), client.id.as_str(), admin.actor()).await {
+    match admin::rotate_client_secret(&state.context(), client.id.as_str(), admin.actor()).await {
         Ok(secret) => {
             let message = format!(
                 "The old secret of {} stopped working. Put this one in the application's configuration.",
@@ -247,7 +246,7 @@ pub async fn client_delete_post(
     if admin.form("confirm") != "yes" {
         return Ok(see_other(&format!("/admin/clients/{}/delete", client.id)));
     }
-    match admin::remove_client(&state.store, state.clock.as_ref(), client.id.as_str(), admin.actor()).await {
+    match admin::remove_client(&state.context(), client.id.as_str(), admin.actor()).await {
         Ok(()) => Ok(see_other("/admin/clients?notice=client_deleted")),
         Err(err) => admin.refused(err, "/admin/clients"),
     }

@@ -6,9 +6,9 @@ use actix_web::web;
 use askama::Template;
 use uuid::Uuid;
 
-use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other, user_filter};
+use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other};
 use crate::clock::{UnixTime, format_rfc3339};
-use crate::flows::admin;
+use crate::flows::admin::{self, lists};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::store::FamilyAdminRecord;
@@ -60,14 +60,12 @@ struct FamiliesTemplate<'a> {
 pub async fn families_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let user = admin.query("user").unwrap_or_default().trim().to_owned();
     let client = admin.query("client").unwrap_or_default().trim().to_owned();
-    let user_id = user_filter(&state, &user).await?;
+    let user_id = lists::user_filter(&state.context(), &user).await.map_err(HttpError::page)?;
     let client_id = Some(client.as_str()).filter(|c| !c.is_empty());
     let (page, offset) = admin.offset();
-    let records = state
-        .store
-        .search_families(user_id, client_id, offset, PAGE_SIZE + 1)
+    let records = lists::search_families(&state.context(), user_id, client_id, offset, PAGE_SIZE + 1)
         .await
-        .map_err(HttpError::internal_page)?;
+        .map_err(HttpError::page)?;
     let more = records.len() as u64 > PAGE_SIZE;
     let records = records.into_iter().take(PAGE_SIZE as usize).collect();
     let link =
@@ -97,7 +95,7 @@ pub async fn family_revoke_post(
         "/admin/families"
     };
     let Ok(family_id) = Uuid::parse_str(&id) else { return Ok(see_other(&format!("{back}?notice=nothing_changed"))) };
-    match admin::revoke_refresh_family(&state.store, state.clock.as_ref(), family_id, admin.actor()).await {
+    match admin::revoke_refresh_family(&state.context(), family_id, admin.actor()).await {
         Ok(true) => Ok(see_other(&format!("{back}?notice=family_revoked"))),
         Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
         Err(err) => admin.refused(err, back),

@@ -31,9 +31,7 @@ pub async fn inspect_get(admin: AdminRequest) -> Result<HttpResponse, HttpError>
 
 pub async fn inspect_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let token = admin.form("token");
-    let inspection = inspect_token(&state.store, &state.config.issuer, state.clock.now(), token)
-        .await
-        .map_err(|e| HttpError::page(e.into()))?;
+    let inspection = inspect_token(&state.context(), token).await.map_err(HttpError::page)?;
     let pretty = |value: &Option<serde_json::Value>| {
         value.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()))
     };

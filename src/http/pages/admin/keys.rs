@@ -8,9 +8,7 @@ use askama::Template;
 
 use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
 use crate::clock::format_rfc3339;
-use crate::flows::keys::{
-    KeyContext, KeyFlowError, KeySchedule, early_rotation, refresh_keystore, revoke_signing_key, rotate_signing_keys,
-};
+use crate::flows::keys::{KeyChange, early_rotation, revoke_signing_key, rotate_signing_keys, signing_keys};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::model::KeyState;
@@ -36,34 +34,11 @@ struct KeysTemplate {
     keys: Vec<KeyRow>,
 }
 
-/// Loads the changed keys into this instance's keystore at once, so the administrator's
-/// own instance signs (or stops signing) as they just decided; the others follow within
-/// `KEY_REFRESH_INTERVAL`, and so does this one if loading fails now.
-async fn signs_here_now(state: &AppState) {
-    if let Err(err) = refresh_keystore(&state.store, &state.keystore).await {
-        tracing::warn!(error = %err, "keys changed but not reloaded yet; the key refresh loop will");
-    }
-}
-
-fn key_context(state: &AppState) -> KeyContext<'_> {
-    KeyContext {
-        store: &state.store,
-        master_key: &state.master_key,
-        clock: state.clock.as_ref(),
-        rsa_bits: state.config.keys.rsa_bits,
-    }
-}
-
 pub async fn keys_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let schedule = KeySchedule::from_config(&state.store, &state.config).await.map_err(HttpError::internal_page)?;
+    let (keys, schedule) = signing_keys(&state.context()).await.map_err(HttpError::page)?;
     let date = |at: Option<i64>| at.map(format_rfc3339).unwrap_or_default();
-    let keys = state
-        .store
-        .list_signing_keys()
-        .await
-        .map_err(HttpError::internal_page)?
+    let keys = keys
         .into_iter()
-        .rev()
         .map(|k| KeyRow {
             valid_until: match k.state {
                 KeyState::Next => "not signing yet".to_owned(),
@@ -91,17 +66,15 @@ pub async fn keys_get(admin: AdminRequest, state: web::Data<AppState>) -> Result
 }
 
 pub async fn keys_rotate_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let now = state.clock.now();
+    let ctx = state.context();
     if admin.form("confirm") != "yes"
-        && let Some(early) = early_rotation(&state.store, now, state.config.keys.jwks_max_age_seconds)
-            .await
-            .map_err(HttpError::internal_page)?
+        && let Some(early) = early_rotation(&ctx).await.map_err(HttpError::page)?
     {
         let page = ConfirmTemplate {
             admin: admin.frame(),
             title: "Rotate before every verifier has the next key?",
             paragraphs: vec![
-                early.explain(now),
+                early.explain(ctx.clock.now()),
                 "Verifiers known to refetch the JWKS on an unknown kid (most JWT libraries with a JWKS client) are \
                  safe. Others, which only refresh when their cache expires, may reject new tokens until then."
                     .to_owned(),
@@ -112,14 +85,10 @@ pub async fn keys_rotate_post(admin: AdminRequest, state: web::Data<AppState>) -
         };
         return admin.render(StatusCode::OK, page);
     }
-    match rotate_signing_keys(&key_context(&state), admin.actor()).await {
-        Ok(_) => {
-            state.metrics.key_rotated();
-            signs_here_now(&state).await;
-            Ok(see_other("/admin/keys?notice=key_rotated"))
-        }
-        Err(KeyFlowError::Concurrent) => Ok(see_other("/admin/keys?notice=rotation_raced")),
-        Err(err) => Err(HttpError::internal_page(err)),
+    match rotate_signing_keys(&ctx, admin.actor()).await {
+        Ok(KeyChange::Done(_)) => Ok(see_other("/admin/keys?notice=key_rotated")),
+        Ok(KeyChange::Raced) => Ok(see_other("/admin/keys?notice=rotation_raced")),
+        Err(err) => admin.refused(err, "/admin/keys"),
     }
 }
 
@@ -149,13 +118,9 @@ pub async fn key_revoke_post(
     if admin.form("confirm") != "yes" {
         return Ok(see_other(&format!("/admin/keys/{kid}/revoke")));
     }
-    match revoke_signing_key(&key_context(&state), &kid, admin.actor()).await {
-        Ok(()) => {
-            signs_here_now(&state).await;
-            Ok(see_other("/admin/keys?notice=key_revoked"))
-        }
-        Err(KeyFlowError::Plan(plan)) => admin.mistake(&plan.to_string(), "/admin/keys"),
-        Err(KeyFlowError::Concurrent) => Ok(see_other("/admin/keys?notice=nothing_changed")),
-        Err(err) => Err(HttpError::internal_page(err)),
+    match revoke_signing_key(&state.context(), &kid, admin.actor()).await {
+        Ok(KeyChange::Done(())) => Ok(see_other("/admin/keys?notice=key_revoked")),
+        Ok(KeyChange::Raced) => Ok(see_other("/admin/keys?notice=nothing_changed")),
+        Err(err) => admin.refused(err, "/admin/keys"),
     }
 }

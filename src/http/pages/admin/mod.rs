@@ -31,19 +31,17 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
-use uuid::Uuid;
 
 pub use super::see_other;
 use super::{PageBrowser, render_outcome};
 use crate::clock::format_rfc3339;
 use crate::flows::Actor;
-use crate::flows::admin::AdminError;
 use crate::flows::admin::access::{AdminAccess, admin_access, admin_step};
+use crate::flows::error::FlowError;
 use crate::flows::session::SessionUser;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::extract::{field, query};
-use crate::model::Username;
 use crate::store::AuditRecord;
 
 /// Rows per page of the long lists.
@@ -211,34 +209,20 @@ impl AdminRequest {
     /// A refused admin action: the administrator's mistake is shown ([`Self::mistake`]);
     /// any other failure takes the one error path (503 while the database is out of reach,
     /// else 500; logged with its cause, never shown).
-    pub fn refused(&self, err: AdminError, back: &str) -> Result<HttpResponse, HttpError> {
-        match err.into_fixable() {
-            Ok(message) => self.mistake(&message, back),
-            Err(cause) => Err(HttpError::internal_cause(cause)),
+    pub fn refused(&self, err: FlowError, back: &str) -> Result<HttpResponse, HttpError> {
+        match err {
+            FlowError::Mistake(message) => self.mistake(&message, back),
+            other => Err(HttpError::page(other)),
         }
     }
-}
-
-/// The user a filter names, by username or `sub`; an unknown one matches nobody.
-pub async fn user_filter(state: &AppState, text: &str) -> Result<Option<Uuid>, HttpError> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    if let Ok(id) = Uuid::parse_str(text) {
-        return Ok(Some(id));
-    }
-    let found = match Username::parse(text) {
-        Ok(username) => state.store.find_user_by_username(&username).await.map_err(HttpError::internal_page)?,
-        Err(_) => None,
-    };
-    Ok(Some(found.map_or(Uuid::nil(), |u| u.id)))
 }
 
 pub fn forbidden() -> HttpError {
     HttpError::Page {
         status: StatusCode::FORBIDDEN,
         title: "Administrators only",
-        message: "Your account is not an administrator of this sign-in service. Go to /account for your own account.",
+        message: "Your account is not an administrator of this sign-in service. Go to /account for your own account."
+            .into(),
     }
 }
 

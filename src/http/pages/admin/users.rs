@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::families::{FamilyRow, family_rows};
 use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other};
 use crate::clock::format_rfc3339;
+use crate::flows::admin::lists::{self, UserDetails};
 use crate::flows::admin::{self, ProfileInput, UserInput};
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -83,7 +84,7 @@ pub async fn users_get(admin: AdminRequest, state: web::Data<AppState>) -> Resul
     let query: String = admin.query("q").unwrap_or_default().chars().take(200).collect();
     let (page, offset) = admin.offset();
     let (users, total) =
-        state.store.search_users(query.trim(), offset, PAGE_SIZE).await.map_err(HttpError::internal_page)?;
+        lists::search_users(&state.context(), query.trim(), offset, PAGE_SIZE).await.map_err(HttpError::page)?;
     let link = |page: u64| format!("/admin/users?q={}&page={page}", query_value(&query));
     let page = UsersTemplate {
         admin: admin.frame(),
@@ -111,7 +112,7 @@ pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Resu
         is_admin: admin.form("admin") == "yes",
         password: None,
     };
-    match admin::add_user(&state.store, state.clock.as_ref(), &state.hasher, input, admin.actor()).await {
+    match admin::add_user(&state.context(), input, admin.actor()).await {
         Ok((user, password)) => {
             let back = format!("/admin/users/{}?notice=user_created", user.id);
             let message =
@@ -123,13 +124,13 @@ pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Resu
     }
 }
 
-async fn find_user(state: &AppState, id: &str) -> Result<Option<User>, HttpError> {
-    let Ok(id) = Uuid::parse_str(id) else { return Ok(None) };
-    state.store.find_user(id).await.map_err(HttpError::internal_page)
-}
-
-fn not_found() -> HttpError {
-    HttpError::Page { status: StatusCode::NOT_FOUND, title: "No such user", message: "Go back to the list of users." }
+async fn find_user(state: &AppState, id: &str) -> Result<User, HttpError> {
+    let user = lists::find_user(&state.context(), id).await.map_err(HttpError::page)?;
+    user.ok_or_else(|| HttpError::Page {
+        status: StatusCode::NOT_FOUND,
+        title: "No such user",
+        message: "Go back to the list of users.".into(),
+    })
 }
 
 pub async fn user_get(
@@ -137,11 +138,10 @@ pub async fn user_get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let user = find_user(&state, &id).await?;
     let now = state.clock.now();
-    let sessions = state.store.list_live_sessions(user.id, now).await.map_err(HttpError::internal_page)?;
-    let families =
-        state.store.search_families(Some(user.id), None, 0, PAGE_SIZE).await.map_err(HttpError::internal_page)?;
+    let UserDetails { sessions, families } =
+        lists::user_details(&state.context(), &user, PAGE_SIZE).await.map_err(HttpError::page)?;
     let mut actions = vec![if user.disabled { ("enable", "Enable") } else { ("disable", "Disable") }];
     actions.push(("password", "Set a temporary password"));
     if user.totp_secret.is_some() {
@@ -182,14 +182,14 @@ pub async fn user_post(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let user = find_user(&state, &id).await?;
     let input = ProfileInput {
         email: admin.form("email").to_owned(),
         name: admin.form("name").to_owned(),
         roles: admin.form("roles").to_owned(),
     };
     let back = format!("/admin/users/{}", user.id);
-    match admin::update_user_profile(&state.store, state.clock.as_ref(), user.id, input, admin.actor()).await {
+    match admin::update_user_profile(&state.context(), user.id, input, admin.actor()).await {
         Ok(()) => Ok(see_other(&format!("{back}?notice=user_saved"))),
         Err(err) => admin.refused(err, &back),
     }
@@ -202,19 +202,17 @@ pub async fn user_action_post(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, HttpError> {
     let (id, action) = path.into_inner();
-    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
-    let (store, clock, actor) = (&state.store, state.clock.as_ref(), admin.actor());
+    let user = find_user(&state, &id).await?;
+    let (ctx, actor) = (&state.context(), admin.actor());
     let username = user.username.as_str();
     let back = format!("/admin/users/{}", user.id);
     let notice = match action.as_str() {
-        "disable" => admin::set_user_disabled(store, clock, username, true, actor).await.map(|_| "user_disabled"),
-        "enable" => admin::set_user_disabled(store, clock, username, false, actor).await.map(|_| "user_enabled"),
-        "reset-mfa" => admin::reset_mfa(store, clock, username, actor).await.map(|_| "mfa_reset"),
-        "revoke-sessions" => {
-            admin::revoke_user_sessions(store, clock, username, actor).await.map(|_| "sessions_revoked")
-        }
+        "disable" => admin::set_user_disabled(ctx, username, true, actor).await.map(|_| "user_disabled"),
+        "enable" => admin::set_user_disabled(ctx, username, false, actor).await.map(|_| "user_enabled"),
+        "reset-mfa" => admin::reset_mfa(ctx, username, actor).await.map(|_| "mfa_reset"),
+        "revoke-sessions" => admin::revoke_user_sessions(ctx, username, actor).await.map(|_| "sessions_revoked"),
         "password" => {
-            return match admin::set_user_password(store, clock, &state.hasher, username, None, actor).await {
+            return match admin::set_user_password(ctx, username, None, actor).await {
                 Ok(password) => {
                     let secret = password.map(|p| p.expose().to_owned()).unwrap_or_default();
                     let message = format!(
@@ -244,10 +242,10 @@ pub async fn session_end_post(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, HttpError> {
     let (id, sid) = path.into_inner();
-    let user = find_user(&state, &id).await?.ok_or_else(not_found)?;
+    let user = find_user(&state, &id).await?;
     let back = format!("/admin/users/{}", user.id);
     let Ok(sid) = Uuid::parse_str(&sid) else { return Ok(see_other(&format!("{back}?notice=nothing_changed"))) };
-    match admin::end_user_session(&state.store, state.clock.as_ref(), user.id, sid, admin.actor()).await {
+    match admin::end_user_session(&state.context(), user.id, sid, admin.actor()).await {
         Ok(true) => Ok(see_other(&format!("{back}?notice=session_ended"))),
         Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
         Err(err) => admin.refused(err, &back),
