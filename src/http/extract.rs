@@ -5,6 +5,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 
 use super::AppState;
 use super::client_ip::client_ip;
@@ -56,9 +59,34 @@ pub fn query(request: &HttpRequest) -> Result<Vec<(String, String)>, FormTooLarg
     pairs(request.query_string().as_bytes())
 }
 
-/// The first value of a field.
-pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+/// A form or query string that does not fit the fields its handler reads: one of them
+/// sent more than once (which copy would count?). Nothing is done with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedForm(String);
+
+impl From<MalformedForm> for HttpError {
+    fn from(MalformedForm(reason): MalformedForm) -> Self {
+        tracing::info!(%reason, "malformed form");
+        HttpError::bad_page(
+            "This form could not be read",
+            "It was not sent the way wristband's page sends it, so nothing was done. Go back and try again.",
+        )
+    }
+}
+
+impl From<MalformedForm> for FlowError {
+    fn from(MalformedForm(reason): MalformedForm) -> Self {
+        FlowError::OAuth(OAuthError::new(ErrorCode::InvalidRequest, "A parameter was sent more than once.", reason))
+    }
+}
+
+/// The fields a handler reads, as the struct `T` that names them: each at most once
+/// (RFC 6749 §3.1 asks the same of every protocol parameter), missing ones as their
+/// default (`#[serde(default)]` on `T`), fields `T` does not name ignored. `T`'s fields
+/// are strings: what they mean is the flow's to judge.
+pub fn read_form<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, MalformedForm> {
+    let fields = pairs.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+    T::deserialize(MapDeserializer::<_, serde::de::value::Error>::new(fields)).map_err(|e| MalformedForm(e.to_string()))
 }
 
 /// The form of a machine endpoint's POST and how its client authenticated.
@@ -82,10 +110,26 @@ fn require_form(request: &HttpRequest) -> Result<(), FlowError> {
     }
 }
 
+/// The `token` of a revocation (RFC 7009 §2.1) or introspection (RFC 7662 §2.1) request.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenField {
+    pub token: String,
+}
+
+/// The client's credentials in a form body (RFC 6749 §2.3.1).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ClientFields {
+    client_id: String,
+    client_secret: String,
+}
+
 /// How the client authenticated: the Authorization header or the form, never both.
 fn client_authentication(request: &HttpRequest, form: &[(String, String)]) -> Result<ClientAuthentication, FlowError> {
-    let form_id = field(form, "client_id").filter(|v| !v.is_empty());
-    let form_secret = field(form, "client_secret").filter(|v| !v.is_empty());
+    let credentials: ClientFields = read_form(form)?;
+    let form_id = Some(credentials.client_id.as_str()).filter(|v| !v.is_empty());
+    let form_secret = Some(credentials.client_secret.as_str()).filter(|v| !v.is_empty());
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if let Some(credentials) = authorization.and_then(|v| strip_scheme(v, "Basic")) {
         if form_secret.is_some() {
@@ -165,6 +209,24 @@ mod tests {
         let many = vec!["a=1"; MAX_FIELDS + 1].join("&");
         assert_eq!(pairs(many.as_bytes()), Err(FormTooLarge));
         assert!(pairs(&[0xff, b'=', 0xfe]).is_ok(), "invalid UTF-8 is replaced, never a panic");
+    }
+
+    #[derive(Deserialize, Default, Debug, PartialEq)]
+    #[serde(default)]
+    struct Login {
+        username: String,
+        password: String,
+    }
+
+    #[test]
+    fn a_form_reads_the_fields_it_names_once_each_and_ignores_the_rest() {
+        let read = |body: &[u8]| read_form::<Login>(&pairs(body).unwrap());
+        assert_eq!(
+            read(b"username=alice&csrf_token=x&password=pw&csrf_token=y"),
+            Ok(Login { username: "alice".into(), password: "pw".into() })
+        );
+        assert_eq!(read(b"username=alice"), Ok(Login { username: "alice".into(), password: String::new() }));
+        assert!(read(b"username=alice&username=admin&password=pw").is_err(), "which one would count?");
     }
 
     #[test]

@@ -227,7 +227,7 @@ async fn an_admin_creates_edits_rotates_and_deletes_a_client() {
                 ("csrf_token", &csrf),
                 ("client_id", "reports"),
                 ("name", "Reports"),
-                ("grant", "client_credentials"),
+                ("client_credentials", "yes"),
                 ("access_token_seconds", "600"),
             ],
         )
@@ -250,7 +250,7 @@ async fn an_admin_creates_edits_rotates_and_deletes_a_client() {
             &[
                 ("csrf_token", &csrf),
                 ("name", "Reports v2"),
-                ("grant", "authorization_code"),
+                ("authorization_code", "yes"),
                 ("redirect_uris", REDIRECT_URI),
                 ("require_mfa", "yes"),
             ],

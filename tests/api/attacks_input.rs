@@ -352,3 +352,37 @@ async fn a_stolen_session_cannot_be_used_to_guess_the_password() {
     app.clock.advance(901);
     assert_eq!(attempt(&app, "alice", PASSWORD).await.status, 303, "the password never changed");
 }
+
+/// A field sent twice leaves it open which copy counts (one check could read the first,
+/// another the last): every form refuses it whole, before anything is checked.
+#[tokio::test]
+async fn a_field_sent_twice_is_refused_before_anything_is_checked() {
+    let (_env, app, secret) = app_with(|_| {}).await;
+    let before = app.state_rows().await;
+    let mut browser = Browser::new(&app);
+    let login = browser.get("/login?destination=account").await;
+    let csrf = login.hidden("csrf_token").unwrap();
+
+    let twice = browser
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("destination", "account"),
+                ("username", "alice"),
+                ("username", "admin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let revoke = app.post_basic("/revoke", "demo", &secret, &[("token", "a"), ("token", "b")]).await;
+    let status = revoke.status().as_u16();
+    let body: serde_json::Value = revoke.json().await.unwrap();
+
+    assert_eq!(twice.status, 400, "{}", twice.body);
+    assert!(twice.body.contains("could not be read") && !twice.set_cookies.iter().any(|c| c.contains("session=")));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(app.state_rows().await, before, "nothing was written");
+    let events = app.store.recent_audit_events(10).await.unwrap();
+    assert!(!events.iter().any(|e| e.event.starts_with("login")), "no attempt was counted: {events:?}");
+}

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::flows::introspect::introspect;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{client_form, field};
+use crate::http::extract::{TokenField, client_form, read_form};
 
 pub async fn introspect_post(
     request: HttpRequest,
@@ -15,6 +15,9 @@ pub async fn introspect_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (auth, form) = client_form(&request, &body).map_err(HttpError::json)?;
-    let status = introspect(&state.context(), auth, field(&form, "token")).await.map_err(HttpError::json)?;
+    let TokenField { token } = read_form(&form).map_err(|e| HttpError::json(e.into()))?;
+    let status = introspect(&state.context(), auth, Some(token.as_str()).filter(|t| !t.is_empty()))
+        .await
+        .map_err(HttpError::json)?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(status))
 }

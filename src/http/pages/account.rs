@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
 use super::{EnrollTemplate, PageBrowser, RecoveryCodesTemplate, cleared_session_cookie, see_other};
 use crate::clock::format_rfc3339;
@@ -15,7 +16,7 @@ use crate::flows::session::SessionUser;
 use crate::flows::totp::enrollment::{self, Enrollment, EnrollmentOffer};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{field, query, request_meta};
+use crate::http::extract::{query, read_form, request_meta};
 use crate::model::ACR_TWO_FACTOR;
 use crate::security::secret::SecretString;
 
@@ -86,15 +87,56 @@ async fn signed_in(
     Ok((browser, session, form))
 }
 
-/// The code and password fields of a form that changes the second factor.
-fn proof(form: &[(String, String)]) -> (&str, SecretString) {
-    (field(form, "code").unwrap_or_default(), SecretString::new(field(form, "password").unwrap_or_default()))
+/// The proof a form that changes the second factor carries: a current code, or else the
+/// password.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProofFields {
+    code: String,
+    password: String,
+}
+
+/// `POST /account/password`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordChangeFields {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// `POST /account/mfa/enable`: the enrollment offered and the first code of the app.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnrollFields {
+    enrollment: String,
+    code: String,
+}
+
+/// `POST /account/sessions/end`: which session.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SessionField {
+    sid: String,
+}
+
+/// `POST /account/apps/revoke`: which application's refresh-token family.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FamilyField {
+    family: String,
+}
+
+/// `?notice=`: a message an action left for the page it returned to, by a fixed key.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
 }
 
 fn notice(request: &HttpRequest) -> Option<&'static str> {
-    let query = query(request).ok()?;
-    let key = field(&query, "notice")?;
-    NOTICES.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+    let NoticeQuery { notice } = read_form(&query(request).ok()?).ok()?;
+    NOTICES.iter().find(|(k, _)| *k == notice).map(|(_, text)| *text)
 }
 
 fn html(browser: &PageBrowser, status: StatusCode, body: String) -> HttpResponse {
@@ -158,8 +200,8 @@ pub async fn end_session_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (_, session, form) = signed_in(&state, &request, Some(&body)).await?;
-    let sid = field(&form, "sid").unwrap_or_default();
-    let ended = account::end_own_session(&state.context(), &session, sid).await.map_err(HttpError::page)?;
+    let SessionField { sid } = read_form(&form)?;
+    let ended = account::end_own_session(&state.context(), &session, &sid).await.map_err(HttpError::page)?;
     if ended && sid == session.session.sid.to_string() {
         let mut response = see_other("/login?destination=account");
         response.add_cookie(&cleared_session_cookie()).map_err(HttpError::internal_page)?;
@@ -174,8 +216,8 @@ pub async fn revoke_app_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (_, session, form) = signed_in(&state, &request, Some(&body)).await?;
-    let family = field(&form, "family").unwrap_or_default();
-    let revoked = account::revoke_app(&state.context(), &session, family).await.map_err(HttpError::page)?;
+    let FamilyField { family } = read_form(&form)?;
+    let revoked = account::revoke_app(&state.context(), &session, &family).await.map_err(HttpError::page)?;
     Ok(see_other(if revoked { "/account?notice=app_revoked" } else { "/account?notice=nothing_changed" }))
 }
 
@@ -185,11 +227,11 @@ pub async fn password_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
-    let secret = |name| SecretString::new(field(&form, name).unwrap_or_default());
+    let PasswordChangeFields { current_password, new_password, confirm_password } = read_form(&form)?;
     let change = PasswordChange {
-        current: secret("current_password"),
-        new: secret("new_password"),
-        confirm: secret("confirm_password"),
+        current: SecretString::new(current_password),
+        new: SecretString::new(new_password),
+        confirm: SecretString::new(confirm_password),
     };
     match account::change_password(&state.context(), &session, change, &request_meta(&request)).await {
         Ok(()) => Ok(see_other("/account?notice=password_changed")),
@@ -256,10 +298,9 @@ pub async fn mfa_enable_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
-    let token = field(&form, "enrollment").unwrap_or_default();
-    let code = field(&form, "code").unwrap_or_default();
+    let EnrollFields { enrollment: token, code } = read_form(&form)?;
     let ctx = state.context();
-    match enrollment::confirm(&ctx, &session.user, token, code, Some(session.session.sid), &request_meta(&request))
+    match enrollment::confirm(&ctx, &session.user, &token, &code, Some(session.session.sid), &request_meta(&request))
         .await
         .map_err(HttpError::page)?
     {
@@ -277,9 +318,9 @@ pub async fn mfa_disable_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
-    let (code, password) = proof(&form);
+    let ProofFields { code, password } = read_form(&form)?;
     let meta = request_meta(&request);
-    match account::disable_totp(&state.context(), &session, code, &password, &meta).await {
+    match account::disable_totp(&state.context(), &session, &code, &SecretString::new(password), &meta).await {
         Ok(()) => Ok(see_other("/account?notice=mfa_disabled")),
         Err(FlowError::Mistake(message)) => {
             render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await
@@ -294,9 +335,10 @@ pub async fn recovery_codes_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
-    let (code, password) = proof(&form);
+    let ProofFields { code, password } = read_form(&form)?;
     let meta = request_meta(&request);
-    match account::regenerate_recovery_codes(&state.context(), &session, code, &password, &meta).await {
+    let password = SecretString::new(password);
+    match account::regenerate_recovery_codes(&state.context(), &session, &code, &password, &meta).await {
         Ok(codes) => render_codes(&browser, &codes),
         Err(FlowError::Mistake(message)) => {
             render_mfa(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await

@@ -6,6 +6,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
 
 use super::{PageBrowser, UNKNOWN_LOGIN, continuation_field, render_outcome, render_step};
 use crate::flows::interaction::{self, Step};
@@ -13,13 +14,54 @@ use crate::flows::login::{LoginAttempt, NewPassword, login, login_page, replace_
 use crate::flows::mfa::{MfaAnswer, answer_challenge};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{field, query, request_meta};
+use crate::http::extract::{query, read_form, request_meta};
 use crate::model::Destination;
 use crate::security::secret::SecretString;
 
+/// `GET /login?destination=`: the wristband page to sign in to (the account page if none).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DestinationQuery {
+    destination: String,
+}
+
+/// `POST /login`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordFields {
+    username: String,
+    password: String,
+}
+
+/// `POST /login/mfa`: a TOTP or recovery code, or the first code of an enrollment.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeFields {
+    challenge: String,
+    request_id: String,
+    code: String,
+    enrollment: String,
+}
+
+/// `POST /login/password`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewPasswordFields {
+    new_password: String,
+    confirm_password: String,
+}
+
+/// `POST /login/resume`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RequestIdField {
+    request_id: String,
+}
+
 pub async fn login_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let query = query(&request)?;
-    let destination = field(&query, "destination").map_or(Some(Destination::Account), Destination::parse);
+    let DestinationQuery { destination } = read_form(&query(&request)?)?;
+    let destination =
+        if destination.is_empty() { Some(Destination::Account) } else { Destination::parse(&destination) };
     let Some(destination) = destination else { return Err(HttpError::bad_page(UNKNOWN_LOGIN.0, UNKNOWN_LOGIN.1)) };
     let browser = PageBrowser::load(&state, &request).await?;
     if browser.browser.session.is_some() {
@@ -38,11 +80,8 @@ pub async fn login_post(
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
     let continuation = continuation_field(&form)?;
-    let attempt = LoginAttempt {
-        continuation,
-        username: field(&form, "username").unwrap_or_default().to_owned(),
-        password: SecretString::new(field(&form, "password").unwrap_or_default()),
-    };
+    let PasswordFields { username, password } = read_form(&form)?;
+    let attempt = LoginAttempt { continuation, username, password: SecretString::new(password) };
     let step =
         login(&state.context(), attempt, &browser.browser, &request_meta(&request)).await.map_err(HttpError::page)?;
     render_step(step, browser, &state.master_key)
@@ -54,12 +93,9 @@ pub async fn mfa_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
-    let answer = MfaAnswer {
-        challenge: field(&form, "challenge").unwrap_or_default().to_owned(),
-        request_id: field(&form, "request_id").filter(|id| !id.is_empty()).map(str::to_owned),
-        code: field(&form, "code").unwrap_or_default().to_owned(),
-        enrollment: field(&form, "enrollment").map(str::to_owned),
-    };
+    let CodeFields { challenge, request_id, code, enrollment } = read_form(&form)?;
+    let non_empty = |value: String| Some(value).filter(|v| !v.is_empty());
+    let answer = MfaAnswer { challenge, request_id: non_empty(request_id), code, enrollment: non_empty(enrollment) };
     let step = answer_challenge(&state.context(), answer, &browser.browser, &request_meta(&request))
         .await
         .map_err(HttpError::page)?;
@@ -73,10 +109,11 @@ pub async fn password_post(
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
     let continuation = continuation_field(&form)?;
+    let NewPasswordFields { new_password, confirm_password } = read_form(&form)?;
     let new_password = NewPassword {
         continuation,
-        new: SecretString::new(field(&form, "new_password").unwrap_or_default()),
-        confirm: SecretString::new(field(&form, "confirm_password").unwrap_or_default()),
+        new: SecretString::new(new_password),
+        confirm: SecretString::new(confirm_password),
     };
     let outcome = replace_temporary_password(&state.context(), new_password, &browser.browser, &request_meta(&request))
         .await
@@ -90,9 +127,9 @@ pub async fn resume_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
-    let request_id = field(&form, "request_id").unwrap_or_default();
+    let RequestIdField { request_id } = read_form(&form)?;
     let outcome =
-        interaction::resume_pending(&state.context(), request_id, &browser.browser, browser.browser.session.as_ref())
+        interaction::resume_pending(&state.context(), &request_id, &browser.browser, browser.browser.session.as_ref())
             .await
             .map_err(HttpError::page)?;
     render_outcome(outcome, &browser, true, None)

@@ -14,10 +14,11 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
+use serde::Deserialize;
 
 use super::AppState;
 use super::error::{ErrorPage, HttpError};
-use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, field, pairs};
+use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, pairs, read_form};
 use crate::flows::interaction::{
     Browser, ChangePasswordPage, ConsentPage, Continuation, EnrollPage, LoginPage, LoginStep, MfaPage,
     RecoveryCodesPage, Step,
@@ -99,8 +100,8 @@ impl PageBrowser {
         }
         let form = pairs(body)?;
         let browser = Self::load(state, request).await?;
-        let presented = field(&form, "csrf_token").unwrap_or_default();
-        if browser.new_csrf_cookie || !constant_time_eq(&browser.form_token, presented) {
+        let CsrfField { csrf_token } = read_form(&form)?;
+        if browser.new_csrf_cookie || !constant_time_eq(&browser.form_token, &csrf_token) {
             return Err(HttpError::csrf());
         }
         Ok((browser, form))
@@ -327,14 +328,28 @@ pub fn render_step(step: LoginStep, browser: PageBrowser, master_key: &MasterKey
     }
 }
 
+/// Every posted page form's CSRF token.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CsrfField {
+    csrf_token: String,
+}
+
+/// The hidden fields of a login form that say where it goes on.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ContinuationFields {
+    request_id: String,
+    destination: String,
+}
+
 /// Where a posted login form goes on: a pending authorization request, or a wristband page.
 pub fn continuation_field(form: &[(String, String)]) -> Result<Continuation, HttpError> {
-    let continuation = match (field(form, "request_id"), field(form, "destination")) {
-        (Some(request_id), _) if !request_id.is_empty() => {
-            Some(Continuation::Authorization { request_id: request_id.to_owned() })
-        }
-        (_, Some(destination)) => crate::model::Destination::parse(destination).map(Continuation::Page),
-        _ => None,
+    let ContinuationFields { request_id, destination } = read_form(form)?;
+    let continuation = if request_id.is_empty() {
+        crate::model::Destination::parse(&destination).map(Continuation::Page)
+    } else {
+        Some(Continuation::Authorization { request_id })
     };
     continuation.ok_or_else(|| HttpError::bad_page(UNKNOWN_LOGIN.0, UNKNOWN_LOGIN.1))
 }

@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
+use serde::Deserialize;
 
 use super::{AdminFrame, AdminRequest, EventRow, PAGE_SIZE, query_value};
 use crate::clock::parse_rfc3339;
@@ -26,10 +27,21 @@ struct AuditTemplate<'a> {
     next: Option<String>,
 }
 
+/// `GET /admin/audit`: the filters; the times as RFC 3339 dates or date-times.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditQuery {
+    event: String,
+    user: String,
+    client: String,
+    since: String,
+    until: String,
+}
+
 pub async fn audit_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let text = |name| admin.query(name).unwrap_or_default().trim().chars().take(128).collect::<String>();
-    let (event, user, client, since, until) =
-        (text("event"), text("user"), text("client"), text("since"), text("until"));
+    let AuditQuery { event, user, client, since, until } = admin.query()?;
+    let text = |value: String| value.trim().chars().take(128).collect::<String>();
+    let (event, user, client, since, until) = (text(event), text(user), text(client), text(since), text(until));
     let user_id = lists::user_filter(&state.context(), &user).await.map_err(HttpError::page)?;
     let mut frame_error = None;
     let mut time = |label: &str, value: &str| match value {

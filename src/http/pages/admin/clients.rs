@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
+use serde::Deserialize;
 
 use super::{AdminFrame, AdminRequest, ConfirmTemplate, see_other};
 use crate::clock::format_rfc3339;
@@ -84,32 +85,65 @@ fn kind(client: &Client) -> &'static str {
     if client.is_public() { "public" } else { "confidential" }
 }
 
-/// The client settings of a posted form; `Err` names the field that is not a number.
-fn client_input(admin: &AdminRequest, client_id: String) -> Result<ClientInput, String> {
-    let lines = |name| admin.form(name).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
-    let number = |name: &str, label: &str| -> Result<Option<i64>, String> {
-        match admin.form(name).trim() {
-            "" => Ok(None),
-            text => text.parse().map(Some).map_err(|_| format!("{label} must be a whole number of seconds")),
-        }
-    };
-    Ok(ClientInput {
-        client_id,
-        name: Some(admin.form("name").trim().to_owned()).filter(|n| !n.is_empty()),
-        redirect_uris: lines("redirect_uris"),
-        post_logout_redirect_uris: lines("post_logout_redirect_uris"),
-        grant_types: admin.form.iter().filter(|(k, _)| k == "grant").map(|(_, v)| v.clone()).collect(),
-        public: admin.form("public") == "yes",
-        first_party: admin.form("first_party") == "yes",
-        require_mfa: admin.form("require_mfa") == "yes",
-        access_token_seconds: number("access_token_seconds", "The access token lifetime")?,
-        refresh: RefreshOverrides {
-            idle_seconds: number("refresh_idle_seconds", "The refresh idle lifetime")?,
-            absolute_seconds: number("refresh_absolute_seconds", "The refresh absolute lifetime")?,
-            reuse_grace_seconds: number("reuse_grace_seconds", "The reuse grace window")?,
-        },
-        backchannel_logout_uri: Some(admin.form("backchannel_logout_uri").trim().to_owned()).filter(|u| !u.is_empty()),
-    })
+/// The client form as posted (`client_id` only when creating one); checkboxes send `yes`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PostedClient {
+    client_id: String,
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    authorization_code: String,
+    refresh_token: String,
+    client_credentials: String,
+    public: String,
+    first_party: String,
+    require_mfa: String,
+    access_token_seconds: String,
+    refresh_idle_seconds: String,
+    refresh_absolute_seconds: String,
+    reuse_grace_seconds: String,
+    backchannel_logout_uri: String,
+}
+
+impl PostedClient {
+    /// The settings for `client_id`; `Err` names the field that is not a number.
+    fn input(self, client_id: String) -> Result<ClientInput, String> {
+        let lines = |text: &str| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        let number = |text: &str, label: &str| -> Result<Option<i64>, String> {
+            match text.trim() {
+                "" => Ok(None),
+                text => text.parse().map(Some).map_err(|_| format!("{label} must be a whole number of seconds")),
+            }
+        };
+        let checked = |value: &str| value == "yes";
+        let grants = [
+            (GrantType::AuthorizationCode, &self.authorization_code),
+            (GrantType::RefreshToken, &self.refresh_token),
+            (GrantType::ClientCredentials, &self.client_credentials),
+        ];
+        Ok(ClientInput {
+            client_id,
+            name: Some(self.name.trim().to_owned()).filter(|n| !n.is_empty()),
+            redirect_uris: lines(&self.redirect_uris),
+            post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
+            grant_types: grants
+                .iter()
+                .filter(|(_, on)| checked(on))
+                .map(|(grant, _)| grant.as_str().to_owned())
+                .collect(),
+            public: checked(&self.public),
+            first_party: checked(&self.first_party),
+            require_mfa: checked(&self.require_mfa),
+            access_token_seconds: number(&self.access_token_seconds, "The access token lifetime")?,
+            refresh: RefreshOverrides {
+                idle_seconds: number(&self.refresh_idle_seconds, "The refresh idle lifetime")?,
+                absolute_seconds: number(&self.refresh_absolute_seconds, "The refresh absolute lifetime")?,
+                reuse_grace_seconds: number(&self.reuse_grace_seconds, "The reuse grace window")?,
+            },
+            backchannel_logout_uri: Some(self.backchannel_logout_uri.trim().to_owned()).filter(|u| !u.is_empty()),
+        })
+    }
 }
 
 pub async fn clients_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
@@ -130,7 +164,9 @@ pub async fn clients_get(admin: AdminRequest, state: web::Data<AppState>) -> Res
 }
 
 pub async fn clients_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let input = match client_input(&admin, admin.form("client_id").trim().to_owned()) {
+    let posted: PostedClient = admin.form()?;
+    let client_id = posted.client_id.trim().to_owned();
+    let input = match posted.input(client_id) {
         Ok(input) => input,
         Err(message) => return admin.mistake(&message, "/admin/clients"),
     };
@@ -185,7 +221,7 @@ pub async fn client_post(
 ) -> Result<HttpResponse, HttpError> {
     let client = find_client(&state, &id).await?;
     let back = format!("/admin/clients/{}", client.id);
-    let input = match client_input(&admin, client.id.to_string()) {
+    let input = match admin.form::<PostedClient>()?.input(client.id.to_string()) {
         Ok(input) => input,
         Err(message) => return admin.mistake(&message, &back),
     };
@@ -243,7 +279,7 @@ pub async fn client_delete_post(
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     let client = find_client(&state, &id).await?;
-    if admin.form("confirm") != "yes" {
+    if !admin.confirmed()? {
         return Ok(see_other(&format!("/admin/clients/{}/delete", client.id)));
     }
     match admin::remove_client(&state.context(), client.id.as_str(), admin.actor()).await {

@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other};
@@ -45,6 +46,21 @@ pub fn family_rows(records: Vec<FamilyAdminRecord>, now: UnixTime) -> Vec<Family
         .collect()
 }
 
+/// `GET /admin/families?user=&client=`: by username or `sub`, and by client.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FamiliesQuery {
+    user: String,
+    client: String,
+}
+
+/// The admin page to return to after a revocation.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BackField {
+    back: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/families.html")]
 struct FamiliesTemplate<'a> {
@@ -58,8 +74,8 @@ struct FamiliesTemplate<'a> {
 }
 
 pub async fn families_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let user = admin.query("user").unwrap_or_default().trim().to_owned();
-    let client = admin.query("client").unwrap_or_default().trim().to_owned();
+    let FamiliesQuery { user, client } = admin.query()?;
+    let (user, client) = (user.trim().to_owned(), client.trim().to_owned());
     let user_id = lists::user_filter(&state.context(), &user).await.map_err(HttpError::page)?;
     let client_id = Some(client.as_str()).filter(|c| !c.is_empty());
     let (page, offset) = admin.offset();
@@ -88,9 +104,9 @@ pub async fn family_revoke_post(
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     // Back to an admin page only: never an open redirect.
-    let back = admin.form("back");
+    let BackField { back } = admin.form()?;
     let back = if back.starts_with("/admin/") && !back.contains("//") && !back.contains('?') {
-        back
+        back.as_str()
     } else {
         "/admin/families"
     };

@@ -9,6 +9,7 @@ use super::{AdminFrame, AdminRequest};
 use crate::flows::inspect::{Check, inspect_token};
 use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::http::extract::TokenField;
 
 struct Report {
     passed: bool,
@@ -30,8 +31,8 @@ pub async fn inspect_get(admin: AdminRequest) -> Result<HttpResponse, HttpError>
 }
 
 pub async fn inspect_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let token = admin.form("token");
-    let inspection = inspect_token(&state.context(), token).await.map_err(HttpError::page)?;
+    let TokenField { token } = admin.form()?;
+    let inspection = inspect_token(&state.context(), &token).await.map_err(HttpError::page)?;
     let pretty = |value: &Option<serde_json::Value>| {
         value.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()))
     };
@@ -41,5 +42,5 @@ pub async fn inspect_post(admin: AdminRequest, state: web::Data<AppState>) -> Re
         claims: pretty(&inspection.claims),
         checks: inspection.checks,
     };
-    admin.render(StatusCode::OK, InspectTemplate { admin: admin.frame(), token, report: Some(report) })
+    admin.render(StatusCode::OK, InspectTemplate { admin: admin.frame(), token: &token, report: Some(report) })
 }

@@ -67,7 +67,7 @@ pub async fn keys_get(admin: AdminRequest, state: web::Data<AppState>) -> Result
 
 pub async fn keys_rotate_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let ctx = state.context();
-    if admin.form("confirm") != "yes"
+    if !admin.confirmed()?
         && let Some(early) = early_rotation(&ctx).await.map_err(HttpError::page)?
     {
         let page = ConfirmTemplate {
@@ -115,7 +115,7 @@ pub async fn key_revoke_post(
     state: web::Data<AppState>,
     kid: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    if admin.form("confirm") != "yes" {
+    if !admin.confirmed()? {
         return Ok(see_other(&format!("/admin/keys/{kid}/revoke")));
     }
     match revoke_signing_key(&state.context(), &kid, admin.actor()).await {

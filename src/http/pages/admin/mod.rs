@@ -31,6 +31,8 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 pub use super::see_other;
 use super::{PageBrowser, render_outcome};
@@ -41,7 +43,7 @@ use crate::flows::error::FlowError;
 use crate::flows::session::SessionUser;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::extract::{field, query};
+use crate::http::extract::{query, read_form};
 use crate::store::AuditRecord;
 
 /// Rows per page of the long lists.
@@ -123,6 +125,27 @@ impl From<HttpError> for Refused {
     }
 }
 
+/// `?notice=`: a message an action left for the page it returned to, by a fixed key.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
+}
+
+/// `?page=` of the long lists, 1-based.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PageQuery {
+    page: String,
+}
+
+/// The button of a confirmation page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmField {
+    confirm: String,
+}
+
 /// A request from a signed-in administrator with two factors, as the guard let it in.
 pub struct AdminRequest {
     pub browser: PageBrowser,
@@ -166,16 +189,24 @@ impl AdminRequest {
         Actor::Admin(self.session.user.id)
     }
 
-    pub fn form(&self, name: &str) -> &str {
-        field(&self.form, name).unwrap_or_default()
+    /// The posted form as the fields `T` names (see `read_form`).
+    pub fn form<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        Ok(read_form(&self.form)?)
     }
 
-    pub fn query(&self, name: &str) -> Option<&str> {
-        field(&self.query, name).filter(|v| !v.is_empty())
+    /// The query string as the fields `T` names.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        Ok(read_form(&self.query)?)
+    }
+
+    /// Whether the form confirms a destructive action (its confirmation page's button).
+    pub fn confirmed(&self) -> Result<bool, HttpError> {
+        Ok(self.form::<ConfirmField>()?.confirm == "yes")
     }
 
     pub fn frame(&self) -> AdminFrame {
-        let notice = self.query("notice").and_then(|key| NOTICES.iter().find(|(k, _)| *k == key)).map(|(_, t)| *t);
+        let notice = read_form::<NoticeQuery>(&self.query).ok().map(|q| q.notice);
+        let notice = notice.and_then(|key| NOTICES.iter().find(|(k, _)| *k == key)).map(|(_, t)| *t);
         AdminFrame {
             username: self.session.user.username.to_string(),
             csrf_token: self.browser.csrf_token().to_owned(),
@@ -186,7 +217,8 @@ impl AdminRequest {
 
     /// The page offset of `?page=` (1-based).
     pub fn offset(&self) -> (u64, u64) {
-        let page = self.query("page").and_then(|p| p.parse::<u64>().ok()).filter(|p| (1..=100_000).contains(p));
+        let page = read_form::<PageQuery>(&self.query).ok().and_then(|q| q.page.parse::<u64>().ok());
+        let page = page.filter(|p| (1..=100_000).contains(p));
         let page = page.unwrap_or(1);
         (page, (page - 1) * PAGE_SIZE)
     }

@@ -5,6 +5,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::families::{FamilyRow, family_rows};
@@ -15,6 +16,33 @@ use crate::flows::admin::{self, ProfileInput, UserInput};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::model::{ACR_TWO_FACTOR, User};
+
+/// `GET /admin/users?q=`: text in a username, name or email.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SearchQuery {
+    q: String,
+}
+
+/// `POST /admin/users`: a new user (the password is generated and shown once).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewUserFields {
+    username: String,
+    email: String,
+    name: String,
+    roles: String,
+    admin: String,
+}
+
+/// `POST /admin/users/{id}`: the profile as edited.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProfileFields {
+    email: String,
+    name: String,
+    roles: String,
+}
 
 struct UserRow {
     id: String,
@@ -81,7 +109,8 @@ struct UserTemplate {
 }
 
 pub async fn users_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let query: String = admin.query("q").unwrap_or_default().chars().take(200).collect();
+    let SearchQuery { q } = admin.query()?;
+    let query: String = q.chars().take(200).collect();
     let (page, offset) = admin.offset();
     let (users, total) =
         lists::search_users(&state.context(), query.trim(), offset, PAGE_SIZE).await.map_err(HttpError::page)?;
@@ -98,18 +127,18 @@ pub async fn users_get(admin: AdminRequest, state: web::Data<AppState>) -> Resul
 }
 
 pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let optional = |name| Some(admin.form(name).trim().to_owned()).filter(|v| !v.is_empty());
+    let NewUserFields { username, email, name, roles, admin: is_admin } = admin.form()?;
+    let optional = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
     let input = UserInput {
-        username: admin.form("username").trim().to_owned(),
-        email: optional("email"),
-        name: optional("name"),
-        roles: admin
-            .form("roles")
+        username: username.trim().to_owned(),
+        email: optional(email),
+        name: optional(name),
+        roles: roles
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
             .collect(),
-        is_admin: admin.form("admin") == "yes",
+        is_admin: is_admin == "yes",
         password: None,
     };
     match admin::add_user(&state.context(), input, admin.actor()).await {
@@ -183,11 +212,8 @@ pub async fn user_post(
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     let user = find_user(&state, &id).await?;
-    let input = ProfileInput {
-        email: admin.form("email").to_owned(),
-        name: admin.form("name").to_owned(),
-        roles: admin.form("roles").to_owned(),
-    };
+    let ProfileFields { email, name, roles } = admin.form()?;
+    let input = ProfileInput { email, name, roles };
     let back = format!("/admin/users/{}", user.id);
     match admin::update_user_profile(&state.context(), user.id, input, admin.actor()).await {
         Ok(()) => Ok(see_other(&format!("{back}?notice=user_saved"))),
