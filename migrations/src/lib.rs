@@ -14,6 +14,7 @@ mod m20261123_000005_password_change_required;
 mod m20261123_000006_login_throttles;
 mod m20261204_000007_attempt_throttles;
 mod m20261204_000008_session_participants;
+mod m20261204_000009_drop_unused_audience;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_login_throttles::Migration),
             Box::new(m20261204_000007_attempt_throttles::Migration),
             Box::new(m20261204_000008_session_participants::Migration),
+            Box::new(m20261204_000009_drop_unused_audience::Migration),
         ]
     }
 }

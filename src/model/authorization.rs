@@ -36,8 +36,6 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
-    /// The RFC 8707 `resource`, which becomes the access token's `aud`.
-    pub audience: Option<String>,
     /// `acr_values` named the two-factor level (`ACR_TWO_FACTOR`).
     pub two_factor_requested: bool,
 }
@@ -77,7 +75,6 @@ pub struct CodeGrant {
     pub scope: Scope,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
-    pub audience: Option<String>,
     pub authentication: Authentication,
     pub expires_at: UnixTime,
     pub used: bool,

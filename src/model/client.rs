@@ -64,7 +64,6 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     pub grant_types: Vec<GrantType>,
     pub first_party: bool,
-    pub require_pkce: bool,
     pub require_mfa: bool,
     pub access_token_seconds: Option<i64>,
     /// Overrides of the refresh-family settings (`refresh.*`) for this client.

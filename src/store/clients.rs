@@ -85,7 +85,6 @@ impl TryFrom<client::Model> for Client {
             post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris, RedirectUri::parse)?,
             grant_types: from_json_list(&row.grant_types, GrantType::parse)?,
             first_party: row.first_party,
-            require_pkce: row.require_pkce,
             require_mfa: row.require_mfa,
             access_token_seconds: row.access_token_seconds,
             refresh: RefreshOverrides {
@@ -110,9 +109,7 @@ impl Store {
             redirect_uris: Set(to_json_list(&new.redirect_uris)),
             post_logout_redirect_uris: Set(to_json_list(&new.post_logout_redirect_uris)),
             grant_types: Set(to_json_list(&grant_names)),
-            audiences: Set("[]".to_owned()),
             first_party: Set(new.first_party),
-            require_pkce: Set(true),
             require_mfa: Set(new.require_mfa),
             access_token_seconds: Set(new.access_token_seconds),
             refresh_idle_seconds: Set(new.refresh.idle_seconds),

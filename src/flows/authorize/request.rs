@@ -120,7 +120,7 @@ pub fn validate(
     if scope.is_empty() {
         return Err(OAuthError::new(ErrorCode::InvalidScope, "A scope is required.", "empty scope"));
     }
-    let code_challenge = pkce_challenge(get("code_challenge")?, get("code_challenge_method")?, client)?;
+    let code_challenge = pkce_challenge(get("code_challenge")?, get("code_challenge_method")?)?;
     let prompt = parse_prompt(get("prompt")?)?;
     let max_age = match get("max_age")? {
         None => None,
@@ -156,31 +156,24 @@ pub fn validate(
         scope,
         state,
         nonce,
-        code_challenge,
+        code_challenge: Some(code_challenge),
         prompt,
         max_age,
         login_hint,
-        audience: None,
         two_factor_requested,
     })
 }
 
-fn pkce_challenge(
-    challenge: Option<&str>,
-    method: Option<&str>,
-    client: &Client,
-) -> Result<Option<String>, OAuthError> {
+/// PKCE is required of every client, confidential ones too (RFC 9700 §2.1.1).
+fn pkce_challenge(challenge: Option<&str>, method: Option<&str>) -> Result<String, OAuthError> {
     let invalid =
         |description: &'static str, reason: &str| OAuthError::new(ErrorCode::InvalidRequest, description, reason);
     match (challenge, method) {
-        (Some(challenge), Some("S256")) if pkce::is_valid_challenge(challenge) => Ok(Some(challenge.to_owned())),
+        (Some(challenge), Some("S256")) if pkce::is_valid_challenge(challenge) => Ok(challenge.to_owned()),
         (Some(_), Some("S256")) => Err(invalid("code_challenge is not a valid S256 challenge.", "malformed challenge")),
         (Some(_), None | Some(_)) => Err(invalid("code_challenge_method must be S256.", "plain or unknown method")),
         (None, Some(_)) => Err(invalid("code_challenge is missing.", "method without challenge")),
-        (None, None) if client.is_public() || client.require_pkce => {
-            Err(invalid("PKCE with code_challenge_method=S256 is required.", "no code_challenge"))
-        }
-        (None, None) => Ok(None),
+        (None, None) => Err(invalid("PKCE with code_challenge_method=S256 is required.", "no code_challenge")),
     }
 }
 

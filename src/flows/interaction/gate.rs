@@ -114,7 +114,6 @@ mod tests {
             post_logout_redirect_uris: vec![],
             grant_types: vec![],
             first_party: true,
-            require_pkce: true,
             require_mfa,
             access_token_seconds: None,
             refresh: RefreshOverrides::default(),
@@ -134,7 +133,6 @@ mod tests {
             prompt,
             max_age,
             login_hint: None,
-            audience: None,
             two_factor_requested,
         }
     }

@@ -185,7 +185,6 @@ pub async fn issue_code(ctx: &Context<'_>, request_id: Option<&str>, admitted: &
         scope: request.scope.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
-        audience: request.audience.clone(),
         authentication: session.session.authentication.clone(),
         expires_at: now + ctx.config.tokens.authorization_code_seconds,
         used: false,

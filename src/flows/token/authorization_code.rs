@@ -75,7 +75,6 @@ pub(super) async fn exchange(
         authentication: &grant.authentication,
         sid: Some(grant.sid),
         nonce: grant.nonce.as_deref(),
-        audience: grant.audience.as_deref(),
     };
     let claims = user_access_claims(ctx, client, &user_grant, jti, now);
     user_tokens(ctx, &ctx.keystore.current(), client, &user_grant, &claims, refresh_token)
@@ -146,7 +145,6 @@ mod tests {
             post_logout_redirect_uris: vec![],
             grant_types: vec![GrantType::AuthorizationCode],
             first_party: false,
-            require_pkce: false,
             require_mfa: false,
             access_token_seconds: None,
             refresh: Default::default(),
@@ -164,7 +162,6 @@ mod tests {
             scope: Scope::parse("openid").unwrap(),
             nonce: None,
             code_challenge: challenge.map(str::to_owned),
-            audience: None,
             authentication: Authentication::password(0),
             expires_at: 60,
             used: false,

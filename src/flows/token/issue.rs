@@ -17,7 +17,6 @@ pub(super) struct UserGrant<'a> {
     pub authentication: &'a Authentication,
     pub sid: Option<Uuid>,
     pub nonce: Option<&'a str>,
-    pub audience: Option<&'a str>,
 }
 
 pub(super) fn access_token_seconds(ctx: &Context<'_>, client: &Client) -> i64 {
@@ -37,7 +36,7 @@ pub(super) fn user_access_claims(
     AccessTokenClaims {
         iss: ctx.config.issuer.clone(),
         sub: grant.user.id.to_string(),
-        aud: grant.audience.unwrap_or(client.id.as_str()).to_owned(),
+        aud: client.id.to_string(),
         client_id: client.id.to_string(),
         exp: now + access_token_seconds(ctx, client),
         iat: now,

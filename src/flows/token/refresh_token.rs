@@ -55,14 +55,7 @@ pub(super) async fn refresh(
             None => return reused(ctx, &family, meta).await,
         },
     };
-    let grant = UserGrant {
-        user,
-        scope: &scope,
-        authentication: &family.authentication,
-        sid: family.sid,
-        nonce: None,
-        audience: None,
-    };
+    let grant = UserGrant { user, scope: &scope, authentication: &family.authentication, sid: family.sid, nonce: None };
     let claims = user_access_claims(ctx, client, &grant, uuid::Uuid::new_v4().to_string(), now);
     user_tokens(ctx, &ctx.keystore.current(), client, &grant, &claims, Some(successor))
 }

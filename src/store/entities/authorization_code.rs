@@ -12,7 +12,6 @@ pub struct Model {
     pub scope: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
-    pub audience: Option<String>,
     pub auth_time: i64,
     pub acr: String,
     pub amr: String,

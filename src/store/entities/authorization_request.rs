@@ -15,7 +15,6 @@ pub struct Model {
     pub prompt: Option<String>,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
-    pub audience: Option<String>,
     pub two_factor_requested: bool,
     pub user_id: Option<Uuid>,
     pub sid: Option<Uuid>,
