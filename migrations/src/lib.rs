@@ -15,6 +15,7 @@ mod m20261123_000006_login_throttles;
 mod m20261204_000007_attempt_throttles;
 mod m20261204_000008_session_participants;
 mod m20261204_000009_drop_unused_audience;
+mod m20261204_000010_apis;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_attempt_throttles::Migration),
             Box::new(m20261204_000008_session_participants::Migration),
             Box::new(m20261204_000009_drop_unused_audience::Migration),
+            Box::new(m20261204_000010_apis::Migration),
         ]
     }
 }

@@ -26,6 +26,17 @@ pub enum ClientCommand {
         #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
+    /// Set the APIs a client may request (none: tokens for the client itself only)
+    Resources {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+        /// An API identifier (repeatable); replaces the client's list
+        #[arg(long = "resource", value_name = "IDENTIFIER")]
+        resources: Vec<String>,
+        /// The API of a request that names none; one of --resource
+        #[arg(long = "default-resource", value_name = "IDENTIFIER")]
+        default_resource: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +81,12 @@ pub struct ClientAdd {
     /// A URI to return to after logout, matched exactly (repeatable)
     #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
     post_logout_redirect_uris: Vec<String>,
+    /// An API the client may request tokens for (RFC 8707; repeatable; see `wristband api`)
+    #[arg(long = "resource", value_name = "IDENTIFIER")]
+    resources: Vec<String>,
+    /// The API of a request that names none; one of --resource [default: a token for the client itself]
+    #[arg(long = "default-resource", value_name = "IDENTIFIER")]
+    default_resource: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -86,6 +103,10 @@ struct ClientView<'a> {
     require_mfa: bool,
     access_token_seconds: Option<i64>,
     backchannel_logout_uri: Option<&'a str>,
+    resources: Vec<&'a str>,
+    default_resource: Option<&'a str>,
+    /// Set when these are an API's introspection credentials.
+    introspects_for: Option<&'a str>,
     created_at: String,
 }
 
@@ -102,6 +123,9 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             require_mfa: client.require_mfa,
             access_token_seconds: client.access_token_seconds,
             backchannel_logout_uri: client.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
+            resources: client.resources.iter().map(|r| r.as_str()).collect(),
+            default_resource: client.default_resource.as_ref().map(|r| r.as_str()),
+            introspects_for: client.resource_server_for.as_ref().map(|r| r.as_str()),
             created_at: format_rfc3339(client.created_at),
         }
     }
@@ -126,6 +150,8 @@ pub async fn run(ctx: &Context<'_>, command: ClientCommand) -> anyhow::Result<()
                     reuse_grace_seconds: add.reuse_grace_seconds,
                 },
                 backchannel_logout_uri: add.backchannel_logout_uri,
+                resources: add.resources,
+                default_resource: add.default_resource,
             };
             let created = admin::add_client(ctx, input, Actor::Cli).await?;
             for uri in created.client.redirect_uris.iter().filter(|uri| uri.is_localhost()) {
@@ -170,6 +196,13 @@ pub async fn run(ctx: &Context<'_>, command: ClientCommand) -> anyhow::Result<()
         ClientCommand::Remove { client_id } => {
             admin::remove_client(ctx, &client_id, Actor::Cli).await?;
             println!("removed client {client_id}");
+        }
+        ClientCommand::Resources { client_id, resources, default_resource } => {
+            admin::set_client_resources(ctx, &client_id, &resources, default_resource.as_deref(), Actor::Cli).await?;
+            match resources.is_empty() {
+                true => println!("{client_id} may request no API: its tokens are for itself"),
+                false => println!("{client_id} may request {}", resources.join(", ")),
+            }
         }
         ClientCommand::RotateSecret { client_id } => {
             let secret = admin::rotate_client_secret(ctx, &client_id, Actor::Cli).await?;

@@ -3,6 +3,7 @@
 //! on the same database.
 
 mod admin;
+mod apis;
 mod clients;
 mod keys;
 mod token;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Manage users
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Manage APIs (resource servers) that access tokens are for
+    #[command(subcommand)]
+    Api(apis::ApiCommand),
     /// Manage clients (relying parties)
     #[command(subcommand)]
     Client(clients::ClientCommand),
@@ -70,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = services.context();
             match command {
                 Command::User(command) => users::run(&ctx, command).await,
+                Command::Api(command) => apis::run(&ctx, command).await,
                 Command::Client(command) => clients::run(&ctx, command).await,
                 Command::Keys(command) => keys::run(&ctx, command).await,
                 Command::Token(command) => token::run(&ctx, command).await,

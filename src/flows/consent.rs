@@ -6,6 +6,7 @@ use super::Context;
 use super::error::{ErrorCode, FlowError, OAuthError};
 use super::interaction::gate::Verdict;
 use super::interaction::{self, Browser, Step};
+use super::resource::load_apis;
 use crate::store::AuditEvent;
 
 pub async fn decide_consent(
@@ -33,7 +34,8 @@ pub async fn decide_consent(
         let error = OAuthError::new(ErrorCode::AccessDenied, "The person declined the request.", "consent declined");
         return interaction::finish_with_error(ctx, request_id, &admitted, &error).await;
     }
-    ctx.store.grant_consent(session.user.id, &request.client_id, &request.scope, now).await?;
+    let consented = request.scope.qualified(&load_apis(ctx, &request.resources).await?);
+    ctx.store.grant_consent(session.user.id, &request.client_id, &consented, now).await?;
     let event = AuditEvent::new("consent_granted")
         .user(session.user.id)
         .client(request.client_id.as_str())

@@ -9,7 +9,7 @@ use crate::clock::{UnixTime, format_rfc3339};
 use crate::flows::Context;
 use crate::flows::error::FlowError;
 use crate::keys::{MAX_TOKEN_BYTES, RS256, signature_matches};
-use crate::model::{ClientId, SigningKeyRecord};
+use crate::model::{ApiIdentifier, ClientId, SigningKeyRecord};
 use crate::store::Store;
 use crate::tokens::LEEWAY_SECONDS;
 
@@ -118,16 +118,23 @@ async fn audience(store: &Store, claims: &Value) -> Result<Check, FlowError> {
     if audiences.is_empty() {
         return Ok(check("aud", false, "empty"));
     }
+    let mut named = Vec::new();
     for aud in &audiences {
-        let known = match ClientId::parse(aud) {
-            Ok(id) => store.find_client(&id).await?.is_some(),
-            Err(_) => false,
+        let api = match ApiIdentifier::parse(aud) {
+            Ok(identifier) => store.find_api(&identifier).await?,
+            Err(_) => None,
         };
-        if !known {
-            return Ok(check("aud", false, format!("{aud} is not a registered client")));
+        let client = match (&api, ClientId::parse(aud)) {
+            (None, Ok(id)) => store.find_client(&id).await?,
+            _ => None,
+        };
+        match (api, client) {
+            (Some(api), _) => named.push(format!("the API {} ({aud})", api.name)),
+            (None, Some(client)) => named.push(format!("the client {}", client.id)),
+            (None, None) => return Ok(check("aud", false, format!("{aud} is neither a registered API nor a client"))),
         }
     }
-    Ok(check("aud", true, format!("{}: registered client(s)", audiences.join(", "))))
+    Ok(check("aud", true, named.join(", ")))
 }
 
 fn times(claims: &Value, now: UnixTime) -> Vec<Check> {

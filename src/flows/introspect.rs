@@ -1,4 +1,6 @@
-//! Token introspection (RFC 7662) for resource servers, which authenticate as clients.
+//! Token introspection (RFC 7662). The caller learns only about tokens meant for it
+//! (§4): an API's introspection credentials about access tokens whose `aud` is that API,
+//! an application about the tokens issued to it. Any other token is `active: false`.
 
 use serde_json::{Value, json};
 
@@ -24,6 +26,14 @@ pub async fn introspect(
     }
     let Some(active) = active_access_token(ctx, token).await? else { return Ok(json!({ "active": false })) };
     let claims = active.claims;
+    let meant_for_caller = match &client.resource_server_for {
+        Some(api) => claims.aud == api.as_str(),
+        None => claims.client_id == client.id.as_str(),
+    };
+    if !meant_for_caller {
+        tracing::debug!(caller = %client.id, aud = %claims.aud, "introspection of a token meant for another");
+        return Ok(json!({ "active": false }));
+    }
     let mut response = json!({
         "active": true,
         "token_type": "Bearer",

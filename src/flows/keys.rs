@@ -158,7 +158,7 @@ pub struct KeySchedule {
     /// `keys.rotate_every`; `None`: only on demand.
     pub rotate_every_seconds: Option<i64>,
     /// How long after retirement a key may still have valid tokens: the longest access or
-    /// ID token lifetime (any client's included) plus the verification leeway.
+    /// ID token lifetime (any client's and API's included) plus the verification leeway.
     pub longest_token_seconds: i64,
 }
 
@@ -166,7 +166,8 @@ impl KeySchedule {
     pub async fn from_config(ctx: &Context<'_>) -> Result<Self, FlowError> {
         let tokens = &ctx.config.tokens;
         let client_longest = ctx.store.longest_client_access_token_seconds().await?.unwrap_or(0);
-        let longest = tokens.access_token_seconds.max(tokens.id_token_seconds).max(client_longest);
+        let api_longest = ctx.store.longest_api_access_token_seconds().await?.unwrap_or(0);
+        let longest = tokens.access_token_seconds.max(tokens.id_token_seconds).max(client_longest).max(api_longest);
         Ok(Self {
             rotate_every_seconds: ctx.config.keys.rotate_every_seconds,
             longest_token_seconds: longest + LEEWAY_SECONDS,

@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod password;
 pub mod pkce;
 pub mod redirect;
+pub mod resource;
 pub mod revoke;
 pub mod session;
 #[cfg(test)]

@@ -1,6 +1,6 @@
 use uuid::Uuid;
 
-use super::{Authentication, ClientId, RedirectUri, Scope};
+use super::{ApiIdentifier, Authentication, ClientId, RedirectUri, Scope};
 use crate::clock::UnixTime;
 
 /// The `prompt` values of OIDC Core §3.1.2.1 that wristband acts on.
@@ -29,6 +29,8 @@ pub struct AuthorizationRequest {
     pub client_id: ClientId,
     pub redirect_uri: RedirectUri,
     pub scope: Scope,
+    /// The APIs (RFC 8707 `resource`) the grant covers, in the order requested.
+    pub resources: Vec<ApiIdentifier>,
     pub state: Option<String>,
     pub nonce: Option<String>,
     /// The S256 `code_challenge`; `plain` is never accepted.
@@ -73,6 +75,8 @@ pub struct CodeGrant {
     pub sid: Uuid,
     pub redirect_uri: String,
     pub scope: Scope,
+    /// The APIs (RFC 8707 `resource`) the grant covers, in the order requested.
+    pub resources: Vec<ApiIdentifier>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub authentication: Authentication,
@@ -170,6 +174,8 @@ pub struct RefreshFamily {
     pub user_id: Uuid,
     pub sid: Option<Uuid>,
     pub scope: Scope,
+    /// The APIs (RFC 8707 `resource`) the grant covers, in the order requested.
+    pub resources: Vec<ApiIdentifier>,
     pub authentication: Authentication,
     pub idle_expires_at: UnixTime,
     pub absolute_expires_at: UnixTime,

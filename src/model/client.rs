@@ -1,4 +1,4 @@
-use super::{InvalidValue, RedirectUri, string_newtype};
+use super::{ApiIdentifier, InvalidValue, RedirectUri, string_newtype};
 use crate::clock::UnixTime;
 
 /// A client identifier: 1–128 of the URI-unreserved characters, so it needs no escaping in
@@ -70,6 +70,12 @@ pub struct Client {
     pub refresh: RefreshOverrides,
     /// Where the client hears that a browser session ended (Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<RedirectUri>,
+    /// The APIs the client may request tokens for (RFC 8707).
+    pub resources: Vec<ApiIdentifier>,
+    /// The API of a request that names none; `None`: a token for the client itself.
+    pub default_resource: Option<ApiIdentifier>,
+    /// When these are an API's introspection credentials: that API (RFC 7662 §4).
+    pub resource_server_for: Option<ApiIdentifier>,
     pub created_at: UnixTime,
 }
 

@@ -1,5 +1,6 @@
 //! The shared vocabulary of flows and store: values that are valid once constructed.
 
+mod api;
 mod authn;
 mod authorization;
 mod client;
@@ -9,6 +10,7 @@ mod scope;
 mod signing_key;
 mod user;
 
+pub use api::{Api, ApiIdentifier, ApiScope};
 pub use authn::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Authentication};
 pub use authorization::{
     AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily, RevocationReason,
@@ -16,7 +18,7 @@ pub use authorization::{
 pub use client::{Client, ClientId, GrantType, RefreshOverrides};
 pub use mfa::{Destination, MfaChallenge};
 pub use redirect_uri::RedirectUri;
-pub use scope::{OFFLINE_ACCESS, SUPPORTED_SCOPES, Scope};
+pub use scope::{OFFLINE_ACCESS, OIDC_SCOPES, Scope};
 pub use signing_key::{KeyMove, KeyState, KeyTransition, NewSigningKey, SigningKeyRecord};
 pub use user::{DisplayName, Email, Role, User, Username};
 

@@ -5,9 +5,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::authorization_request as row;
-use super::{Store, StoreError};
+use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{AuthorizationRequest, ClientId, PendingAuthorization, Prompt, RedirectUri, Scope};
+use crate::model::{ApiIdentifier, AuthorizationRequest, ClientId, PendingAuthorization, Prompt, RedirectUri, Scope};
 
 impl TryFrom<row::Model> for PendingAuthorization {
     type Error = StoreError;
@@ -20,6 +20,7 @@ impl TryFrom<row::Model> for PendingAuthorization {
                 client_id: ClientId::parse(&row.client_id)?,
                 redirect_uri: RedirectUri::parse(&row.redirect_uri)?,
                 scope: Scope::parse(&row.scope)?,
+                resources: from_json_list(&row.resources, ApiIdentifier::parse)?,
                 state: row.state,
                 nonce: row.nonce,
                 code_challenge: row.code_challenge,
@@ -50,6 +51,7 @@ impl Store {
             client_id: Set(request.client_id.to_string()),
             redirect_uri: Set(request.redirect_uri.to_string()),
             scope: Set(request.scope.to_string()),
+            resources: Set(to_json_list(&request.resources)),
             state: Set(request.state.clone()),
             nonce: Set(request.nonce.clone()),
             code_challenge: Set(request.code_challenge.clone()),

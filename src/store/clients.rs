@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use super::entities::client;
 use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{Client, ClientId, GrantType, RedirectUri, RefreshOverrides};
+use crate::model::{ApiIdentifier, Client, ClientId, GrantType, RedirectUri, RefreshOverrides};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -25,6 +25,9 @@ pub struct NewClient {
     pub access_token_seconds: Option<i64>,
     pub refresh: RefreshOverrides,
     pub backchannel_logout_uri: Option<RedirectUri>,
+    pub resources: Vec<ApiIdentifier>,
+    pub default_resource: Option<ApiIdentifier>,
+    pub resource_server_for: Option<ApiIdentifier>,
 }
 
 /// How long a client record read from the database is trusted. The token and
@@ -66,6 +69,13 @@ impl ClientCache {
         }
     }
 
+    /// Forgets every record, after a change that touched many.
+    pub(super) fn forget_all(&self) {
+        let mut cached = self.lock();
+        cached.generation += 1;
+        cached.entries.clear();
+    }
+
     fn forget(&self, id: &ClientId) {
         let mut cached = self.lock();
         cached.generation += 1;
@@ -93,6 +103,9 @@ impl TryFrom<client::Model> for Client {
                 reuse_grace_seconds: row.reuse_grace_seconds,
             },
             backchannel_logout_uri: row.backchannel_logout_uri.as_deref().map(RedirectUri::parse).transpose()?,
+            resources: from_json_list(&row.resources, ApiIdentifier::parse)?,
+            default_resource: row.default_resource.as_deref().map(ApiIdentifier::parse).transpose()?,
+            resource_server_for: row.resource_server_for.as_deref().map(ApiIdentifier::parse).transpose()?,
             created_at: row.created_at,
         })
     }
@@ -116,6 +129,9 @@ impl Store {
             refresh_absolute_seconds: Set(new.refresh.absolute_seconds),
             reuse_grace_seconds: Set(new.refresh.reuse_grace_seconds),
             backchannel_logout_uri: Set(new.backchannel_logout_uri.map(|uri| uri.to_string())),
+            resources: Set(to_json_list(&new.resources)),
+            default_resource: Set(new.default_resource.map(|api| api.to_string())),
+            resource_server_for: Set(new.resource_server_for.map(|api| api.to_string())),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -190,6 +206,8 @@ impl Store {
                 client::Column::BackchannelLogoutUri,
                 Expr::value(client.backchannel_logout_uri.map(|uri| uri.to_string())),
             )
+            .col_expr(client::Column::Resources, Expr::value(to_json_list(&client.resources)))
+            .col_expr(client::Column::DefaultResource, Expr::value(client.default_resource.map(|api| api.to_string())))
             .col_expr(client::Column::UpdatedAt, Expr::value(now))
             .filter(client::Column::Id.eq(client.id.as_str()))
             .exec(&self.db)

@@ -10,9 +10,9 @@ use uuid::Uuid;
 use super::entities::{authorization_code as row, session_participant, user};
 use super::refresh::{NewFamily, insert_family};
 use super::sessions::{SessionLiveUntil, session_live_until};
-use super::{Store, StoreError};
+use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, ClientId, CodeGrant, Scope, User};
+use crate::model::{ApiIdentifier, Authentication, ClientId, CodeGrant, Scope, User};
 
 /// A code about to be handed out; `code_hash` is the SHA-256 of the code.
 #[derive(Debug, Clone)]
@@ -51,6 +51,7 @@ impl TryFrom<row::Model> for CodeGrant {
             sid: row.sid,
             redirect_uri: row.redirect_uri,
             scope: Scope::parse(&row.scope)?,
+            resources: from_json_list(&row.resources, ApiIdentifier::parse)?,
             nonce: row.nonce,
             code_challenge: row.code_challenge,
             authentication: Authentication::from_stored(row.auth_time, row.acr, &row.amr)?,
@@ -155,6 +156,7 @@ fn code_row(new: NewCode, now: UnixTime) -> row::ActiveModel {
         sid: Set(grant.sid),
         redirect_uri: Set(grant.redirect_uri),
         scope: Set(grant.scope.to_string()),
+        resources: Set(to_json_list(&grant.resources)),
         nonce: Set(grant.nonce),
         code_challenge: Set(grant.code_challenge),
         auth_time: Set(grant.authentication.auth_time),

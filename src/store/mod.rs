@@ -3,6 +3,7 @@
 //! mapping) live here and nowhere else.
 
 mod access;
+mod apis;
 mod audit;
 mod authorization_requests;
 mod backchannel;
@@ -36,6 +37,7 @@ use crate::model::InvalidValue;
 use crate::security::secret::SecretString;
 
 pub use access::GrantStatus;
+pub use apis::NewApi;
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
 pub use cleanup::CleanupReport;

@@ -10,9 +10,11 @@ use uuid::Uuid;
 
 use super::entities::{refresh_family, refresh_token, revoked_access_token, user};
 use super::sessions::{SessionLiveUntil, session_live_until};
-use super::{Store, StoreError};
+use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{Authentication, ClientId, OFFLINE_ACCESS, RefreshFamily, RevocationReason, Scope, User};
+use crate::model::{
+    ApiIdentifier, Authentication, ClientId, OFFLINE_ACCESS, RefreshFamily, RevocationReason, Scope, User,
+};
 
 /// The families whose scope holds `offline_access`. Scope tokens come from a fixed list,
 /// so no other scope contains this text.
@@ -65,6 +67,7 @@ impl TryFrom<refresh_family::Model> for RefreshFamily {
             user_id: row.user_id,
             sid: row.sid,
             scope: Scope::parse(&row.scope)?,
+            resources: from_json_list(&row.resources, ApiIdentifier::parse)?,
             authentication: Authentication::from_stored(row.auth_time, row.acr, &row.amr)?,
             idle_expires_at: row.idle_expires_at,
             absolute_expires_at: row.absolute_expires_at,
@@ -85,6 +88,7 @@ pub(super) async fn insert_family(
         user_id: Set(family.user_id),
         sid: Set(family.sid),
         scope: Set(family.scope.to_string()),
+        resources: Set(to_json_list(&family.resources)),
         auth_time: Set(family.authentication.auth_time),
         acr: Set(family.authentication.acr.clone()),
         amr: Set(family.authentication.amr_json()),

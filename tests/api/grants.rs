@@ -6,7 +6,7 @@ use wristband::flows::Actor;
 use wristband::flows::admin::remove_client;
 
 use crate::support::TestApp;
-use crate::support::browser::{REDIRECT_URI, app_with_tokens, authorize_query, exchange};
+use crate::support::browser::{app_with_tokens, authorize_query, code_for, exchange};
 
 async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
     app.http.get(app.url("/userinfo")).bearer_auth(access_token).send().await.unwrap().status().as_u16()
@@ -19,14 +19,17 @@ async fn active_for(app: &TestApp, client_id: &str, secret: &str, token: &str) -
 
 #[tokio::test]
 async fn the_access_tokens_of_a_removed_client_stop_being_active() {
-    let (_env, app, _secret, tokens) = app_with_tokens().await;
-    let api = app.seed_client("api", REDIRECT_URI, true).await;
+    let (_env, app, secret, _) = app_with_tokens().await;
+    let (api, api_secret) = app.seed_api("https://orders.example.com", &["read"], true).await.unwrap();
+    app.allow_apis("demo", &["https://orders.example.com"], true).await;
+    let (_browser, code) = code_for(&app, "demo", "alice", "correct horse battery").await;
+    let tokens = exchange(&app, "demo", &secret, &code).await;
     let access = tokens["access_token"].as_str().unwrap();
-    assert_eq!(active_for(&app, "api", &api, access).await, true);
+    assert_eq!(active_for(&app, &api, &api_secret, access).await, true);
 
     remove_client(&app.ctx(), "demo", Actor::Cli).await.unwrap();
 
-    assert_eq!(active_for(&app, "api", &api, access).await, false);
+    assert_eq!(active_for(&app, &api, &api_secret, access).await, false);
     assert_eq!(userinfo_status(&app, access).await, 401);
 }
 

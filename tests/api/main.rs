@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod admin_browser;
+mod apis;
 mod attacks_authorize;
 mod attacks_browser;
 mod attacks_gate;

@@ -13,6 +13,7 @@ use openidconnect::{
 };
 
 use crate::support::browser::{Browser, REDIRECT_URI};
+use crate::support::service::serve_protected;
 use crate::support::spawn_app;
 
 #[tokio::test]
@@ -118,6 +119,58 @@ async fn a_relying_party_library_logs_alice_in_and_uses_every_endpoint() {
     assert_eq!(logout.location.as_deref(), Some(format!("{REDIRECT_URI}/logged-out?state=bye").as_str()));
     let status = client.introspect(refreshed.access_token()).request_async(&http).await.unwrap();
     assert!(!status.active(), "tokens of an ended session are inactive");
+}
+
+/// The way a client of an API works: the library asks for a token for the example service
+/// (`resource`, RFC 8707) and calls the service with it; the service accepts it, and the
+/// same app's token for itself is refused there.
+#[tokio::test]
+async fn a_relying_party_library_gets_a_token_for_an_api_and_the_api_accepts_it() {
+    let (_env, app) = spawn_app().await;
+    let secret = app.seed_client("demo", REDIRECT_URI, false).await;
+    app.seed_user("alice", "correct horse battery", &[]).await;
+    let service = serve_protected(&app, "demo").await;
+    app.allow_apis("demo", &[&service], false).await;
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.address.clone()).unwrap(), &http).await.unwrap();
+    let client =
+        CoreClient::from_provider_metadata(metadata, ClientId::new("demo".into()), Some(ClientSecret::new(secret)))
+            .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap());
+
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("orders:read".into()))
+        .add_extra_param("resource", &service)
+        .set_pkce_challenge(challenge)
+        .url();
+    let redirect =
+        Browser::new(&app).authorize_and_login(auth_url.query().unwrap(), "alice", "correct horse battery").await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(redirect.redirect_param("code").unwrap()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .add_extra_param("resource", &service)
+        .request_async(&http)
+        .await
+        .expect("code exchange");
+    let id_token_verifier = client.id_token_verifier();
+    tokens.id_token().unwrap().claims(&id_token_verifier, &nonce).expect("the ID token is still the client's");
+    let orders = reqwest::Client::new()
+        .get(format!("{service}/orders"))
+        .bearer_auth(tokens.access_token().secret())
+        .send()
+        .await
+        .unwrap();
+    let scopes: Vec<String> = tokens.scopes().unwrap().iter().map(|s| s.to_string()).collect();
+
+    assert_eq!(orders.status(), 200, "the service accepts a token for its API");
+    assert_eq!(scopes, ["openid", "orders:read"]);
+    assert_eq!(crate::support::browser::claims(tokens.access_token().secret())["aud"], service.as_str());
 }
 
 #[tokio::test]

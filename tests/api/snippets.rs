@@ -1,6 +1,7 @@
 //! The snippets of docs/verifying-tokens.md for Node (`jose`) and Python
-//! (PyJWT), run against a live wristband so that they stay true: the genuine token is
-//! accepted, every forged one of the attack suite refused. Their packages come from the
+//! (PyJWT), run against a live wristband so that they stay true: the genuine token for the
+//! service's API is accepted; one the same app got for another API, and every forged one of
+//! the attack suite, refused. Their packages come from the
 //! registries, installed once: `npm ci` beside the Node snippet, a virtualenv in
 //! `target/verify-python` for the Python one.
 
@@ -10,7 +11,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
 use crate::support::TestApp;
-use crate::support::browser::app_with_tokens;
+use crate::support::browser::{Browser, app_with_tokens, authorize_query, code_for, exchange};
 use crate::support::forge::{Trap, forged_access_tokens};
 
 fn examples() -> PathBuf {
@@ -60,14 +61,25 @@ fn verify_with(program: &Path, script: &Path, app: &TestApp, token: &str) -> Opt
         .arg(script)
         .arg(token)
         .env("ISSUER", &app.address)
-        .env("AUDIENCE", "demo")
+        .env("API", ORDERS)
         .output()
         .expect("the snippet runs");
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+const ORDERS: &str = "https://orders.example.com";
+const BILLING: &str = "https://billing.example.com";
+
 async fn genuine_accepted_and_forgeries_refused(program: &Path, script: &Path) {
-    let (_env, app, _secret, tokens) = app_with_tokens().await;
+    let (_env, app, secret, _) = app_with_tokens().await;
+    app.seed_api(ORDERS, &["orders:read"], false).await;
+    app.seed_api(BILLING, &["invoices:read"], false).await;
+    app.allow_apis("demo", &[ORDERS, BILLING], true).await;
+    let (_, code) = code_for(&app, "demo", "alice", "correct horse battery").await;
+    let tokens = exchange(&app, "demo", &secret, &code).await;
+    let query = authorize_query("demo", "openid", &[("resource", BILLING)]);
+    let redirect = Browser::new(&app).authorize_and_login(&query, "alice", "correct horse battery").await;
+    let for_billing = exchange(&app, "demo", &secret, &redirect.redirect_param("code").unwrap()).await;
     let trap = Trap::start().await;
     let wall_clock =
         i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
@@ -82,6 +94,8 @@ async fn genuine_accepted_and_forgeries_refused(program: &Path, script: &Path) {
     for (case, token) in &cases {
         assert_eq!(verify_with(program, script, &app, token), None, "{script:?} accepted: {case}");
     }
+    let other_api = for_billing["access_token"].as_str().unwrap();
+    assert_eq!(verify_with(program, script, &app, other_api), None, "{script:?} accepted a token for another API");
     assert_eq!(trap.connections.load(Ordering::SeqCst), 0, "jku and x5u are never fetched");
 }
 

@@ -16,6 +16,7 @@ use wristband_verifier::{Options, Verifier, VerifyError};
 
 use crate::support::browser::{REDIRECT_URI, app_with_tokens, code_for, exchange, header};
 use crate::support::forge::{Trap, forged_access_tokens};
+use crate::support::service::serve_protected;
 use crate::support::{TestApp, TestEnv, spawn_app};
 
 /// The wall clock, which the verifier runs on (the test server's runs a little ahead).
@@ -23,21 +24,8 @@ fn wall_clock() -> i64 {
     i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
 }
 
-/// The example service's routes, served on a random port with `verifier`.
-fn serve_protected(verifier: Verifier) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let verifier = web::Data::new(verifier);
-    let server = HttpServer::new(move || App::new().app_data(verifier.clone()).configure(protected_service::configure))
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-    tokio::spawn(server);
-    base
-}
-
-/// A client allowed client_credentials; its tokens carry `aud` = its id.
+/// A client allowed client_credentials; its tokens carry `aud` = its id until it may
+/// request an API.
 async fn machine_client(app: &TestApp) -> String {
     let input = ClientInput {
         client_id: "machine".into(),
@@ -54,13 +42,18 @@ async fn client_token(app: &TestApp, secret: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_verifier_accepts_a_users_access_token_and_exposes_its_scopes_and_roles() {
+async fn the_verifier_accepts_a_token_for_its_api_and_refuses_one_the_same_app_got_for_another() {
+    const ORDERS: &str = "https://orders.example.com";
+    const BILLING: &str = "https://billing.example.com";
     let (_env, app) = spawn_app().await;
     let secret = app.seed_client("demo", REDIRECT_URI, true).await;
+    app.seed_api(ORDERS, &["orders:read"], false).await;
+    app.seed_api(BILLING, &["invoices:read"], false).await;
+    app.allow_apis("demo", &[ORDERS, BILLING], true).await;
     let alice = app.seed_user("alice", "correct horse battery", &["auditor"]).await;
     let (_, code) = code_for(&app, "demo", "alice", "correct horse battery").await;
     let tokens = exchange(&app, "demo", &secret, &code).await;
-    let verifier = Verifier::discover(&app.address, "demo").await.expect("discovery");
+    let verifier = Verifier::discover(&app.address, ORDERS).await.expect("discovery");
 
     let access = verifier.verify(tokens["access_token"].as_str().unwrap()).await.expect("a valid token");
 
@@ -68,9 +61,11 @@ async fn the_verifier_accepts_a_users_access_token_and_exposes_its_scopes_and_ro
     assert_eq!(access.client_id.as_deref(), Some("demo"));
     assert!(access.has_scope("roles") && access.has_role("auditor"));
     assert!(!access.has_role("admin"));
-    let elsewhere = Verifier::discover(&app.address, "another-api").await.unwrap();
-    let refused = elsewhere.verify(tokens["access_token"].as_str().unwrap()).await;
-    assert_eq!(refused, Err(VerifyError::Audience), "a token for demo is not a token for another API");
+    let billing = Verifier::discover(&app.address, BILLING).await.unwrap();
+    let refused = billing.verify(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(refused, Err(VerifyError::Audience), "a token for orders is not a token for billing");
+    let for_the_app = Verifier::discover(&app.address, "demo").await.unwrap();
+    assert_eq!(for_the_app.verify(tokens["access_token"].as_str().unwrap()).await.err(), Some(VerifyError::Audience));
     assert!(Verifier::discover("http://127.0.0.1:9", "demo").await.is_err(), "no issuer, no verifier");
 }
 
@@ -90,28 +85,49 @@ async fn every_forged_token_of_the_attack_suite_is_refused_by_the_verifier() {
 }
 
 #[tokio::test]
-async fn the_example_service_answers_rfc6750_errors() {
+async fn the_example_service_answers_rfc6750_errors_and_names_its_rfc9728_metadata() {
     let (_env, app) = spawn_app().await;
     let secret = machine_client(&app).await;
-    let base = serve_protected(Verifier::discover(&app.address, "machine").await.unwrap());
+    let itself = client_token(&app, &secret).await;
+    let base = serve_protected(&app, "machine").await;
     let http = reqwest::Client::new();
+    let response =
+        app.post_token("machine", &secret, &[("grant_type", "client_credentials"), ("scope", "orders:read")]);
+    let scoped = response.await.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let token = client_token(&app, &secret).await;
+    let metadata_url = format!("{base}/.well-known/oauth-protected-resource");
+    let challenge = |params: &str| match params {
+        "" => format!(r#"Bearer resource_metadata="{metadata_url}""#),
+        params => format!(r#"Bearer {params}, resource_metadata="{metadata_url}""#),
+    };
 
+    let metadata: serde_json::Value = http.get(&metadata_url).send().await.unwrap().json().await.unwrap();
     let me = http.get(format!("{base}/me")).bearer_auth(&token).send().await.unwrap();
     let anonymous = http.get(format!("{base}/me")).send().await.unwrap();
     let forged = http.get(format!("{base}/me")).bearer_auth(format!("{token}x")).send().await.unwrap();
-    let orders = http.get(format!("{base}/orders")).bearer_auth(&token).send().await.unwrap();
+    let not_for_it = http.get(format!("{base}/me")).bearer_auth(&itself).send().await.unwrap();
+    let orders = http.get(format!("{base}/orders")).bearer_auth(&scoped).send().await.unwrap();
     let reports = http.get(format!("{base}/reports")).bearer_auth(&token).send().await.unwrap();
 
+    assert_eq!(
+        metadata,
+        serde_json::json!({
+            "resource": base,
+            "authorization_servers": [app.address],
+            "scopes_supported": ["orders:read"],
+            "bearer_methods_supported": ["header"],
+        })
+    );
     assert_eq!(me.status(), 200);
     assert_eq!(me.json::<serde_json::Value>().await.unwrap()["sub"], "machine");
     assert_eq!(anonymous.status(), 401);
-    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer", "no error code without credentials");
+    assert_eq!(anonymous.headers()["www-authenticate"], challenge("").as_str(), "no error code without credentials");
     assert_eq!(forged.status(), 401);
-    assert_eq!(forged.headers()["www-authenticate"], r#"Bearer error="invalid_token""#);
-    assert_eq!(orders.status(), 403);
-    assert_eq!(orders.headers()["www-authenticate"], r#"Bearer error="insufficient_scope", scope="orders:read""#);
+    assert_eq!(forged.headers()["www-authenticate"], challenge(r#"error="invalid_token""#).as_str());
+    assert_eq!(not_for_it.status(), 401, "a token with the client as its audience is not for this API");
+    assert_eq!(orders.status(), 200);
     assert_eq!(reports.status(), 403);
+    assert_eq!(reports.headers()["www-authenticate"], challenge(r#"error="insufficient_scope""#).as_str());
     assert_eq!(reports.json::<serde_json::Value>().await.unwrap()["error"], "insufficient_scope");
 }
 
@@ -154,7 +170,7 @@ async fn a_key_rotation_under_concurrent_requests_rejects_no_valid_token() {
     config.rate_limits.token_per_ip = None;
     let app = Arc::new(env.spawn_with(config).await);
     let secret: Arc<str> = machine_client(&app).await.into();
-    let service: Arc<str> = serve_protected(Verifier::discover(&app.address, "machine").await.unwrap()).into();
+    let service: Arc<str> = serve_protected(&app, "machine").await.into();
     let first = client_token(&app, &secret).await;
     let old_kid: Arc<str> = header(&first)["kid"].as_str().unwrap().into();
     let stop = Arc::new(AtomicBool::new(false));

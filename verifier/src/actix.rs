@@ -1,5 +1,6 @@
 //! `Authenticated`: an actix-web extractor that verifies the request's bearer token with
-//! the `Verifier` in the app data, and answers RFC 6750 §3 errors itself.
+//! the `Verifier` in the app data, and answers RFC 6750 §3 errors itself, each naming the
+//! service's RFC 9728 metadata in `resource_metadata`.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, web};
@@ -10,8 +11,16 @@
 //!     Ok(HttpResponse::Ok().body(format!("orders of {}", auth.subject)))
 //! }
 //!
+//! // RFC 9728: how a client that knows only this service's URL finds where to get a token.
+//! async fn metadata(verifier: web::Data<Verifier>) -> HttpResponse {
+//!     HttpResponse::Ok().json(verifier.resource_metadata(&["orders:read"]))
+//! }
+//!
 //! # fn app(verifier: Verifier) {
-//! App::new().app_data(web::Data::new(verifier)).route("/orders", web::get().to(orders));
+//! App::new()
+//!     .app_data(web::Data::new(verifier))
+//!     .route("/.well-known/oauth-protected-resource", web::get().to(metadata))
+//!     .route("/orders", web::get().to(orders));
 //! # }
 //! ```
 
@@ -26,32 +35,54 @@ use crate::{AccessToken, Verifier, VerifyError};
 
 /// The verified access token of the request.
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub AccessToken);
+pub struct Authenticated {
+    token: AccessToken,
+    /// Where the service's RFC 9728 metadata is, for the refusals this request may get.
+    resource_metadata: String,
+}
 
 impl Deref for Authenticated {
     type Target = AccessToken;
 
     fn deref(&self) -> &AccessToken {
-        &self.0
+        &self.token
     }
 }
 
 impl Authenticated {
     /// `Ok` when the token was granted `scope`; else 403 `insufficient_scope`.
     pub fn require_scope(&self, scope: &str) -> Result<(), AuthError> {
-        if self.has_scope(scope) { Ok(()) } else { Err(AuthError::InsufficientScope(scope.to_owned())) }
+        match self.has_scope(scope) {
+            true => Ok(()),
+            false => Err(self.refuse(Refusal::InsufficientScope(scope.to_owned()))),
+        }
     }
 
     /// `Ok` when the token carries `role`; else 403.
     pub fn require_role(&self, role: &str) -> Result<(), AuthError> {
-        if self.has_role(role) { Ok(()) } else { Err(AuthError::MissingRole(role.to_owned())) }
+        match self.has_role(role) {
+            true => Ok(()),
+            false => Err(self.refuse(Refusal::MissingRole(role.to_owned()))),
+        }
+    }
+
+    fn refuse(&self, refusal: Refusal) -> AuthError {
+        AuthError { refusal, resource_metadata: Some(self.resource_metadata.clone()) }
     }
 }
 
-/// Why a request was refused. The response tells the client what RFC 6750 lets it know;
-/// the precise reason is in the `Display` text, for the service's log.
+/// Why a request was refused. The response tells the client what RFC 6750 lets it know,
+/// and where the service's metadata is (RFC 9728 §5.1); the precise reason is in the
+/// `Display` text, for the service's log.
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+#[error("{refusal}")]
+pub struct AuthError {
+    pub refusal: Refusal,
+    resource_metadata: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
     /// 401 with a bare `Bearer` challenge (RFC 6750 §3.1: no error code when the request
     /// carried no credentials).
     #[error("no bearer token")]
@@ -72,35 +103,37 @@ pub enum AuthError {
 
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InsufficientScope(_) | Self::MissingRole(_) => StatusCode::FORBIDDEN,
-            Self::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        match self.refusal {
+            Refusal::MissingToken | Refusal::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Refusal::InsufficientScope(_) | Refusal::MissingRole(_) => StatusCode::FORBIDDEN,
+            Refusal::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (challenge, error, description) = match self {
-            Self::MissingToken => ("Bearer".to_owned(), "invalid_request", "A bearer token is required."),
-            Self::InvalidToken(_) => (
-                r#"Bearer error="invalid_token""#.to_owned(),
+        let (mut params, error, description) = match &self.refusal {
+            Refusal::MissingToken => (vec![], "invalid_request", "A bearer token is required."),
+            Refusal::InvalidToken(_) => (
+                vec![r#"error="invalid_token""#.to_owned()],
                 "invalid_token",
                 "The access token is invalid or expired.",
             ),
-            Self::InsufficientScope(scope) => (
-                format!(r#"Bearer error="insufficient_scope", scope="{scope}""#),
+            Refusal::InsufficientScope(scope) => (
+                vec![r#"error="insufficient_scope""#.to_owned(), format!(r#"scope="{scope}""#)],
                 "insufficient_scope",
                 "The access token lacks the scope this request needs.",
             ),
-            Self::MissingRole(_) => (
-                r#"Bearer error="insufficient_scope""#.to_owned(),
+            Refusal::MissingRole(_) => (
+                vec![r#"error="insufficient_scope""#.to_owned()],
                 "insufficient_scope",
                 "The access token lacks the role this request needs.",
             ),
-            Self::NotConfigured => {
-                return HttpResponse::InternalServerError().finish();
-            }
+            Refusal::NotConfigured => return HttpResponse::InternalServerError().finish(),
         };
+        if let Some(url) = &self.resource_metadata {
+            params.push(format!(r#"resource_metadata="{url}""#));
+        }
+        let challenge = if params.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", params.join(", ")) };
         HttpResponse::build(self.status_code())
             .insert_header((header::WWW_AUTHENTICATE, challenge))
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -116,9 +149,16 @@ impl FromRequest for Authenticated {
         let verifier = request.app_data::<web::Data<Verifier>>().map(|data| data.get_ref().clone());
         let token = bearer_token(request);
         Box::pin(async move {
-            let verifier = verifier.ok_or(AuthError::NotConfigured)?;
-            let token = token.ok_or(AuthError::MissingToken)?;
-            verifier.verify(&token).await.map(Authenticated).map_err(AuthError::InvalidToken)
+            let Some(verifier) = verifier else {
+                return Err(AuthError { refusal: Refusal::NotConfigured, resource_metadata: None });
+            };
+            let resource_metadata = verifier.resource_metadata_url();
+            let refuse = |refusal| AuthError { refusal, resource_metadata: Some(resource_metadata.clone()) };
+            let token = token.ok_or_else(|| refuse(Refusal::MissingToken))?;
+            match verifier.verify(&token).await {
+                Ok(token) => Ok(Authenticated { token, resource_metadata }),
+                Err(err) => Err(refuse(Refusal::InvalidToken(err))),
+            }
         })
     }
 }

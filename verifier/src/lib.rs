@@ -1,6 +1,8 @@
 //! Verifies access tokens issued by wristband, for Rust services. Give it the issuer and
-//! the audience the service answers to; it checks each token the way wristband itself
-//! does (DESIGN.md, Tokens: verification everywhere):
+//! the identifier of the API the service is (registered with `wristband api add`; RFC
+//! 8707): wristband puts it in the `aud` of every token issued for that API, so a token an
+//! application got for another API is refused here. It checks each token the way
+//! wristband itself does (DESIGN.md, Tokens: verification everywhere):
 //!
 //! - the keys come from the JWKS that the issuer's discovery document names, never from a
 //!   token's header (`jku`, `x5u`, `jwk` and `x5c` are ignored);
@@ -11,11 +13,16 @@
 //!   token is not an access token; `crit` is refused;
 //! - `iss`, `aud`, `exp`, `nbf` and `iat`, with [`Options::leeway`] for clock skew.
 //!
+//! It also describes the service to clients that know only its URL: the OAuth Protected
+//! Resource Metadata of RFC 9728 ([`Verifier::resource_metadata`], served at
+//! [`Verifier::resource_metadata_url`]), which the actix-web extractor names in the
+//! `WWW-Authenticate` header of every refusal.
+//!
 //! ```no_run
 //! # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! use wristband_verifier::Verifier;
 //!
-//! let verifier = Verifier::discover("https://id.example.com", "orders-api").await?;
+//! let verifier = Verifier::discover("https://id.example.com", "https://orders.example.com").await?;
 //! let access = verifier.verify(token).await?;
 //! if access.has_scope("orders:read") {
 //!     println!("{} may read orders", access.subject);
@@ -38,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(feature = "actix")]
-pub use actix::{AuthError, Authenticated};
+pub use actix::{AuthError, Authenticated, Refusal};
 pub use claims::AccessToken;
 
 use jwks::KeyCache;
@@ -129,11 +136,12 @@ struct ProviderMetadata {
 
 impl Verifier {
     /// Reads the issuer's discovery document and its JWKS, with the default [`Options`].
-    pub async fn discover(issuer: &str, audience: &str) -> Result<Self, DiscoveryError> {
-        Self::discover_with(issuer, audience, Options::default()).await
+    /// `api` is the service's API identifier, the `aud` its tokens carry.
+    pub async fn discover(issuer: &str, api: &str) -> Result<Self, DiscoveryError> {
+        Self::discover_with(issuer, api, Options::default()).await
     }
 
-    pub async fn discover_with(issuer: &str, audience: &str, options: Options) -> Result<Self, DiscoveryError> {
+    pub async fn discover_with(issuer: &str, api: &str, options: Options) -> Result<Self, DiscoveryError> {
         let issuer = issuer.trim_end_matches('/');
         let http = reqwest::Client::builder()
             .timeout(options.http_timeout)
@@ -156,7 +164,7 @@ impl Verifier {
         keys.load().await?;
         let leeway_seconds = i64::try_from(options.leeway.as_secs()).unwrap_or(i64::MAX);
         Ok(Self {
-            inner: Arc::new(Inner { issuer: issuer.to_owned(), audience: audience.to_owned(), leeway_seconds, keys }),
+            inner: Arc::new(Inner { issuer: issuer.to_owned(), audience: api.to_owned(), leeway_seconds, keys }),
         })
     }
 
@@ -175,7 +183,56 @@ impl Verifier {
         &self.inner.issuer
     }
 
+    /// The API identifier tokens must carry as `aud`.
     pub fn audience(&self) -> &str {
         &self.inner.audience
+    }
+
+    /// The service's OAuth Protected Resource Metadata (RFC 9728 §2): which authorization
+    /// server issues its tokens, and the scopes it understands.
+    pub fn resource_metadata(&self, scopes_supported: &[&str]) -> serde_json::Value {
+        serde_json::json!({
+            "resource": self.inner.audience,
+            "authorization_servers": [self.inner.issuer],
+            "scopes_supported": scopes_supported,
+            "bearer_methods_supported": ["header"],
+        })
+    }
+
+    /// Where the metadata is served (RFC 9728 §3.1): `/.well-known/oauth-protected-resource`
+    /// between the host and any path of the API identifier.
+    pub fn resource_metadata_url(&self) -> String {
+        resource_metadata_url(&self.inner.audience)
+    }
+}
+
+fn resource_metadata_url(identifier: &str) -> String {
+    const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+    let (scheme, rest) = identifier.split_once("://").unwrap_or(("https", identifier));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    match rest.split_once('/') {
+        Some((authority, path)) if !path.is_empty() => format!("{scheme}://{authority}{WELL_KNOWN}/{path}"),
+        Some((authority, _)) => format!("{scheme}://{authority}{WELL_KNOWN}"),
+        None => format!("{scheme}://{rest}{WELL_KNOWN}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_metadata_url_puts_the_well_known_part_before_the_path() {
+        let url = super::resource_metadata_url;
+        assert_eq!(
+            url("https://orders.example.com"),
+            "https://orders.example.com/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            url("https://orders.example.com/"),
+            "https://orders.example.com/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            url("http://127.0.0.1:9100/api/v1"),
+            "http://127.0.0.1:9100/.well-known/oauth-protected-resource/api/v1"
+        );
     }
 }

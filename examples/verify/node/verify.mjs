@@ -1,10 +1,10 @@
 // Verifies a wristband access token with `jose`: node verify.mjs <token>
-// ISSUER (https://id.example.com) and AUDIENCE (the `aud` your service expects) come from
-// the environment.
+// ISSUER (https://id.example.com) and API (your service's API identifier, the `aud` of its
+// tokens) come from the environment.
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const issuer = process.env.ISSUER;
-const audience = process.env.AUDIENCE;
+const audience = process.env.API;
 
 // The key set comes from the issuer's discovery document, never from a token's header.
 const metadata = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();

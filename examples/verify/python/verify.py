@@ -1,6 +1,6 @@
 # Verifies a wristband access token with PyJWT: python verify.py <token>
-# ISSUER (https://id.example.com) and AUDIENCE (the `aud` your service expects) come from
-# the environment.
+# ISSUER (https://id.example.com) and API (your service's API identifier, the `aud` of its
+# tokens) come from the environment.
 import json
 import os
 import sys
@@ -9,7 +9,7 @@ import urllib.request
 import jwt  # pip install "pyjwt[crypto]"
 
 issuer = os.environ["ISSUER"]
-audience = os.environ["AUDIENCE"]
+audience = os.environ["API"]
 
 # The key set comes from the issuer's discovery document, never from a token's header.
 with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration") as response:

@@ -53,6 +53,7 @@ pub async fn admin_step(ctx: &Context<'_>, browser: &Browser) -> Result<Option<S
 pub struct AdminOverview {
     pub users: u64,
     pub clients: u64,
+    pub apis: u64,
     pub live_families: u64,
     pub logins_24h: u64,
     pub failed_logins_24h: u64,
@@ -72,6 +73,7 @@ pub async fn overview(ctx: &Context<'_>) -> Result<AdminOverview, FlowError> {
     Ok(AdminOverview {
         users: ctx.store.count_users().await?,
         clients: ctx.store.count_clients().await?,
+        apis: ctx.store.count_apis().await?,
         live_families: ctx.store.count_live_families(now).await?,
         logins_24h: ctx.store.count_audit_events(&day("login_succeeded")).await?,
         failed_logins_24h: ctx.store.count_audit_events(&day("login_failed")).await?,

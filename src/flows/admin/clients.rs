@@ -2,12 +2,12 @@ use crate::config::MAX_REUSE_GRACE_SECONDS;
 use crate::flows::Actor;
 use crate::flows::Context;
 use crate::flows::error::FlowError;
-use crate::model::{Client, ClientId, DisplayName, GrantType, RedirectUri, RefreshOverrides};
+use crate::model::{ApiIdentifier, Client, ClientId, DisplayName, GrantType, RedirectUri, RefreshOverrides};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::security::secret::SecretString;
 use crate::store::{AuditEvent, NewClient, StoreError};
 
-const CLIENT_SECRET_PREFIX: &str = "wbs_";
+pub(super) const CLIENT_SECRET_PREFIX: &str = "wbs_";
 
 /// A new client as an administrator describes it; parsed and checked here.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,10 @@ pub struct ClientInput {
     pub refresh: RefreshOverrides,
     /// Back-Channel Logout 1.0 endpoint of the client.
     pub backchannel_logout_uri: Option<String>,
+    /// The APIs the client may request tokens for (RFC 8707), by identifier.
+    pub resources: Vec<String>,
+    /// The API of a request that names none; one of `resources`.
+    pub default_resource: Option<String>,
 }
 
 /// A registered client and, for confidential clients, its secret (shown once, stored hashed).
@@ -39,6 +43,7 @@ pub struct CreatedClient {
 pub async fn add_client(ctx: &Context<'_>, input: ClientInput, actor: Actor) -> Result<CreatedClient, FlowError> {
     let secret = if input.public { None } else { Some(SecretString::new(opaque_secret(CLIENT_SECRET_PREFIX)?)) };
     let new = parse_client(input, secret.as_ref().map(|s| sha256_hex(s.expose())))?;
+    registered(ctx, &new.resources).await?;
     let id = new.id.to_string();
     let client = match ctx.store.insert_client(new, ctx.clock.now()).await {
         Err(StoreError::Conflict(_)) => return Err(FlowError::Mistake(format!("client `{id}` already exists"))),
@@ -56,8 +61,14 @@ pub async fn add_client(ctx: &Context<'_>, input: ClientInput, actor: Actor) -> 
 pub async fn update_client(ctx: &Context<'_>, input: ClientInput, actor: Actor) -> Result<Client, FlowError> {
     let id = known_id(&input.client_id)?;
     let existing = ctx.store.find_client(&id).await?.ok_or_else(|| unknown_client(input.client_id.clone()))?;
+    if let Some(api) = &existing.resource_server_for {
+        return Err(FlowError::Mistake(format!(
+            "`{id}` holds the introspection credentials of the API {api}: rotate its secret, or remove the API"
+        )));
+    }
     let input = ClientInput { public: existing.is_public(), ..input };
     let updated = parse_client(input, existing.secret_hash)?;
+    registered(ctx, &updated.resources).await?;
     match ctx.store.update_client(updated, ctx.clock.now()).await {
         Err(StoreError::NotFound) => return Err(unknown_client(id.to_string())),
         other => other?,
@@ -99,6 +110,59 @@ pub async fn rotate_client_secret(ctx: &Context<'_>, client_id: &str, actor: Act
         .record_audit(actor.stamp(AuditEvent::new("client_secret_rotated").client(id.as_str())), ctx.clock.now())
         .await?;
     Ok(secret)
+}
+
+/// Which APIs a client may request, and its default one; every API must be registered.
+pub async fn set_client_resources(
+    ctx: &Context<'_>,
+    client_id: &str,
+    resources: &[String],
+    default_resource: Option<&str>,
+    actor: Actor,
+) -> Result<(), FlowError> {
+    let id = known_id(client_id)?;
+    let (resources, default_resource) = parse_resources(resources, default_resource)?;
+    registered(ctx, &resources).await?;
+    match ctx.store.set_client_resources(&id, &resources, default_resource.as_ref(), ctx.clock.now()).await {
+        Err(StoreError::NotFound) => return Err(unknown_client(client_id.to_owned())),
+        other => other?,
+    }
+    let event = AuditEvent::new("client_resources_set")
+        .client(id.as_str())
+        .details(serde_json::json!({ "resources": resources, "default_resource": default_resource }));
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
+    Ok(())
+}
+
+/// API identifiers as typed, without repeats; the default must be one of them.
+fn parse_resources(
+    resources: &[String],
+    default_resource: Option<&str>,
+) -> Result<(Vec<ApiIdentifier>, Option<ApiIdentifier>), FlowError> {
+    let mut parsed: Vec<ApiIdentifier> = Vec::new();
+    for resource in resources.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        let identifier = ApiIdentifier::parse(resource)?;
+        if !parsed.contains(&identifier) {
+            parsed.push(identifier);
+        }
+    }
+    let default_resource = default_resource.map(str::trim).filter(|d| !d.is_empty()).map(ApiIdentifier::parse);
+    let default_resource = default_resource.transpose()?;
+    if let Some(default) = default_resource.as_ref().filter(|d| !parsed.contains(d)) {
+        return Err(FlowError::Mistake(format!("the default API {default} must be one the client may request")));
+    }
+    Ok((parsed, default_resource))
+}
+
+/// Refuses APIs that are not registered.
+async fn registered(ctx: &Context<'_>, resources: &[ApiIdentifier]) -> Result<(), FlowError> {
+    let found = ctx.store.find_apis(resources).await?;
+    match resources.iter().find(|r| !found.iter().any(|api| &api.identifier == *r)) {
+        Some(missing) => {
+            Err(FlowError::Mistake(format!("no API `{missing}`: register it first (wristband api add {missing})")))
+        }
+        None => Ok(()),
+    }
 }
 
 fn known_id(client_id: &str) -> Result<ClientId, FlowError> {
@@ -145,6 +209,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
     if backchannel_logout_uri.as_ref().is_some_and(|uri| !uri.as_str().starts_with("http")) {
         return rejected("the back-channel logout URI must be an http(s) URL");
     }
+    let (resources, default_resource) = parse_resources(&input.resources, input.default_resource.as_deref())?;
     Ok(NewClient {
         id,
         name,
@@ -157,6 +222,9 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         access_token_seconds: input.access_token_seconds,
         refresh: input.refresh,
         backchannel_logout_uri,
+        resources,
+        default_resource,
+        resource_server_for: None,
     })
 }
 

@@ -13,6 +13,7 @@ use super::interaction::{
     Browser, ConsentPage, Continuation, LoginPage, Step, UntrustedRequest, describe_scopes, issue_code, needs_consent,
     redirect_error, resume_pending, store_pending,
 };
+use super::resource::load_apis;
 use super::session::RequestMeta;
 use crate::model::{AuthorizationRequest, Client};
 
@@ -31,9 +32,29 @@ pub async fn authorize(
         Err(untrusted) => return Ok(Step::Untrusted(untrusted)),
     };
     let Some(client) = client else { return Ok(Step::Untrusted(UntrustedRequest::UnknownClient)) };
-    match request::validate(params, &client, redirect_uri.clone()) {
+    let state = request::state(params);
+    let checked = match request::validate(params, &client, redirect_uri.clone()) {
+        Ok(request) => check_scope(ctx, &request).await.map(|()| request),
+        Err(error) => Err(error.into()),
+    };
+    match checked {
         Ok(request) => decide(ctx, &client, request, browser, meta).await,
-        Err(error) => redirect_error(ctx, &redirect_uri, &error, request::state(params).as_deref()),
+        Err(FlowError::OAuth(error)) => redirect_error(ctx, &redirect_uri, &error, state.as_deref()),
+        Err(other) => Err(other),
+    }
+}
+
+/// Every scope requested must be wristband's own or one the requested APIs define.
+async fn check_scope(ctx: &Context<'_>, request: &AuthorizationRequest) -> Result<(), FlowError> {
+    let apis = load_apis(ctx, &request.resources).await?;
+    match request.scope.unknown(&apis) {
+        Some(unknown) => Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "The requested scope is invalid or unsupported.",
+            format!("scope {unknown} is defined by none of the requested APIs"),
+        )
+        .into()),
+        None => Ok(()),
     }
 }
 
@@ -54,7 +75,7 @@ async fn decide(
             if request.prompt.none {
                 OAuthError::new(ErrorCode::ConsentRequired, "The person must consent.", "prompt=none without consent")
             } else {
-                let scopes = describe_scopes(&request);
+                let scopes = describe_scopes(ctx, &request).await?;
                 let request_id = store_pending(ctx, request, browser, meta, Some(admitted.session())).await?;
                 return Ok(Step::Consent(ConsentPage { request_id, client_name: client.name.clone(), scopes }));
             }

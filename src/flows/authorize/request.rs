@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use crate::flows::error::{ErrorCode, OAuthError};
 use crate::flows::interaction::UntrustedRequest;
 use crate::flows::pkce;
+use crate::flows::resource::requested_resources;
 use crate::model::{ACR_TWO_FACTOR, AuthorizationRequest, Client, ClientId, Prompt, RedirectUri, Scope};
 
 const MAX_STATE_BYTES: usize = 2048;
@@ -25,6 +26,11 @@ impl AuthorizeParams {
             map.entry(name).or_default().push(value);
         }
         Self(map)
+    }
+
+    /// Every non-empty value of a parameter that may repeat (`resource`, RFC 8707 §2).
+    fn get_all(&self, name: &'static str) -> Vec<&str> {
+        self.0.get(name).into_iter().flatten().map(String::as_str).filter(|v| !v.is_empty()).collect()
     }
 
     /// A parameter sent at most once (RFC 6749 §3.1); an empty value counts as absent.
@@ -142,14 +148,7 @@ pub fn validate(
     // OIDC Core §3.1.2.1: values in order of preference; unknown ones are ignored.
     let two_factor_requested = get("acr_values")?.is_some_and(|values| values.split(' ').any(|v| v == ACR_TWO_FACTOR));
     let login_hint = get("login_hint")?.filter(|h| h.len() <= MAX_LOGIN_HINT_BYTES).map(str::to_owned);
-    if let Some(resource) = get("resource")? {
-        // RFC 8707 §2: only audiences registered for the client may be requested.
-        return Err(OAuthError::new(
-            ErrorCode::InvalidTarget,
-            "The requested resource is not registered for this client.",
-            format!("resource {resource}"),
-        ));
-    }
+    let resources = requested_resources(client, &params.get_all("resource"))?;
     Ok(AuthorizationRequest {
         client_id: client.id.clone(),
         redirect_uri,
@@ -160,6 +159,7 @@ pub fn validate(
         prompt,
         max_age,
         login_hint,
+        resources,
         two_factor_requested,
     })
 }

@@ -118,6 +118,9 @@ mod tests {
             access_token_seconds: None,
             refresh: RefreshOverrides::default(),
             backchannel_logout_uri: None,
+            resources: vec![],
+            default_resource: None,
+            resource_server_for: None,
             created_at: 0,
         }
     }
@@ -127,6 +130,7 @@ mod tests {
             client_id: ClientId::parse("app").unwrap(),
             redirect_uri: RedirectUri::parse("https://app.example/cb").unwrap(),
             scope: Scope::parse("openid").unwrap(),
+            resources: vec![],
             state: None,
             nonce: None,
             code_challenge: None,

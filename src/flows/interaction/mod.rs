@@ -64,7 +64,7 @@ pub struct ConsentPage {
     pub request_id: String,
     pub client_name: String,
     /// What the client asks for, in words.
-    pub scopes: Vec<&'static str>,
+    pub scopes: Vec<String>,
 }
 
 /// The step a person sees next: a page of the login, or a redirect.

@@ -9,6 +9,7 @@ use super::{Browser, ChangePasswordPage, ConsentPage, Continuation, LoginPage, S
 use crate::flows::Context;
 use crate::flows::error::{FlowError, OAuthError};
 use crate::flows::redirect;
+use crate::flows::resource::load_apis;
 use crate::flows::session::{RequestMeta, SessionUser};
 use crate::model::{AuthorizationRequest, Client, CodeGrant, OFFLINE_ACCESS, PendingAuthorization, RedirectUri};
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
@@ -74,7 +75,7 @@ async fn answer(ctx: &Context<'_>, request_id: &str, client: &Client, admitted: 
         return Ok(Step::Consent(ConsentPage {
             request_id: request_id.to_owned(),
             client_name: client.name.clone(),
-            scopes: describe_scopes(admitted.request()),
+            scopes: describe_scopes(ctx, admitted.request()).await?,
         }));
     }
     issue_code(ctx, Some(request_id), admitted).await
@@ -123,23 +124,34 @@ pub async fn needs_consent(
     if request.prompt.consent {
         return Ok(true);
     }
+    let requested = request.scope.qualified(&load_apis(ctx, &request.resources).await?);
     let granted = ctx.store.find_consent(user_id, &client.id).await?;
-    Ok(!granted.is_some_and(|granted| request.scope.is_subset(&granted)))
+    Ok(!granted.is_some_and(|granted| requested.is_subset(&granted)))
 }
 
-pub fn describe_scopes(request: &AuthorizationRequest) -> Vec<&'static str> {
-    request
+/// What the client asks for, in words: wristband's own scopes, then each API's by the
+/// descriptions it registered.
+pub async fn describe_scopes(ctx: &Context<'_>, request: &AuthorizationRequest) -> Result<Vec<String>, FlowError> {
+    let mut described: Vec<String> = request
         .scope
         .iter()
-        .map(|scope| match scope {
-            "openid" => "Know who you are (an account identifier that never changes)",
-            "profile" => "See your name and username",
-            "email" => "See your email address",
-            "roles" => "See the roles you hold",
-            "offline_access" => "Keep access to this after you sign out",
-            _ => "Access to an unnamed permission",
+        .filter_map(|scope| match scope {
+            "openid" => Some("Know who you are (an account identifier that never changes)"),
+            "profile" => Some("See your name and username"),
+            "email" => Some("See your email address"),
+            "roles" => Some("See the roles you hold"),
+            "offline_access" => Some("Keep access to this after you sign out"),
+            _ => None,
         })
-        .collect()
+        .map(str::to_owned)
+        .collect();
+    for api in load_apis(ctx, &request.resources).await? {
+        for scope in api.scopes.iter().filter(|s| request.scope.contains(&s.name)) {
+            let what = if scope.description.is_empty() { &scope.name } else { &scope.description };
+            described.push(format!("{}: {what}", api.name));
+        }
+    }
+    Ok(described)
 }
 
 /// Keeps a request for the pages that follow (10 minutes at most). Each costs a row, so
@@ -183,6 +195,7 @@ pub async fn issue_code(ctx: &Context<'_>, request_id: Option<&str>, admitted: &
         sid: session.session.sid,
         redirect_uri: request.redirect_uri.to_string(),
         scope: request.scope.clone(),
+        resources: request.resources.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         authentication: session.session.authentication.clone(),

@@ -10,6 +10,7 @@ use super::super::session::RequestMeta;
 use super::issue::{UserGrant, access_token_seconds, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
 use crate::flows::pkce;
+use crate::flows::resource::token_target;
 use crate::model::{Client, CodeGrant, RefreshFamily, RevocationReason};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::{AuditEvent, CodeRedemption, FoundCode, NewFamily};
@@ -32,6 +33,7 @@ pub(super) async fn exchange(
     if grant.used {
         return replayed(ctx, &grant, meta).await;
     }
+    let api = token_target(ctx, params.get("resource"), &grant.resources).await?;
     if let Err(reason) = check(&grant, client, redirect_uri, params.get("code_verifier"), now) {
         ctx.store.burn_code(&code_hash, now).await?;
         return oauth(ErrorCode::InvalidGrant, INVALID_GRANT, reason);
@@ -54,6 +56,7 @@ pub(super) async fn exchange(
             user_id: user.id,
             sid: Some(grant.sid),
             scope: grant.scope.clone(),
+            resources: grant.resources.clone(),
             authentication: grant.authentication.clone(),
             idle_expires_at: now + client.refresh.idle_seconds.unwrap_or(ctx.config.refresh.idle_seconds),
             absolute_expires_at: now + client.refresh.absolute_seconds.unwrap_or(ctx.config.refresh.absolute_seconds),
@@ -62,8 +65,11 @@ pub(super) async fn exchange(
         token_hash: sha256_hex(token),
     });
     let jti = Uuid::new_v4().to_string();
-    let redemption =
-        CodeRedemption { jti: jti.clone(), jti_expires_at: now + access_token_seconds(ctx, client), family };
+    let redemption = CodeRedemption {
+        jti: jti.clone(),
+        jti_expires_at: now + access_token_seconds(ctx, client, api.as_ref()),
+        family,
+    };
     if !ctx.store.redeem_code(&code_hash, redemption, now).await? {
         // Another exchange of the same code won the race: this one is the replay.
         let grant = ctx.store.find_code(&code_hash).await?.map_or(grant, |found| found.grant);
@@ -75,6 +81,7 @@ pub(super) async fn exchange(
         authentication: &grant.authentication,
         sid: Some(grant.sid),
         nonce: grant.nonce.as_deref(),
+        api: api.as_ref(),
     };
     let claims = user_access_claims(ctx, client, &user_grant, jti, now);
     user_tokens(ctx, &ctx.keystore.current(), client, &user_grant, &claims, refresh_token)
@@ -149,6 +156,9 @@ mod tests {
             access_token_seconds: None,
             refresh: Default::default(),
             backchannel_logout_uri: None,
+            resources: vec![],
+            default_resource: None,
+            resource_server_for: None,
             created_at: 0,
         }
     }
@@ -160,6 +170,7 @@ mod tests {
             sid: Uuid::nil(),
             redirect_uri: "https://app.example.com/cb".into(),
             scope: Scope::parse("openid").unwrap(),
+            resources: vec![],
             nonce: None,
             code_challenge: challenge.map(str::to_owned),
             authentication: Authentication::password(0),

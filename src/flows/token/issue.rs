@@ -7,7 +7,7 @@ use super::super::error::FlowError;
 use super::TokenResponse;
 use crate::clock::UnixTime;
 use crate::keys::KeySet;
-use crate::model::{Authentication, Client, Scope, User};
+use crate::model::{Api, Authentication, Client, Scope, User};
 use crate::tokens::{AccessTokenClaims, IdTokenClaims, at_hash, sign_access_token, sign_id_token};
 
 /// Everything a user's tokens say: who, what was granted, and how they logged in.
@@ -17,10 +17,21 @@ pub(super) struct UserGrant<'a> {
     pub authentication: &'a Authentication,
     pub sid: Option<Uuid>,
     pub nonce: Option<&'a str>,
+    /// The API the access token is for (its `aud`); `None`: the client itself.
+    pub api: Option<&'a Api>,
 }
 
-pub(super) fn access_token_seconds(ctx: &Context<'_>, client: &Client) -> i64 {
-    client.access_token_seconds.unwrap_or(ctx.config.tokens.access_token_seconds)
+/// An API's own lifetime, else the client's, else `tokens.access_token_seconds`.
+pub(super) fn access_token_seconds(ctx: &Context<'_>, client: &Client, api: Option<&Api>) -> i64 {
+    api.and_then(|api| api.access_token_seconds)
+        .or(client.access_token_seconds)
+        .unwrap_or(ctx.config.tokens.access_token_seconds)
+}
+
+/// The `aud` of an access token: the API it is for, or the client acting for itself or
+/// calling wristband's userinfo.
+pub(super) fn audience(client: &Client, api: Option<&Api>) -> String {
+    api.map_or_else(|| client.id.to_string(), |api| api.identifier.to_string())
 }
 
 /// The claims of a user's access token; `jti` and `exp` are chosen by the caller so they
@@ -36,13 +47,13 @@ pub(super) fn user_access_claims(
     AccessTokenClaims {
         iss: ctx.config.issuer.clone(),
         sub: grant.user.id.to_string(),
-        aud: client.id.to_string(),
+        aud: audience(client, grant.api),
         client_id: client.id.to_string(),
-        exp: now + access_token_seconds(ctx, client),
+        exp: now + access_token_seconds(ctx, client, grant.api),
         iat: now,
         nbf: None,
         jti,
-        scope: Some(grant.scope.to_string()),
+        scope: Some(grant.scope.for_api(grant.api).to_string()),
         auth_time: Some(grant.authentication.auth_time),
         acr: Some(grant.authentication.acr.clone()),
         amr: Some(grant.authentication.amr.clone()),
@@ -72,7 +83,7 @@ pub(super) fn user_tokens(
         expires_in: claims.exp - claims.iat,
         refresh_token,
         id_token,
-        scope: Some(grant.scope.to_string()),
+        scope: claims.scope.clone(),
     })
 }
 

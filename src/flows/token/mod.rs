@@ -28,7 +28,15 @@ impl TokenParams {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, FlowError> {
         let mut map = HashMap::new();
         for (name, value) in pairs {
-            if map.insert(name, value).is_some() {
+            if let Some(name) = map.insert(name.clone(), value).map(|_| name) {
+                // RFC 8707 §2.2: one access token is for one API.
+                if name == "resource" {
+                    return oauth(
+                        ErrorCode::InvalidTarget,
+                        "Name one resource per token request.",
+                        "several resources",
+                    );
+                }
                 return oauth(ErrorCode::InvalidRequest, "A parameter was sent more than once.", "repeated parameter");
             }
         }
@@ -93,7 +101,7 @@ pub async fn exchange(
     let issued = match grant {
         GrantType::AuthorizationCode => authorization_code::exchange(ctx, &client, &params, meta).await?,
         GrantType::RefreshToken => refresh_token::refresh(ctx, &client, &params, meta).await?,
-        GrantType::ClientCredentials => client_credentials::issue(ctx, &client, &params)?,
+        GrantType::ClientCredentials => client_credentials::issue(ctx, &client, &params).await?,
     };
     ctx.metrics.token_issued(grant.as_str());
     Ok(issued)

@@ -4,6 +4,7 @@
 
 use super::super::Context;
 use super::super::error::{ErrorCode, FlowError, oauth};
+use super::super::resource::token_target;
 use super::super::session::{RequestMeta, end_session};
 use super::issue::{UserGrant, user_access_claims, user_tokens};
 use super::{TokenParams, TokenResponse};
@@ -48,6 +49,8 @@ pub(super) async fn refresh(
         None
     };
     let scope = narrowed_scope(&family, params.get("scope"))?;
+    // Down-scoping to one API of the grant (RFC 8707 §2.2), checked before the rotation.
+    let api = token_target(ctx, params.get("resource"), &family.resources).await?;
     let successor = match repeated {
         Some(successor) => successor,
         None => match rotate(ctx, client, &family, &old_hash, grace).await? {
@@ -55,7 +58,14 @@ pub(super) async fn refresh(
             None => return reused(ctx, &family, meta).await,
         },
     };
-    let grant = UserGrant { user, scope: &scope, authentication: &family.authentication, sid: family.sid, nonce: None };
+    let grant = UserGrant {
+        user,
+        scope: &scope,
+        authentication: &family.authentication,
+        sid: family.sid,
+        nonce: None,
+        api: api.as_ref(),
+    };
     let claims = user_access_claims(ctx, client, &grant, uuid::Uuid::new_v4().to_string(), now);
     user_tokens(ctx, &ctx.keystore.current(), client, &grant, &claims, Some(successor))
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::super::AppState;
 use crate::keys::RS256;
-use crate::model::SUPPORTED_SCOPES;
+use crate::model::OIDC_SCOPES;
 
 #[derive(Debug, Serialize)]
 struct ProviderMetadata<'a> {
@@ -53,7 +53,7 @@ pub fn build_document(issuer: &str) -> Result<Vec<u8>, serde_json::Error> {
         revocation_endpoint: url("/revoke"),
         introspection_endpoint: url("/introspect"),
         end_session_endpoint: url("/end_session"),
-        scopes_supported: &SUPPORTED_SCOPES,
+        scopes_supported: &OIDC_SCOPES,
         response_types_supported: ["code"],
         response_modes_supported: ["query"],
         grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],

@@ -210,7 +210,7 @@ pub struct RecoveryCodesTemplate<'a> {
 struct ConsentTemplate<'a> {
     client_name: &'a str,
     username: &'a str,
-    scopes: &'a [&'static str],
+    scopes: &'a [String],
     request_id: &'a str,
     csrf_token: &'a str,
 }

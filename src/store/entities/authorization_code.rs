@@ -10,6 +10,8 @@ pub struct Model {
     pub sid: Uuid,
     pub redirect_uri: String,
     pub scope: String,
+    /// JSON array of the API identifiers granted.
+    pub resources: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub auth_time: i64,

@@ -9,6 +9,8 @@ pub struct Model {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: String,
+    /// JSON array of the API identifiers granted.
+    pub resources: String,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,

@@ -18,6 +18,11 @@ pub struct Model {
     pub refresh_absolute_seconds: Option<i64>,
     pub reuse_grace_seconds: Option<i64>,
     pub backchannel_logout_uri: Option<String>,
+    /// JSON array of the API identifiers the client may request.
+    pub resources: String,
+    pub default_resource: Option<String>,
+    /// The API this client introspects for (RFC 7662 §4), when it is one's credentials.
+    pub resource_server_for: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. They never leave `store/`: repositories convert rows
 //! into `model` types.
 
+pub mod api;
 pub mod attempt_throttle;
 pub mod audit_event;
 pub mod authorization_code;

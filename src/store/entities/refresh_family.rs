@@ -9,6 +9,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub sid: Option<Uuid>,
     pub scope: String,
+    /// JSON array of the API identifiers granted.
+    pub resources: String,
     pub auth_time: i64,
     pub acr: String,
     pub amr: String,

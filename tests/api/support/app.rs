@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use wristband::app::{Application, open_services};
 use wristband::clock::{Clock, FixedClock, SystemClock};
 use wristband::config::Config;
-use wristband::flows::admin::{ClientInput, UserInput, add_client, add_user};
+use wristband::flows::admin::{ApiInput, ClientInput, UserInput, add_api, add_client, add_user, set_client_resources};
 use wristband::flows::bootstrap::BootstrappedAdmin;
 use wristband::flows::{Actor, Context, Services};
 use wristband::keys::Keystore;
@@ -187,6 +187,25 @@ impl TestApp {
         };
         let created = add_client(&self.ctx(), input, Actor::Cli).await.expect("client created");
         created.secret.expect("confidential").expose().to_owned()
+    }
+
+    /// Registers an API with `scopes` (`name=description` or `name`); with `introspection`,
+    /// its introspection client id and secret.
+    pub async fn seed_api(&self, identifier: &str, scopes: &[&str], introspection: bool) -> Option<(String, String)> {
+        let scopes = scopes
+            .iter()
+            .map(|s| s.split_once('=').map_or((s.to_string(), String::new()), |(n, d)| (n.into(), d.into())))
+            .collect();
+        let input = ApiInput { identifier: identifier.into(), name: None, scopes, access_token_seconds: None };
+        let created = add_api(&self.ctx(), input, introspection, Actor::Cli).await.expect("API registered");
+        created.introspection.map(|(id, secret)| (id.to_string(), secret.expose().to_owned()))
+    }
+
+    /// Lets `client_id` request `resources`, the first of them by default when `default`.
+    pub async fn allow_apis(&self, client_id: &str, resources: &[&str], default: bool) {
+        let resources: Vec<String> = resources.iter().map(|r| r.to_string()).collect();
+        let default_resource = if default { resources.first().map(String::as_str) } else { None };
+        set_client_resources(&self.ctx(), client_id, &resources, default_resource, Actor::Cli).await.expect("allowed");
     }
 
     /// Registers any client; returns its secret when it has one.

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod postgres;
 pub mod process;
 pub mod seeds;
+pub mod service;
 pub mod totp;
 
 pub use app::{TestApp, TestEnv};

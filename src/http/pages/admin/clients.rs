@@ -29,6 +29,8 @@ struct ClientForm {
     refresh_absolute_seconds: String,
     reuse_grace_seconds: String,
     backchannel_logout_uri: String,
+    resources: String,
+    default_resource: String,
 }
 
 impl From<&Client> for ClientForm {
@@ -49,6 +51,8 @@ impl From<&Client> for ClientForm {
             refresh_absolute_seconds: number(client.refresh.absolute_seconds),
             reuse_grace_seconds: number(client.refresh.reuse_grace_seconds),
             backchannel_logout_uri: client.backchannel_logout_uri.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+            resources: client.resources.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("\n"),
+            default_resource: client.default_resource.as_ref().map(|r| r.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -104,6 +108,8 @@ struct PostedClient {
     refresh_absolute_seconds: String,
     reuse_grace_seconds: String,
     backchannel_logout_uri: String,
+    resources: String,
+    default_resource: String,
 }
 
 impl PostedClient {
@@ -142,6 +148,8 @@ impl PostedClient {
                 reuse_grace_seconds: number(&self.reuse_grace_seconds, "The reuse grace window")?,
             },
             backchannel_logout_uri: Some(self.backchannel_logout_uri.trim().to_owned()).filter(|u| !u.is_empty()),
+            resources: lines(&self.resources),
+            default_resource: Some(self.default_resource.trim().to_owned()).filter(|d| !d.is_empty()),
         })
     }
 }

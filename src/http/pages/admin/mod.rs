@@ -3,6 +3,7 @@
 //! runs; handlers take the administrator as an [`AdminRequest`]. Every change is made by
 //! `flows::admin` with the administrator as the actor.
 
+mod apis;
 mod audit;
 mod clients;
 mod dashboard;
@@ -11,6 +12,7 @@ mod inspect;
 mod keys;
 mod users;
 
+pub use apis::{api_remove_confirm_get, api_remove_post, apis_get, apis_post};
 pub use audit::audit_get;
 pub use clients::{
     client_delete_confirm_get, client_delete_post, client_get, client_post, client_rotate_secret_post, clients_get,
@@ -50,7 +52,7 @@ use crate::store::AuditRecord;
 const PAGE_SIZE: u64 = 50;
 
 /// Messages an action leaves for the page it returns to, by a fixed key (`?notice=`).
-const NOTICES: [(&str, &str); 14] = [
+const NOTICES: [(&str, &str); 16] = [
     ("user_created", "The user was created."),
     ("user_saved", "The user's profile was saved."),
     ("user_disabled", "The user was disabled: their sessions and refresh tokens ended."),
@@ -60,6 +62,8 @@ const NOTICES: [(&str, &str); 14] = [
     ("session_ended", "The session ended."),
     ("client_saved", "The client was saved."),
     ("client_deleted", "The client was deleted with its codes, consents and refresh tokens."),
+    ("api_created", "The API was registered. List it on the pages of the clients that may request it."),
+    ("api_removed", "The API was removed: no client may request it any more."),
     ("key_rotated", "The keys were rotated: the next key signs from now on."),
     ("key_revoked", "The key was revoked: it left the JWKS and its tokens are refused."),
     ("family_revoked", "The refresh-token family was revoked."),
