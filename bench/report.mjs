@@ -79,6 +79,8 @@ const plan = [
   ['jwks_during_logins', 'JWKS while logging in', null, 'p99 < 5 ms', (r) => r.p99 < 5],
   ['token_during_logins', 'client_credentials while logging in', null, 'p99 < 50 ms', (r) => r.p99 < 50],
   ['client_credentials', 'client_credentials, small database', sign, '', null],
+  ['client_credentials_resource', 'client_credentials for an API (resource)', sign, '>= 0.95 of without',
+    (r) => r.rps / results.get('client_credentials')?.rps >= 0.95],
   ['client_credentials_large', 'client_credentials, 1M users+families', sign, '>= 0.90 of small',
     (r) => r.rps / results.get('client_credentials')?.rps >= 0.9],
   ['refresh_large', 'refresh_token, 1M users+families', sign / 2, '>= 0.90 of small',

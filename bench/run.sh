@@ -13,7 +13,7 @@
 # with the peer); userinfo, alternating with the peer; then this project's scenarios with
 # bench/scenario.lua: JWKS revalidation, authorization-code exchange, refresh rotation,
 # whole browser logins, JWKS and token latency while logins saturate the hashing pool, and
-# client_credentials and refresh
+# client_credentials (also for an API, with `resource`) and refresh
 # again with a million users and a million refresh families in the database. Every scenario
 # is checked once before it is timed, and every unexpected answer is counted.
 #
@@ -109,7 +109,9 @@ sleep 1
 fact idle_rss_mib "$(awk '/^VmRSS/{printf "%.1f", $2 / 1024}' "/proc/$server/status")"
 
 echo "==> clients, a user and a signed-in browser"
-service_secret="$("$wristband" client add bench --grant client_credentials --json | secret_of)"
+api="https://orders.example.com"
+"$wristband" api add "$api" --scope orders:read --scope orders:write > /dev/null
+service_secret="$("$wristband" client add bench --grant client_credentials --resource "$api" --json | secret_of)"
 redirect_uri="http://127.0.0.1:9/cb"
 web_secret="$("$wristband" client add web --redirect-uri "$redirect_uri" --first-party --json | secret_of)"
 username=alice password="correct horse battery staple"
@@ -309,6 +311,10 @@ if (( ROWS > 0 )); then
   echo "==> $ROWS users and $ROWS refresh-token families"
   WRK_SCENARIO=fixed WRK_METHOD=POST WRK_BODY=grant_type=client_credentials WRK_AUTH="$(basic bench "$service_secret")" \
     WRK_IF_NONE_MATCH="" WRK_EXPECT=200 measure client_credentials "$CONNECTIONS" "$issuer/token" "" ""
+  # The same for an API (RFC 8707): one more lookup, for the API's scopes and lifetime.
+  WRK_SCENARIO=fixed WRK_METHOD=POST WRK_BODY="grant_type=client_credentials&resource=$api" \
+    WRK_AUTH="$(basic bench "$service_secret")" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+    measure client_credentials_resource "$CONNECTIONS" "$issuer/token" "" ""
   seeded="$(date +%s)"
   bench/seed-rows.sh "$ROWS"
   fact seed_seconds "$(( $(date +%s) - seeded ))"

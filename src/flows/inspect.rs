@@ -129,6 +129,7 @@ async fn audience(store: &Store, claims: &Value) -> Result<Check, FlowError> {
             _ => None,
         };
         match (api, client) {
+            (Some(api), _) if api.name == *aud => named.push(format!("the API {aud}")),
             (Some(api), _) => named.push(format!("the API {} ({aud})", api.name)),
             (None, Some(client)) => named.push(format!("the client {}", client.id)),
             (None, None) => return Ok(check("aud", false, format!("{aud} is neither a registered API nor a client"))),

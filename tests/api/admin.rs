@@ -340,3 +340,69 @@ async fn families_audit_and_the_inspector() {
     let forged = admin.post("/admin/inspect", &[("csrf_token", &csrf), ("token", "eyJhbGciOiJub25lIn0.e30.")]).await;
     assert!(forged.body.contains("Some checks failed") && forged.body.contains("only RS256 is accepted"));
 }
+
+#[tokio::test]
+async fn the_apis_page_registers_an_api_with_introspection_credentials_lists_it_and_removes_it() {
+    const ORDERS: &str = "https://orders.example.com";
+    let (_env, app, _, _) = app_with_tokens().await;
+    let (mut admin, csrf) = admin_browser(&app).await;
+
+    let created = admin
+        .post(
+            "/admin/apis",
+            &[
+                ("csrf_token", &csrf),
+                ("identifier", ORDERS),
+                ("name", "Orders"),
+                ("scopes", "orders:read = Read your orders\norders:write"),
+                ("introspection", "yes"),
+            ],
+        )
+        .await;
+    let secret = secret_on(&created);
+    let saved = admin
+        .post(
+            "/admin/clients/demo",
+            &[
+                ("csrf_token", &csrf),
+                ("authorization_code", "yes"),
+                ("refresh_token", "yes"),
+                ("redirect_uris", REDIRECT_URI),
+                ("first_party", "yes"),
+                ("resources", ORDERS),
+                ("default_resource", ORDERS),
+            ],
+        )
+        .await;
+    let listed = admin.get("/admin/apis").await;
+    let dashboard = admin.get("/admin").await;
+    let unknown = admin
+        .post(
+            "/admin/clients/demo",
+            &[("csrf_token", &csrf), ("redirect_uris", REDIRECT_URI), ("resources", "https://nope.example.com")],
+        )
+        .await;
+
+    assert!(secret.starts_with("wbs_"), "the introspection secret, shown once");
+    assert_eq!(saved.location.as_deref(), Some("/admin/clients/demo?notice=client_saved"), "{}", saved.body);
+    assert!(listed.body.contains(ORDERS) && listed.body.contains("orders:read orders:write"), "{}", listed.body);
+    assert!(listed.body.contains("demo"), "demo may request it: {}", listed.body);
+    assert!(dashboard.body.contains("<th>APIs</th><td>1</td>"), "{}", dashboard.body);
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.body.contains("no API"), "{}", unknown.body);
+    let client = app.store.find_client(&ClientId::parse("demo").unwrap()).await.unwrap().unwrap();
+    assert_eq!(client.default_resource.map(|r| r.to_string()).as_deref(), Some(ORDERS));
+
+    let confirm = admin.get("/admin/apis/remove?identifier=https%3A%2F%2Forders.example.com").await;
+    let removed = admin
+        .post(
+            "/admin/apis/remove?identifier=https%3A%2F%2Forders.example.com",
+            &[("csrf_token", &csrf), ("confirm", "yes")],
+        )
+        .await;
+
+    assert!(confirm.body.contains("Remove this API?"), "{}", confirm.body);
+    assert_eq!(removed.location.as_deref(), Some("/admin/apis?notice=api_removed"), "{}", removed.body);
+    assert!(app.store.list_apis().await.unwrap().is_empty());
+    assert_eq!(events(&app, "api_created").await.len() + events(&app, "api_removed").await.len(), 2);
+}

@@ -91,3 +91,18 @@ async fn break_glass_gives_an_admin_a_new_password_and_clears_their_factor() {
     assert!(page.body.contains("Set up two-step verification"), "enrols again: {}", page.body);
     assert!(app.store.recent_audit_events(20).await.unwrap().iter().any(|e| e.event == "admin_recovered"));
 }
+
+#[tokio::test]
+async fn a_token_for_an_api_is_shown_with_the_apis_name() {
+    let (_env, app, secret, _) = app_with_tokens().await;
+    app.seed_api("https://orders.example.com", &["read"], false).await;
+    app.allow_apis("demo", &["https://orders.example.com"], true).await;
+    let (_, code) = crate::support::browser::code_for(&app, "demo", "alice", "correct horse battery").await;
+    let tokens = crate::support::browser::exchange(&app, "demo", &secret, &code).await;
+
+    let report = inspect(&app, tokens["access_token"].as_str().unwrap()).await;
+
+    let aud = report.checks.iter().find(|c| c.name == "aud").unwrap();
+    assert!(aud.passed, "{aud:?}");
+    assert_eq!(aud.detail, "the API https://orders.example.com");
+}

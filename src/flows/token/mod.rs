@@ -280,4 +280,66 @@ mod tests {
         let survivor = [a, b].into_iter().find_map(|r| r.ok()).unwrap().refresh_token.unwrap();
         assert!(invalid_grant(refresh(&t, &secret, &survivor).await), "the reuse ended the family");
     }
+
+    mod resources {
+        use super::*;
+        use crate::flows::Actor;
+        use crate::flows::admin::{ApiInput, add_api, set_client_resources};
+        use crate::flows::resource::{requested_resources, token_target};
+        use crate::model::{ApiIdentifier, Client, ClientId};
+
+        const ORDERS: &str = "https://orders.example.com";
+        const BILLING: &str = "https://billing.example.com";
+        const HR: &str = "https://hr.example.com";
+
+        /// Three APIs; the client `app` may request orders and billing, billing by default.
+        async fn with_apis() -> (FlowTest, Client) {
+            let t = FlowTest::new().await;
+            for identifier in [ORDERS, BILLING, HR] {
+                let input = ApiInput { identifier: identifier.into(), ..ApiInput::default() };
+                add_api(&t.ctx(), input, false, Actor::Cli).await.unwrap();
+            }
+            t.client("app", true, false).await;
+            let allowed = [ORDERS.to_owned(), BILLING.to_owned()];
+            set_client_resources(&t.ctx(), "app", &allowed, Some(BILLING), Actor::Cli).await.unwrap();
+            let client = t.store.find_client(&ClientId::parse("app").unwrap()).await.unwrap().unwrap();
+            (t, client)
+        }
+
+        #[tokio::test]
+        async fn a_request_names_apis_the_client_may_use_once_each_or_gets_its_default() {
+            let (_t, client) = with_apis().await;
+            let ids = |named: &[&str]| {
+                requested_resources(&client, named).map(|r| r.iter().map(|r| r.to_string()).collect::<Vec<_>>())
+            };
+            let refused = |named: &[&str]| ids(named).expect_err("refused").code;
+
+            assert_eq!(ids(&[]).unwrap(), [BILLING]);
+            assert_eq!(ids(&[ORDERS, BILLING, ORDERS]).unwrap(), [ORDERS, BILLING]);
+            assert_eq!(refused(&[HR]), ErrorCode::InvalidTarget);
+            assert_eq!(refused(&["orders"]), ErrorCode::InvalidTarget);
+            assert_eq!(refused(&["https://orders.example.com/"]), ErrorCode::InvalidTarget, "exactly as registered");
+        }
+
+        #[tokio::test]
+        async fn a_token_is_for_the_api_named_when_the_grant_covers_it_else_for_the_first_granted() {
+            let (t, _) = with_apis().await;
+            let granted = [ApiIdentifier::parse(ORDERS).unwrap(), ApiIdentifier::parse(BILLING).unwrap()];
+            let target = |named: Option<&str>, granted: &[ApiIdentifier]| {
+                let (ctx, named, granted) = (t.ctx(), named.map(str::to_owned), granted.to_vec());
+                async move {
+                    let api = token_target(&ctx, named.as_deref(), &granted).await;
+                    api.map(|api| api.map(|a| a.identifier.to_string()))
+                }
+            };
+            let invalid_target = |result: Result<Option<String>, FlowError>| matches!(result, Err(FlowError::OAuth(e)) if e.code == ErrorCode::InvalidTarget);
+
+            assert_eq!(target(None, &granted).await.unwrap().as_deref(), Some(ORDERS));
+            assert_eq!(target(Some(BILLING), &granted).await.unwrap().as_deref(), Some(BILLING));
+            assert_eq!(target(None, &[]).await.unwrap(), None, "no API granted: a token for the client");
+            assert!(invalid_target(target(Some(HR), &granted).await), "not granted");
+            t.store.delete_api(&granted[0], 0).await.unwrap();
+            assert!(invalid_target(target(None, &granted).await), "removed since the grant");
+        }
+    }
 }
