@@ -48,18 +48,28 @@ impl Store {
         Api::try_from(row)
     }
 
+    /// The API, from the cache of recent reads when there (see `RECORD_CACHE_TTL`): the
+    /// token endpoint looks it up on every request that names one.
     pub async fn find_api(&self, identifier: &ApiIdentifier) -> Result<Option<Api>, StoreError> {
-        api::Entity::find_by_id(identifier.as_str().to_owned()).one(&self.db).await?.map(Api::try_from).transpose()
+        let generation = match self.apis.get(identifier) {
+            Ok(api) => return Ok(Some(api)),
+            Err(generation) => generation,
+        };
+        let row = api::Entity::find_by_id(identifier.as_str().to_owned()).one(&self.db).await?;
+        let api = row.map(Api::try_from).transpose()?;
+        if let Some(api) = &api {
+            self.apis.put(&api.identifier, api, generation);
+        }
+        Ok(api)
     }
 
-    /// The APIs of `identifiers` that exist, in no particular order.
+    /// The APIs of `identifiers` that exist, in the order given.
     pub async fn find_apis(&self, identifiers: &[ApiIdentifier]) -> Result<Vec<Api>, StoreError> {
-        if identifiers.is_empty() {
-            return Ok(Vec::new());
+        let mut apis = Vec::with_capacity(identifiers.len());
+        for identifier in identifiers {
+            apis.extend(self.find_api(identifier).await?);
         }
-        let ids: Vec<&str> = identifiers.iter().map(ApiIdentifier::as_str).collect();
-        let rows = api::Entity::find().filter(api::Column::Identifier.is_in(ids)).all(&self.db).await?;
-        rows.into_iter().map(Api::try_from).collect()
+        Ok(apis)
     }
 
     pub async fn list_apis(&self) -> Result<Vec<Api>, StoreError> {
@@ -118,6 +128,7 @@ impl Store {
                 Ok(true)
             })
             .await?;
+        self.apis.forget_all();
         self.clients.forget_all();
         Ok(deleted)
     }

@@ -1,9 +1,5 @@
 //! Clients: registered relying parties.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -28,59 +24,6 @@ pub struct NewClient {
     pub resources: Vec<ApiIdentifier>,
     pub default_resource: Option<ApiIdentifier>,
     pub resource_server_for: Option<ApiIdentifier>,
-}
-
-/// How long a client record read from the database is trusted. The token and
-/// introspection endpoints look their client up on every request; a change made through
-/// this process takes effect at once, one made by another instance or the CLI within this
-/// time (like a key rotation, `app::KEY_REFRESH_INTERVAL`).
-pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// Client records as last read, by client_id. Only clients that exist are kept, so its
-/// size is bounded by the registered clients, not by what requests name.
-#[derive(Debug, Default)]
-pub(super) struct ClientCache(Mutex<CachedClients>);
-
-#[derive(Debug, Default)]
-struct CachedClients {
-    /// Counts changes, so that a record read before a change is not kept after it.
-    generation: u64,
-    entries: HashMap<ClientId, (Instant, Client)>,
-}
-
-impl ClientCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CachedClients> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The cached record, or the generation to hand to `put` with a fresh read.
-    fn get(&self, id: &ClientId) -> Result<Client, u64> {
-        let cached = self.lock();
-        match cached.entries.get(id) {
-            Some((read_at, client)) if read_at.elapsed() < CLIENT_CACHE_TTL => Ok(client.clone()),
-            _ => Err(cached.generation),
-        }
-    }
-
-    fn put(&self, client: &Client, generation: u64) {
-        let mut cached = self.lock();
-        if cached.generation == generation {
-            cached.entries.insert(client.id.clone(), (Instant::now(), client.clone()));
-        }
-    }
-
-    /// Forgets every record, after a change that touched many.
-    pub(super) fn forget_all(&self) {
-        let mut cached = self.lock();
-        cached.generation += 1;
-        cached.entries.clear();
-    }
-
-    fn forget(&self, id: &ClientId) {
-        let mut cached = self.lock();
-        cached.generation += 1;
-        cached.entries.remove(id);
-    }
 }
 
 impl TryFrom<client::Model> for Client {
@@ -159,7 +102,7 @@ impl Store {
         let row = client::Entity::find_by_id(id.as_str().to_owned()).one(&self.db).await?;
         let client = row.map(Client::try_from).transpose()?;
         if let Some(client) = &client {
-            self.clients.put(client, generation);
+            self.clients.put(&client.id, client, generation);
         }
         Ok(client)
     }

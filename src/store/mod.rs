@@ -7,6 +7,7 @@ mod apis;
 mod audit;
 mod authorization_requests;
 mod backchannel;
+mod cache;
 mod cleanup;
 mod clients;
 mod codes;
@@ -33,16 +34,17 @@ use sea_orm::{
 };
 
 use crate::clock::UnixTime;
-use crate::model::InvalidValue;
+use crate::model::{Api, ApiIdentifier, Client, ClientId, InvalidValue};
 use crate::security::secret::SecretString;
 
 pub use access::GrantStatus;
 pub use apis::NewApi;
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
+pub use cache::RECORD_CACHE_TTL;
+use cache::RecordCache;
 pub use cleanup::CleanupReport;
-use clients::ClientCache;
-pub use clients::{CLIENT_CACHE_TTL, NewClient};
+pub use clients::NewClient;
 pub use codes::{CodeRedemption, FoundCode, NewCode};
 pub use refresh::{FamilyAdminRecord, FamilyRecord, FoundRefreshToken, NewFamily, Rotation};
 pub use sessions::{NewSession, SessionLiveUntil, SessionRecord, SessionsEnded};
@@ -125,7 +127,8 @@ impl From<serde_json::Error> for StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    clients: Arc<ClientCache>,
+    clients: Arc<RecordCache<ClientId, Client>>,
+    apis: Arc<RecordCache<ApiIdentifier, Api>>,
     /// Where write transactions run on SQLite; `None` on PostgreSQL, which locks rows, not
     /// files, and runs them where they are asked for.
     writer: Option<Arc<Writer>>,
@@ -187,7 +190,7 @@ impl Store {
             Some(_) => Some(Arc::new(Writer::start()?)),
             None => None,
         };
-        let store = Self { db, clients: Arc::default(), writer };
+        let store = Self { db, clients: Arc::default(), apis: Arc::default(), writer };
         if sqlite_path(url).is_some() {
             store.ensure_wal().await?;
         }
