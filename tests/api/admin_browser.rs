@@ -135,6 +135,20 @@ async fn an_administrator_does_the_daily_tasks_in_a_real_browser() {
     screenshot(&browser, "04-client-secret").await;
     assert!(app.store.find_client(&ClientId::parse("reports").unwrap()).await.unwrap().is_some());
 
+    // Register an API with introspection credentials; the secret is shown once, then the
+    // list shows the API with its scopes.
+    browser.goto(&app.url("/admin/apis")).await.unwrap();
+    fill(&browser, "#identifier", "https://orders.example.com").await;
+    fill(&browser, "#name", "Orders").await;
+    fill(&browser, "#scopes", "orders:read = Read your orders").await;
+    click(&browser, "input[name=introspection]").await;
+    click(&browser, "form[action='/admin/apis'] button[type=submit]").await;
+    let secret = browser.wait().for_element(Locator::Css("#secret")).await.unwrap().text().await.unwrap();
+    assert!(secret.starts_with("wbs_"), "{secret}");
+    browser.goto(&app.url("/admin/apis")).await.unwrap();
+    expect_text(&browser, "orders:read").await;
+    screenshot(&browser, "04b-apis").await;
+
     // Create a user; the temporary password is shown once.
     browser.goto(&app.url("/admin/users")).await.unwrap();
     fill(&browser, "#username", "carol").await;
