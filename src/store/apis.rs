@@ -51,16 +51,11 @@ impl Store {
     /// The API, from the cache of recent reads when there (see `RECORD_CACHE_TTL`): the
     /// token endpoint looks it up on every request that names one.
     pub async fn find_api(&self, identifier: &ApiIdentifier) -> Result<Option<Api>, StoreError> {
-        let generation = match self.apis.get(identifier) {
-            Ok(api) => return Ok(Some(api)),
-            Err(generation) => generation,
+        let read = || async {
+            let row = api::Entity::find_by_id(identifier.as_str().to_owned()).one(&self.db).await?;
+            row.map(Api::try_from).transpose()
         };
-        let row = api::Entity::find_by_id(identifier.as_str().to_owned()).one(&self.db).await?;
-        let api = row.map(Api::try_from).transpose()?;
-        if let Some(api) = &api {
-            self.apis.put(&api.identifier, api, generation);
-        }
-        Ok(api)
+        self.apis.get_or_load(identifier, read).await
     }
 
     /// The APIs of `identifiers` that exist, in the order given.

@@ -4,9 +4,12 @@
 //! (like a key rotation, `app::KEY_REFRESH_INTERVAL`).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use super::StoreError;
 
 /// How long a record read from the database is trusted.
 pub const RECORD_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -34,20 +37,28 @@ impl<K: Eq + Hash + Clone, V: Clone> RecordCache<K, V> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The cached record, or the generation to hand to `put` with a fresh read.
-    pub(super) fn get(&self, key: &K) -> Result<V, u64> {
-        let cached = self.lock();
-        match cached.entries.get(key) {
-            Some((read_at, value)) if read_at.elapsed() < RECORD_CACHE_TTL => Ok(value.clone()),
-            _ => Err(cached.generation),
+    /// The cached record, else what `load` reads, kept when it exists and nothing changed
+    /// meanwhile.
+    pub(super) async fn get_or_load<F, Fut>(&self, key: &K, load: F) -> Result<Option<V>, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<V>, StoreError>>,
+    {
+        let generation = {
+            let cached = self.lock();
+            match cached.entries.get(key) {
+                Some((read_at, value)) if read_at.elapsed() < RECORD_CACHE_TTL => return Ok(Some(value.clone())),
+                _ => cached.generation,
+            }
+        };
+        let loaded = load().await?;
+        if let Some(value) = &loaded {
+            let mut cached = self.lock();
+            if cached.generation == generation {
+                cached.entries.insert(key.clone(), (Instant::now(), value.clone()));
+            }
         }
-    }
-
-    pub(super) fn put(&self, key: &K, value: &V, generation: u64) {
-        let mut cached = self.lock();
-        if cached.generation == generation {
-            cached.entries.insert(key.clone(), (Instant::now(), value.clone()));
-        }
+        Ok(loaded)
     }
 
     /// Forgets every record, after a change that touched many.

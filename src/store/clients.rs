@@ -95,16 +95,11 @@ impl Store {
     }
 
     pub async fn find_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
-        let generation = match self.clients.get(id) {
-            Ok(client) => return Ok(Some(client)),
-            Err(generation) => generation,
+        let read = || async {
+            let row = client::Entity::find_by_id(id.as_str().to_owned()).one(&self.db).await?;
+            row.map(Client::try_from).transpose()
         };
-        let row = client::Entity::find_by_id(id.as_str().to_owned()).one(&self.db).await?;
-        let client = row.map(Client::try_from).transpose()?;
-        if let Some(client) = &client {
-            self.clients.put(&client.id, client, generation);
-        }
-        Ok(client)
+        self.clients.get_or_load(id, read).await
     }
 
     /// The stored record, never a cached one (and the cache refreshed with it).
