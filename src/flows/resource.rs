@@ -36,13 +36,12 @@ pub fn requested_resources(client: &Client, named: &[&str]) -> Result<Vec<ApiIde
 /// The registered APIs of `identifiers`, in the same order; one that was removed since
 /// the request named it is `invalid_target`.
 pub async fn load_apis(ctx: &Context<'_>, identifiers: &[ApiIdentifier]) -> Result<Vec<Api>, FlowError> {
-    let mut found = ctx.store.find_apis(identifiers).await?;
     let mut apis = Vec::with_capacity(identifiers.len());
     for identifier in identifiers {
-        let Some(at) = found.iter().position(|api| &api.identifier == identifier) else {
-            return Err(invalid_target(format!("resource {identifier} is no longer registered")).into());
-        };
-        apis.push(found.swap_remove(at));
+        match ctx.store.find_api(identifier).await? {
+            Some(api) => apis.push(api),
+            None => return Err(invalid_target(format!("resource {identifier} is no longer registered")).into()),
+        }
     }
     Ok(apis)
 }

@@ -58,15 +58,6 @@ impl Store {
         self.apis.get_or_load(identifier, read).await
     }
 
-    /// The APIs of `identifiers` that exist, in the order given.
-    pub async fn find_apis(&self, identifiers: &[ApiIdentifier]) -> Result<Vec<Api>, StoreError> {
-        let mut apis = Vec::with_capacity(identifiers.len());
-        for identifier in identifiers {
-            apis.extend(self.find_api(identifier).await?);
-        }
-        Ok(apis)
-    }
-
     pub async fn list_apis(&self) -> Result<Vec<Api>, StoreError> {
         let rows = api::Entity::find().order_by_asc(api::Column::Identifier).all(&self.db).await?;
         rows.into_iter().map(Api::try_from).collect()

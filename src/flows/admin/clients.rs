@@ -156,13 +156,14 @@ fn parse_resources(
 
 /// Refuses APIs that are not registered.
 async fn registered(ctx: &Context<'_>, resources: &[ApiIdentifier]) -> Result<(), FlowError> {
-    let found = ctx.store.find_apis(resources).await?;
-    match resources.iter().find(|r| !found.iter().any(|api| &api.identifier == *r)) {
-        Some(missing) => {
-            Err(FlowError::Mistake(format!("no API `{missing}`: register it first (wristband api add {missing})")))
+    for resource in resources {
+        if ctx.store.find_api(resource).await?.is_none() {
+            return Err(FlowError::Mistake(format!(
+                "no API `{resource}`: register it first (wristband api add {resource})"
+            )));
         }
-        None => Ok(()),
     }
+    Ok(())
 }
 
 fn known_id(client_id: &str) -> Result<ClientId, FlowError> {

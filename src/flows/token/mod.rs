@@ -8,6 +8,7 @@ mod issue;
 mod refresh_token;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde::Serialize;
 
@@ -28,16 +29,25 @@ impl TokenParams {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, FlowError> {
         let mut map = HashMap::new();
         for (name, value) in pairs {
-            if let Some(name) = map.insert(name.clone(), value).map(|_| name) {
+            match map.entry(name) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(value);
+                }
                 // RFC 8707 §2.2: one access token is for one API.
-                if name == "resource" {
+                Entry::Occupied(repeated) if repeated.key() == "resource" => {
                     return oauth(
                         ErrorCode::InvalidTarget,
                         "Name one resource per token request.",
                         "several resources",
                     );
                 }
-                return oauth(ErrorCode::InvalidRequest, "A parameter was sent more than once.", "repeated parameter");
+                Entry::Occupied(_) => {
+                    return oauth(
+                        ErrorCode::InvalidRequest,
+                        "A parameter was sent more than once.",
+                        "repeated parameter",
+                    );
+                }
             }
         }
         Ok(Self(map))
