@@ -18,6 +18,7 @@ use crate::flows::backchannel::{DELIVERY_TIMEOUT, Deliverer};
 use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
 use crate::flows::cleanup::clean_up;
 use crate::flows::keys::{KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore};
+use crate::flows::passkeys::RelyingParty;
 use crate::http::{self, AppState, RequestSpan};
 use crate::keys::Keystore;
 use crate::metrics::Metrics;
@@ -137,6 +138,7 @@ pub async fn open_services(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
     let master_key = MasterKey::load_or_create(&config.master_key)?;
     let keystore = Arc::new(Keystore::new(&[], master_key.clone())?);
     Ok(Services {
+        relying_party: RelyingParty::for_issuer(&config.issuer),
         hasher: PasswordHasher::new(&config.password)?,
         limits: Arc::new(RateLimits::new(&config.rate_limits)),
         metrics: Arc::new(Metrics::default()),

@@ -16,6 +16,7 @@ mod m20261204_000007_attempt_throttles;
 mod m20261204_000008_session_participants;
 mod m20261204_000009_drop_unused_audience;
 mod m20261204_000010_apis;
+mod m20261204_000011_passkeys;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_session_participants::Migration),
             Box::new(m20261204_000009_drop_unused_audience::Migration),
             Box::new(m20261204_000010_apis::Migration),
+            Box::new(m20261204_000011_passkeys::Migration),
         ]
     }
 }

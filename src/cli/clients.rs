@@ -63,6 +63,10 @@ pub struct ClientAdd {
     /// Every login to this client needs two factors (TOTP); people without one enrol first
     #[arg(long)]
     require_mfa: bool,
+    /// Every login to this client needs a passkey (acr urn:wristband:acr:phr); people
+    /// without one are told to add one on their account page first
+    #[arg(long)]
+    require_phishing_resistant: bool,
     /// Access token lifetime for this client [default: tokens.access_token_seconds]
     #[arg(long, value_name = "SECONDS")]
     access_token_seconds: Option<i64>,
@@ -101,6 +105,7 @@ struct ClientView<'a> {
     grant_types: Vec<&'static str>,
     first_party: bool,
     require_mfa: bool,
+    require_phishing_resistant: bool,
     access_token_seconds: Option<i64>,
     backchannel_logout_uri: Option<&'a str>,
     resources: Vec<&'a str>,
@@ -121,6 +126,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
             first_party: client.first_party,
             require_mfa: client.require_mfa,
+            require_phishing_resistant: client.require_phishing_resistant,
             access_token_seconds: client.access_token_seconds,
             backchannel_logout_uri: client.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
             resources: client.resources.iter().map(|r| r.as_str()).collect(),
@@ -143,6 +149,7 @@ pub async fn run(ctx: &Context<'_>, command: ClientCommand) -> anyhow::Result<()
                 public: add.public,
                 first_party: add.first_party,
                 require_mfa: add.require_mfa,
+                require_phishing_resistant: add.require_phishing_resistant,
                 access_token_seconds: add.access_token_seconds,
                 refresh: RefreshOverrides {
                     idle_seconds: add.refresh_idle_seconds,

@@ -137,6 +137,22 @@ pub struct LoginSettings {
     pub lockout_seconds: i64,
 }
 
+#[derive(Debug, Clone)]
+pub struct PasskeySettings {
+    /// Passkeys sign in on their own, without a password (else only as a second factor).
+    pub passwordless: bool,
+    /// Authenticator models (AAGUIDs) that may register a passkey; empty: any. With
+    /// attestation `none` the authenticator reports its AAGUID itself: a policy for honest
+    /// devices, not proof against a forged one.
+    pub allowed_aaguids: Vec<uuid::Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    /// `/admin` needs a passkey login (`urn:wristband:acr:phr`), not just two factors.
+    pub require_phishing_resistant: bool,
+}
+
 /// Per-instance request limits; `None` turns one off.
 #[derive(Debug, Clone)]
 pub struct RateLimitSettings {
@@ -179,6 +195,8 @@ pub struct Config {
     pub mfa: MfaSettings,
     pub login: LoginSettings,
     pub rate_limits: RateLimitSettings,
+    pub passkeys: PasskeySettings,
+    pub admin: AdminSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is
     /// the client, whatever the header says.
     pub trusted_proxies: Vec<IpNet>,
@@ -236,6 +254,8 @@ impl Config {
             mfa: MfaSettings { lockout_attempts: 5, lockout_seconds: 900 },
             login: LoginSettings { lockout_attempts: 5, lockout_seconds: 900 },
             rate_limits: RateLimitSettings::default(),
+            passkeys: PasskeySettings { passwordless: true, allowed_aaguids: Vec::new() },
+            admin: AdminSettings { require_phishing_resistant: false },
             trusted_proxies: Vec::new(),
             metrics_bind: None,
         }

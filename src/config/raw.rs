@@ -43,6 +43,23 @@ pub(super) struct RawConfig {
     login: RawLockout,
     #[serde(default)]
     rate_limits: RawRateLimits,
+    #[serde(default)]
+    passkeys: RawPasskeys,
+    #[serde(default)]
+    admin: RawAdmin,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPasskeys {
+    passwordless: Option<bool>,
+    allowed_aaguids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    require_phishing_resistant: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +163,9 @@ impl RawConfig {
         env.string("rate_limits.token_per_client", &mut self.rate_limits.token_per_client);
         env.string("rate_limits.token_per_ip", &mut self.rate_limits.token_per_ip);
         env.string("rate_limits.introspect_per_client", &mut self.rate_limits.introspect_per_client);
+        env.parse("passkeys.passwordless", &mut self.passkeys.passwordless)?;
+        env.list("passkeys.allowed_aaguids", &mut self.passkeys.allowed_aaguids);
+        env.parse("admin.require_phishing_resistant", &mut self.admin.require_phishing_resistant)?;
         Ok(())
     }
 
@@ -230,6 +250,11 @@ impl RawConfig {
                 lockout_seconds: in_range("login.lockout_seconds", self.login.lockout_seconds, 900, 60, 86_400)?,
             },
             rate_limits: validate_rate_limits(self.rate_limits)?,
+            passkeys: PasskeySettings {
+                passwordless: self.passkeys.passwordless.unwrap_or(true),
+                allowed_aaguids: parse_aaguids(self.passkeys.allowed_aaguids.unwrap_or_default())?,
+            },
+            admin: AdminSettings { require_phishing_resistant: self.admin.require_phishing_resistant.unwrap_or(false) },
             trusted_proxies: parse_trusted_proxies(self.trusted_proxies.unwrap_or_default())?,
             metrics_bind: parse_metrics_bind(self.metrics_bind)?,
         })
@@ -245,6 +270,20 @@ where
         return Err(ConfigError::invalid(setting, format!("{value} is outside {min}..={max}")));
     }
     Ok(value)
+}
+
+fn parse_aaguids(values: Vec<String>) -> Result<Vec<uuid::Uuid>, ConfigError> {
+    values
+        .iter()
+        .map(|value| {
+            uuid::Uuid::parse_str(value.trim()).map_err(|_| {
+                ConfigError::invalid(
+                    "passkeys.allowed_aaguids",
+                    format!("`{value}` is not an AAGUID (a UUID like cb69481e-8ff7-4039-93ec-0a2729a154a8)"),
+                )
+            })
+        })
+        .collect()
 }
 
 fn parse_database_url(url: Option<String>) -> Result<String, ConfigError> {

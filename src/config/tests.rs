@@ -185,3 +185,19 @@ fn idle_sessions_and_audit_retention_are_set_or_turned_off() {
     let message = error_text(Some("[audit]\nretention_days = -1\n"), &[]);
     assert!(message.contains("audit.retention_days"), "{message}");
 }
+
+#[test]
+fn passkey_settings_name_authenticator_models_by_aaguid() {
+    let config = load(
+        Some("[passkeys]\npasswordless = false\nallowed_aaguids = [\"cb69481e-8ff7-4039-93ec-0a2729a154a8\"]"),
+        &[("WRISTBAND_ADMIN_REQUIRE_PHISHING_RESISTANT", "true")],
+    )
+    .unwrap();
+    assert!(!config.passkeys.passwordless && config.admin.require_phishing_resistant);
+    assert_eq!(
+        config.passkeys.allowed_aaguids,
+        vec![uuid::Uuid::parse_str("cb69481e-8ff7-4039-93ec-0a2729a154a8").unwrap()]
+    );
+    let message = error_text(None, &[("WRISTBAND_PASSKEYS_ALLOWED_AAGUIDS", "yubikey-5")]);
+    assert!(message.contains("passkeys.allowed_aaguids") && message.contains("yubikey-5"), "{message}");
+}

@@ -19,6 +19,7 @@ pub struct AccountOverview {
     pub user: User,
     pub current_sid: Uuid,
     pub recovery_codes_left: u64,
+    pub passkeys: usize,
     pub sessions: Vec<SessionRecord>,
     pub apps: Vec<FamilyRecord>,
 }
@@ -30,6 +31,7 @@ pub async fn overview(ctx: &Context<'_>, session: &SessionUser) -> Result<Accoun
         user: session.user.clone(),
         current_sid: session.session.sid,
         recovery_codes_left: ctx.store.unused_recovery_codes(user_id).await?,
+        passkeys: ctx.store.list_passkeys(user_id).await?.len(),
         sessions: ctx.store.list_live_sessions(user_id, now).await?,
         apps: ctx.store.list_live_families(user_id, now).await?,
     })
@@ -135,8 +137,8 @@ pub async fn regenerate_recovery_codes(
     meta: &RequestMeta,
 ) -> Result<Vec<String>, FlowError> {
     let user = &session.user;
-    if !user.has_totp() {
-        return Err(FlowError::mistake("Turn on two-step verification first."));
+    if !user.has_totp() && ctx.store.list_passkeys(user.id).await?.is_empty() {
+        return Err(FlowError::mistake("Turn on two-step verification or add a passkey first."));
     }
     prove(ctx, user, code, password, meta).await?;
     let (codes, hashes) = new_recovery_codes()?;

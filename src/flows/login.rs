@@ -8,12 +8,13 @@ use super::Context;
 use super::error::FlowError;
 use super::interaction::gate;
 use super::interaction::{
-    self, Browser, ChangePasswordPage, Continuation, LoginPage, LoginStep, Step, continue_login, start_challenge,
+    self, Browser, ChangePasswordPage, Continuation, LoginPage, LoginStep, SecondFactors, Step, continue_login,
+    start_challenge,
 };
 use super::password::{Checked, check_under_lockout, login_throttle_key, replace_password};
-use super::session::{RequestMeta, end_session, start_session};
+use super::session::{RequestMeta, establish_session};
 use crate::metrics::LoginOutcome;
-use crate::model::{Authentication, Destination, RevocationReason, Username};
+use crate::model::{AssuranceLevel, Authentication, Destination, User, Username};
 use crate::security::secret::SecretString;
 use crate::store::AuditEvent;
 
@@ -72,9 +73,56 @@ pub fn login_page(destination: Destination) -> LoginPage {
 
 fn destination_title(destination: Destination) -> &'static str {
     match destination {
-        Destination::Account => "your account",
+        Destination::Account | Destination::Passkeys => "your account",
         Destination::Admin => "wristband administration",
     }
+}
+
+/// Who a login page signs in to, and the weakest login that reaches it.
+#[derive(Debug, Clone)]
+pub struct LoginTarget {
+    pub client_name: String,
+    pub client_id: Option<String>,
+    required: AssuranceLevel,
+    page: bool,
+}
+
+impl LoginTarget {
+    /// The level `user` must reach: a wristband page asks more only of administrators
+    /// (for `/admin`), who alone may open it.
+    pub fn required_for(&self, user: &User) -> AssuranceLevel {
+        if self.page && !user.is_admin { AssuranceLevel::OneFactor } else { self.required }
+    }
+
+    /// The login page again, with `error` above the form.
+    pub fn page(&self, continuation: Continuation, username: Option<String>, error: &'static str) -> Step {
+        Step::Login(LoginPage { continuation, client_name: self.client_name.clone(), username, error: Some(error) })
+    }
+}
+
+/// The target of a login form; `None` when its pending request expired, finished, or
+/// belongs to another browser.
+pub async fn login_target(
+    ctx: &Context<'_>,
+    continuation: &Continuation,
+    browser: &Browser,
+) -> Result<Option<LoginTarget>, FlowError> {
+    Ok(match continuation {
+        Continuation::Authorization { request_id } => interaction::find_pending(ctx, request_id, &browser.csrf_cookie)
+            .await?
+            .map(|(pending, client)| LoginTarget {
+                required: gate::required_level(&client, &pending.request),
+                client_name: client.name,
+                client_id: Some(client.id.to_string()),
+                page: false,
+            }),
+        Continuation::Page(destination) => Some(LoginTarget {
+            client_name: destination_title(*destination).to_owned(),
+            client_id: None,
+            required: destination.required_level(ctx.config.admin.require_phishing_resistant),
+            page: true,
+        }),
+    })
 }
 
 pub async fn login(
@@ -83,16 +131,8 @@ pub async fn login(
     browser: &Browser,
     meta: &RequestMeta,
 ) -> Result<LoginStep, FlowError> {
-    let (client_name, client_id, client_requires_two) = match &attempt.continuation {
-        Continuation::Authorization { request_id } => {
-            let Some((pending, client)) = interaction::find_pending(ctx, request_id, &browser.csrf_cookie).await?
-            else {
-                return Ok(Step::Expired.into());
-            };
-            let requires_two = gate::requires_two_factors(&client, &pending.request);
-            (client.name, Some(client.id.to_string()), requires_two)
-        }
-        Continuation::Page(destination) => (destination_title(*destination).to_owned(), None, false),
+    let Some(target) = login_target(ctx, &attempt.continuation, browser).await? else {
+        return Ok(Step::Expired.into());
     };
     let now = ctx.clock.now();
     let ip = meta.rate_limit_key();
@@ -122,7 +162,7 @@ pub async fn login(
             ctx.metrics.login(LoginOutcome::Failure);
             let user_id = other.map(|u| u.id);
             let mut event = AuditEvent::new("login_failed").ip(meta.ip.clone());
-            if let Some(client_id) = &client_id {
+            if let Some(client_id) = &target.client_id {
                 event = event.client(client_id.as_str());
             }
             if let Some(user_id) = user_id {
@@ -132,33 +172,24 @@ pub async fn login(
             if let Checked::WrongAndLocked(throttled) = checked {
                 return Err(throttled.into());
             }
-            return Ok(Step::Login(LoginPage {
-                continuation: attempt.continuation,
-                client_name,
-                username: Some(attempt.username.chars().take(64).collect()),
-                error: Some(LOGIN_FAILED),
-            })
-            .into());
+            let username = Some(attempt.username.chars().take(64).collect());
+            return Ok(target.page(attempt.continuation, username, LOGIN_FAILED).into());
         }
     };
     ctx.limits.login_failures_per_ip.refund(ip);
-    let requires_two = match attempt.continuation {
-        Continuation::Authorization { .. } => client_requires_two,
-        Continuation::Page(destination) => destination.requires_two_factors() && user.is_admin,
-    };
-    if user.has_totp() || requires_two {
-        return Ok(start_challenge(ctx, &user, browser, None, &attempt.continuation).await?.into());
+    let required = target.required_for(&user);
+    let factors = SecondFactors::of(ctx, &user).await?;
+    if factors.any() || required > AssuranceLevel::OneFactor {
+        let step = start_challenge(ctx, &user, &factors, browser, None, &attempt.continuation, required).await?;
+        return Ok(step.into());
     }
-    if let Some(previous) = &browser.session {
-        end_session(ctx, previous.session.sid, previous.user.id, RevocationReason::ReplacedByLogin).await?;
-    }
-    let session = start_session(ctx, user, Authentication::password(now), meta).await?;
+    let session = establish_session(ctx, browser.session.as_ref(), user, Authentication::password(now), meta).await?;
     ctx.metrics.login(LoginOutcome::Success);
     let mut event = AuditEvent::new("login_succeeded")
         .user(session.session.user.id)
         .ip(meta.ip.clone())
         .details(serde_json::json!({ "amr": session.session.session.authentication.amr }));
-    if let Some(client_id) = client_id {
+    if let Some(client_id) = target.client_id {
         event = event.client(client_id);
     }
     ctx.store.record_audit(event, now).await?;

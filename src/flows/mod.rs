@@ -18,6 +18,7 @@ pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod pkce;
 pub mod redirect;
@@ -42,6 +43,7 @@ use crate::security::master_key::MasterKey;
 use crate::security::password::PasswordHasher;
 use crate::security::rate_limit::RateLimits;
 use crate::store::{AuditEvent, Store};
+use passkeys::RelyingParty;
 
 /// Everything the flows may use, owned: built once by `app::open_services` (for the server
 /// and for each CLI command) and lent to every call as a [`Context`].
@@ -55,6 +57,8 @@ pub struct Services {
     pub master_key: MasterKey,
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
+    /// `None` when the issuer's host is an IP address, where browsers refuse passkeys.
+    pub relying_party: Option<RelyingParty>,
 }
 
 impl Services {
@@ -68,6 +72,7 @@ impl Services {
             master_key: &self.master_key,
             limits: &self.limits,
             metrics: &self.metrics,
+            relying_party: self.relying_party.as_ref(),
         }
     }
 }
@@ -83,6 +88,7 @@ pub struct Context<'a> {
     pub master_key: &'a MasterKey,
     pub limits: &'a RateLimits,
     pub metrics: &'a Metrics,
+    pub relying_party: Option<&'a RelyingParty>,
 }
 
 /// Who asked for an administrative change, for the audit log.

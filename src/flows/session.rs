@@ -101,6 +101,33 @@ pub async fn start_session(
     Ok(StartedSession { cookie_value, max_age_seconds, session: SessionUser { session, user } })
 }
 
+/// The session a completed login leaves in this browser. The same person signing in again
+/// (to re-authenticate, or for `prompt=login`) keeps their session — its `sid`, and the
+/// applications signed in through it — under a new cookie and the new authentication;
+/// anyone else's session here ends first.
+pub async fn establish_session(
+    ctx: &Context<'_>,
+    current: Option<&SessionUser>,
+    user: User,
+    authentication: Authentication,
+    meta: &RequestMeta,
+) -> Result<StartedSession, FlowError> {
+    match current {
+        Some(current) if current.user.id == user.id => {
+            let current = SessionUser { user, ..current.clone() };
+            if let Some(raised) = elevate_session(ctx, &current, authentication.clone()).await? {
+                return Ok(raised);
+            }
+            start_session(ctx, current.user, authentication, meta).await
+        }
+        Some(other) => {
+            end_session(ctx, other.session.sid, other.user.id, RevocationReason::ReplacedByLogin).await?;
+            start_session(ctx, user, authentication, meta).await
+        }
+        None => start_session(ctx, user, authentication, meta).await,
+    }
+}
+
 /// Raises a live session to a stronger authentication (a step-up). The cookie value is
 /// replaced, as after any change of privilege, while the `sid` stays. `None` when the
 /// session ended meanwhile.

@@ -29,10 +29,18 @@ pub struct FlowTest {
 
 impl FlowTest {
     pub async fn new() -> Self {
+        Self::configured(|_| {}).await
+    }
+
+    /// The same, with settings changed by `edit` first.
+    pub async fn configured(edit: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/wristband.db?mode=rwc", dir.path().display());
         let mut config = Config::for_tests(dir.path(), &url);
+        // A host name, not an address: browsers (and webauthn-rs) refuse passkeys on an IP.
+        config.issuer = "http://localhost:8080".to_owned();
         config.password = PasswordSettings { argon2_memory_kib: 1_024, argon2_iterations: 1, argon2_parallelism: 1 };
+        edit(&mut config);
         let clock = FixedClock::new(1_800_000_000);
         let services = open_services(config, Arc::new(clock.clone())).await.expect("services");
         Self { _dir: dir, services, clock }

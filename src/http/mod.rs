@@ -29,9 +29,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// and tokens need a fraction of it.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// No script, no framing, no third-party anything; styles only from this origin.
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+/// No inline script, no framing, no third-party anything: styles and the passkey script
+/// from this origin only, which alone the script may fetch from.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+     img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 /// Browsers remember for a year to reach an https issuer over https only.
 const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
@@ -68,6 +69,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/login/mfa", web::post().to(pages::login::mfa_post))
             .route("/login/password", web::post().to(pages::login::password_post))
             .route("/login/resume", web::post().to(pages::login::resume_post))
+            .route("/login/passkey", web::post().to(pages::passkeys::login_passkey_post))
+            .route("/login/passkey/options", web::post().to(pages::passkeys::login_options_post))
+            .route("/login/mfa/passkey/options", web::post().to(pages::passkeys::mfa_options_post))
             .route("/consent", web::post().to(pages::consent::consent_post))
             .route("/account", web::get().to(pages::account::account_get))
             .route("/account/sessions/end", web::post().to(pages::account::end_session_post))
@@ -77,11 +81,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/account/mfa/enable", web::post().to(pages::account::mfa_enable_post))
             .route("/account/mfa/disable", web::post().to(pages::account::mfa_disable_post))
             .route("/account/mfa/recovery-codes", web::post().to(pages::account::recovery_codes_post))
+            .route("/account/passkeys", web::get().to(pages::passkeys::passkeys_get))
+            .route("/account/passkeys", web::post().to(pages::passkeys::passkeys_post))
+            .route("/account/passkeys/options", web::post().to(pages::passkeys::passkeys_options_post))
+            .route("/account/passkeys/rename", web::post().to(pages::passkeys::passkey_rename_post))
+            .route("/account/passkeys/remove", web::post().to(pages::passkeys::passkey_remove_post))
             .service(admin_scope())
             .route("/end_session", web::get().to(pages::logout::end_session_get))
             .route("/end_session", web::post().to(pages::logout::end_session_post))
             .route("/end_session/confirm", web::post().to(pages::logout::end_session_confirm_post))
             .route("/static/wristband.css", web::get().to(pages::stylesheet_get))
+            .route("/static/passkeys.js", web::get().to(pages::passkeys::script_get))
             .route("/healthz", web::get().to(health::healthz_get))
             .route("/readyz", web::get().to(health::readyz_get)),
     );
@@ -120,6 +130,7 @@ admin_routes! {
     GET "/users/{id}" => user_get,
     POST "/users/{id}" => user_post,
     POST "/users/{id}/sessions/{sid}/end" => session_end_post,
+    POST "/users/{id}/passkeys/{passkey}/remove" => passkey_remove_post,
     POST "/users/{id}/{action}" => user_action_post,
     GET "/clients" => clients_get,
     POST "/clients" => clients_post,

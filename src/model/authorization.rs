@@ -1,6 +1,6 @@
 use uuid::Uuid;
 
-use super::{ApiIdentifier, Authentication, ClientId, RedirectUri, Scope};
+use super::{ApiIdentifier, AssuranceLevel, Authentication, ClientId, RedirectUri, Scope};
 use crate::clock::UnixTime;
 
 /// The `prompt` values of OIDC Core §3.1.2.1 that wristband acts on.
@@ -38,8 +38,9 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
-    /// `acr_values` named the two-factor level (`ACR_TWO_FACTOR`).
-    pub two_factor_requested: bool,
+    /// The weakest level `acr_values` named (OIDC Core §3.1.2.1); `OneFactor` when it
+    /// named none wristband knows.
+    pub requested_level: AssuranceLevel,
 }
 
 /// An authorization request waiting on the login or consent page.

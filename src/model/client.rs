@@ -1,4 +1,4 @@
-use super::{ApiIdentifier, InvalidValue, RedirectUri, string_newtype};
+use super::{ApiIdentifier, AssuranceLevel, InvalidValue, RedirectUri, string_newtype};
 use crate::clock::UnixTime;
 
 /// A client identifier: 1–128 of the URI-unreserved characters, so it needs no escaping in
@@ -65,6 +65,8 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     pub first_party: bool,
     pub require_mfa: bool,
+    /// Logins for this client must use a passkey (`acr` `urn:wristband:acr:phr`).
+    pub require_phishing_resistant: bool,
     pub access_token_seconds: Option<i64>,
     /// Overrides of the refresh-family settings (`refresh.*`) for this client.
     pub refresh: RefreshOverrides,
@@ -94,6 +96,17 @@ impl Client {
 
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// The weakest login this client accepts.
+    pub fn required_level(&self) -> AssuranceLevel {
+        if self.require_phishing_resistant {
+            AssuranceLevel::PhishingResistant
+        } else if self.require_mfa {
+            AssuranceLevel::TwoFactor
+        } else {
+            AssuranceLevel::OneFactor
+        }
     }
 }
 

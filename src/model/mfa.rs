@@ -1,5 +1,6 @@
 use uuid::Uuid;
 
+use super::AssuranceLevel;
 use crate::clock::UnixTime;
 
 /// A page of wristband itself that a login can lead to (instead of a client). A fixed
@@ -7,6 +8,8 @@ use crate::clock::UnixTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
     Account,
+    /// The account's passkeys: adding one needs a recent sign-in, which leads back here.
+    Passkeys,
     Admin,
 }
 
@@ -14,24 +17,32 @@ impl Destination {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Account => "account",
+            Self::Passkeys => "passkeys",
             Self::Admin => "admin",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Account, Self::Admin].into_iter().find(|d| d.as_str() == value)
+        [Self::Account, Self::Passkeys, Self::Admin].into_iter().find(|d| d.as_str() == value)
     }
 
     pub fn path(self) -> &'static str {
         match self {
             Self::Account => "/account",
+            Self::Passkeys => "/account/passkeys",
             Self::Admin => "/admin",
         }
     }
 
-    /// Administrators reach `/admin` only with two factors.
-    pub fn requires_two_factors(self) -> bool {
-        matches!(self, Self::Admin)
+    /// The weakest login that reaches this page: administrators reach `/admin` only with
+    /// two factors, or with a passkey when `admin_requires_passkey`
+    /// (`admin.require_phishing_resistant`).
+    pub fn required_level(self, admin_requires_passkey: bool) -> AssuranceLevel {
+        match self {
+            Self::Admin if admin_requires_passkey => AssuranceLevel::PhishingResistant,
+            Self::Admin => AssuranceLevel::TwoFactor,
+            Self::Account | Self::Passkeys => AssuranceLevel::OneFactor,
+        }
     }
 }
 
@@ -47,5 +58,8 @@ pub struct MfaChallenge {
     /// Where the login goes on: a pending authorization request, or a wristband page.
     pub authorization_request_hash: Option<String>,
     pub destination: Option<Destination>,
+    /// The level the login must reach: a TOTP code does not answer a challenge for a
+    /// passkey.
+    pub required: AssuranceLevel,
     pub expires_at: UnixTime,
 }

@@ -5,18 +5,20 @@ mod authn;
 mod authorization;
 mod client;
 mod mfa;
+mod passkey;
 mod redirect_uri;
 mod scope;
 mod signing_key;
 mod user;
 
 pub use api::{Api, ApiIdentifier, ApiScope};
-pub use authn::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Authentication};
+pub use authn::{ACR_ONE_FACTOR, ACR_PHISHING_RESISTANT, ACR_TWO_FACTOR, AssuranceLevel, Authentication, PasskeyProof};
 pub use authorization::{
     AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily, RevocationReason,
 };
 pub use client::{Client, ClientId, GrantType, RefreshOverrides};
 pub use mfa::{Destination, MfaChallenge};
+pub use passkey::{CeremonyPurpose, PasskeyCeremony, PasskeyName, PasskeyRecord};
 pub use redirect_uri::RedirectUri;
 pub use scope::{OFFLINE_ACCESS, OIDC_SCOPES, Scope};
 pub use signing_key::{KeyMove, KeyState, KeyTransition, NewSigningKey, SigningKeyRecord};

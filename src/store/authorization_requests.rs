@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::entities::authorization_request as row;
 use super::{Store, StoreError, from_json_list, to_json_list};
 use crate::clock::UnixTime;
-use crate::model::{ApiIdentifier, AuthorizationRequest, ClientId, PendingAuthorization, Prompt, RedirectUri, Scope};
+use crate::model::{
+    ApiIdentifier, AssuranceLevel, AuthorizationRequest, ClientId, PendingAuthorization, Prompt, RedirectUri, Scope,
+};
 
 impl TryFrom<row::Model> for PendingAuthorization {
     type Error = StoreError;
@@ -27,7 +29,11 @@ impl TryFrom<row::Model> for PendingAuthorization {
                 prompt: Prompt { none: has("none"), login: has("login"), consent: has("consent") },
                 max_age: row.max_age,
                 login_hint: row.login_hint,
-                two_factor_requested: row.two_factor_requested,
+                requested_level: row
+                    .requested_acr
+                    .as_deref()
+                    .and_then(AssuranceLevel::from_acr)
+                    .unwrap_or(AssuranceLevel::OneFactor),
             },
             browser_hash: row.browser_hash,
             user_id: row.user_id,
@@ -58,7 +64,9 @@ impl Store {
             prompt: Set(Some(request.prompt.as_text()).filter(|p| !p.is_empty())),
             max_age: Set(request.max_age),
             login_hint: Set(request.login_hint.clone()),
-            two_factor_requested: Set(request.two_factor_requested),
+            requested_acr: Set(Some(request.requested_level)
+                .filter(|level| *level > AssuranceLevel::OneFactor)
+                .map(|level| level.acr().to_owned())),
             user_id: Set(pending.user_id),
             sid: Set(pending.sid),
             created_at: Set(pending.created_at),

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::entities::{
     attempt_throttle, audit_event, authorization_code, authorization_request, browser_session, mfa_challenge,
-    refresh_family, refresh_token, revoked_access_token,
+    passkey_ceremony, refresh_family, refresh_token, revoked_access_token,
 };
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
@@ -22,6 +22,7 @@ pub struct CleanupReport {
     pub authorization_codes: u64,
     pub authorization_requests: u64,
     pub mfa_challenges: u64,
+    pub passkey_ceremonies: u64,
     pub attempt_throttles: u64,
     pub browser_sessions: u64,
     pub refresh_families: u64,
@@ -63,6 +64,12 @@ impl Store {
                 db,
                 mfa_challenge::Column::IdHash,
                 Condition::all().add(mfa_challenge::Column::ExpiresAt.lt(now)),
+            )
+            .await?,
+            passkey_ceremonies: delete_in_batches::<passkey_ceremony::Entity, String>(
+                db,
+                passkey_ceremony::Column::IdHash,
+                Condition::all().add(passkey_ceremony::Column::ExpiresAt.lt(now)),
             )
             .await?,
             attempt_throttles: delete_in_batches::<attempt_throttle::Entity, String>(

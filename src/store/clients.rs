@@ -18,6 +18,7 @@ pub struct NewClient {
     pub grant_types: Vec<GrantType>,
     pub first_party: bool,
     pub require_mfa: bool,
+    pub require_phishing_resistant: bool,
     pub access_token_seconds: Option<i64>,
     pub refresh: RefreshOverrides,
     pub backchannel_logout_uri: Option<RedirectUri>,
@@ -39,6 +40,7 @@ impl TryFrom<client::Model> for Client {
             grant_types: from_json_list(&row.grant_types, GrantType::parse)?,
             first_party: row.first_party,
             require_mfa: row.require_mfa,
+            require_phishing_resistant: row.require_phishing_resistant,
             access_token_seconds: row.access_token_seconds,
             refresh: RefreshOverrides {
                 idle_seconds: row.refresh_idle_seconds,
@@ -67,6 +69,7 @@ impl Store {
             grant_types: Set(to_json_list(&grant_names)),
             first_party: Set(new.first_party),
             require_mfa: Set(new.require_mfa),
+            require_phishing_resistant: Set(new.require_phishing_resistant),
             access_token_seconds: Set(new.access_token_seconds),
             refresh_idle_seconds: Set(new.refresh.idle_seconds),
             refresh_absolute_seconds: Set(new.refresh.absolute_seconds),
@@ -136,6 +139,7 @@ impl Store {
             .col_expr(client::Column::GrantTypes, Expr::value(to_json_list(&grant_names)))
             .col_expr(client::Column::FirstParty, Expr::value(client.first_party))
             .col_expr(client::Column::RequireMfa, Expr::value(client.require_mfa))
+            .col_expr(client::Column::RequirePhishingResistant, Expr::value(client.require_phishing_resistant))
             .col_expr(client::Column::AccessTokenSeconds, Expr::value(client.access_token_seconds))
             .col_expr(client::Column::RefreshIdleSeconds, Expr::value(client.refresh.idle_seconds))
             .col_expr(client::Column::RefreshAbsoluteSeconds, Expr::value(client.refresh.absolute_seconds))

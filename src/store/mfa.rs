@@ -14,7 +14,7 @@ use super::sessions::end_user_sessions_and_families;
 use super::throttles::{self, mfa_throttle_key};
 use super::{SessionsEnded, Store, StoreError};
 use crate::clock::UnixTime;
-use crate::model::{Destination, MfaChallenge, RevocationReason};
+use crate::model::{AssuranceLevel, Destination, MfaChallenge, RevocationReason};
 
 impl Store {
     /// Activates TOTP for a user who has none, with the step of the code that proved the
@@ -147,6 +147,7 @@ impl Store {
             sid: Set(challenge.sid),
             authorization_request_hash: Set(challenge.authorization_request_hash.clone()),
             destination: Set(challenge.destination.map(|d| d.as_str().to_owned())),
+            required_acr: Set(Some(challenge.required.acr().to_owned())),
             created_at: Set(now),
             expires_at: Set(challenge.expires_at),
         }
@@ -167,6 +168,11 @@ impl Store {
             sid: row.sid,
             authorization_request_hash: row.authorization_request_hash,
             destination: row.destination.as_deref().and_then(Destination::parse),
+            required: row
+                .required_acr
+                .as_deref()
+                .and_then(AssuranceLevel::from_acr)
+                .unwrap_or(AssuranceLevel::TwoFactor),
             expires_at: row.expires_at,
         }))
     }

@@ -129,16 +129,18 @@ impl Store {
         .await
     }
 
-    /// Ends every session and revokes every refresh-token family of a user.
+    /// Ends every session and revokes every refresh-token family of a user, but the
+    /// session `keep` and its families.
     pub async fn end_user_sessions(
         &self,
         user_id: Uuid,
+        keep: Option<Uuid>,
         reason: RevocationReason,
         now: UnixTime,
     ) -> Result<SessionsEnded, StoreError> {
         self.writing(move |store| async move {
             let txn = store.write_transaction().await?;
-            let ended = end_user_sessions_and_families(&*txn, user_id, None, reason, now).await?;
+            let ended = end_user_sessions_and_families(&*txn, user_id, keep, reason, now).await?;
             txn.commit().await?;
             Ok(ended)
         })

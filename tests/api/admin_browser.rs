@@ -1,101 +1,12 @@
-//! The admin pages in a real headless Chromium (Debian's `chromium` and
-//! `chromium-driver`, driven over WebDriver with fantoccini): sign in with TOTP, create a
-//! client and a user, rotate the key, revoke a refresh family, inspect a token. Each page
-//! is saved as a screenshot under `target/screenshots/`.
+//! The admin pages in a real headless Chromium (see `support::chromium`): sign in with
+//! TOTP, create a client and a user, rotate the key, revoke a refresh family, inspect a
+//! token. Each page is saved as a screenshot under `target/screenshots/`.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
-use tokio::process::{Child, Command};
+use fantoccini::Locator;
 use wristband::model::{ClientId, KeyState, Username};
 
 use crate::support::browser::app_with_tokens;
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// A chromedriver on a free loopback port, stopped when dropped.
-struct Driver {
-    _process: Child,
-    url: String,
-}
-
-async fn start_driver() -> Driver {
-    assert!(
-        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
-        "the browser tests need Debian's chromium and chromium-driver: apt-get install chromium chromium-driver \
-         (.ci/run installs them)"
-    );
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let process = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("chromedriver starts");
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/status")).await.is_ok_and(|r| r.status().is_success()) {
-            return Driver { _process: process, url };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not answer on {url}");
-}
-
-async fn chromium(driver: &Driver) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]
-        }),
-    );
-    ClientBuilder::native().capabilities(capabilities).connect(&driver.url).await.expect("a Chromium session")
-}
-
-/// Saves what the browser shows as `target/screenshots/<name>.png`.
-async fn screenshot(browser: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = browser.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
-/// Waits for the element (a click may still be loading the next page), then types.
-async fn fill(browser: &Client, css: &str, text: &str) {
-    let field = browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn click(browser: &Client, css: &str) {
-    browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
-}
-
-/// Waits (10 s at most) for the page to say `needle`: after a click, the next page may
-/// still be loading.
-async fn expect_text(browser: &Client, needle: &str) {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(main) = browser.find(Locator::Css("main")).await
-            && let Ok(text) = main.text().await
-        {
-            if text.contains(needle) {
-                return;
-            }
-            last = text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never said {needle:?}; it says: {last}");
-}
+use crate::support::chromium::{chromium, click, expect_text, fill, screenshot, start_driver};
 
 #[tokio::test]
 async fn an_administrator_does_the_daily_tasks_in_a_real_browser() {

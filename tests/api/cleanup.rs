@@ -1,6 +1,7 @@
 //! The periodic clean-up deletes expired rows, and nothing that is still needed.
 
 use wristband::flows::cleanup::clean_up;
+use wristband::model::{CeremonyPurpose, Destination, PasskeyCeremony};
 use wristband::security::random::sha256_hex;
 use wristband::store::CleanupReport;
 
@@ -11,6 +12,7 @@ fn sum(a: CleanupReport, b: CleanupReport) -> CleanupReport {
         authorization_codes: a.authorization_codes + b.authorization_codes,
         authorization_requests: a.authorization_requests + b.authorization_requests,
         mfa_challenges: a.mfa_challenges + b.mfa_challenges,
+        passkey_ceremonies: a.passkey_ceremonies + b.passkey_ceremonies,
         attempt_throttles: a.attempt_throttles + b.attempt_throttles,
         browser_sessions: a.browser_sessions + b.browser_sessions,
         refresh_families: a.refresh_families + b.refresh_families,
@@ -33,6 +35,14 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
     let mut guesser = Browser::new(&app);
     let login = guesser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
     assert_eq!(guesser.submit_login(&login, "nobody", "guess").await.status, 200);
+    // A passkey sign-in started and never answered.
+    let unanswered = PasskeyCeremony {
+        purpose: CeremonyPurpose::SignIn { authorization_request_hash: None, destination: Some(Destination::Account) },
+        browser_hash: sha256_hex("a browser"),
+        state: "{}".to_owned(),
+        expires_at: app.clock_now() + 300,
+    };
+    app.store.insert_passkey_ceremony(sha256_hex("ceremony"), &unanswered, app.clock_now()).await.unwrap();
 
     let early = clean_up(&app.ctx()).await.unwrap();
     assert_eq!(early, CleanupReport::default(), "nothing has expired yet");
@@ -53,6 +63,7 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
             authorization_codes: 1,
             authorization_requests: 3,
             mfa_challenges: 1,
+            passkey_ceremonies: 1,
             attempt_throttles: 1,
             browser_sessions: 1,
             refresh_families: 1,

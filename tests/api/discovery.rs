@@ -82,7 +82,11 @@ async fn discovery_describes_the_implemented_protocol_and_nothing_else() {
     assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         metadata["acr_values_supported"],
-        serde_json::json!([wristband::model::ACR_ONE_FACTOR, wristband::model::ACR_TWO_FACTOR])
+        serde_json::json!([
+            wristband::model::ACR_ONE_FACTOR,
+            wristband::model::ACR_TWO_FACTOR,
+            wristband::model::ACR_PHISHING_RESISTANT
+        ])
     );
     assert_eq!(metadata["backchannel_logout_supported"], true);
 }

@@ -35,6 +35,8 @@ mod native_apps;
 mod oidc_client;
 mod operations;
 mod outage;
+mod passkeys;
+mod passkeys_browser;
 mod refresh;
 mod replicas;
 mod revoke;

@@ -1,11 +1,12 @@
 //! Who may open the admin pages: a signed-in administrator whose session proved two
-//! factors. A one-factor session steps up (or enrols TOTP first) on the way in.
+//! factors (a passkey, when `admin.require_phishing_resistant`). A weaker session steps up
+//! (or enrols TOTP first) on the way in.
 
 use crate::flows::Context;
 use crate::flows::error::FlowError;
-use crate::flows::interaction::{Browser, ChangePasswordPage, Continuation, Step, start_challenge};
+use crate::flows::interaction::{Browser, ChangePasswordPage, Continuation, SecondFactors, Step, start_challenge};
 use crate::flows::session::SessionUser;
-use crate::model::{Destination, SigningKeyRecord};
+use crate::model::{AssuranceLevel, Destination, SigningKeyRecord};
 use crate::store::{AuditFilter, AuditRecord};
 
 #[derive(Debug)]
@@ -21,15 +22,19 @@ pub enum AdminAccess {
 }
 
 /// Who the browser's session is to the admin pages. Decides only: nothing is written.
-pub fn admin_access(browser: &Browser) -> AdminAccess {
+pub fn admin_access(ctx: &Context<'_>, browser: &Browser) -> AdminAccess {
     let Some(session) = &browser.session else { return AdminAccess::SignIn };
     if !session.user.is_admin {
         return AdminAccess::Forbidden;
     }
-    if !session.session.authentication.is_two_factor() || session.user.password_change_required {
+    if session.session.authentication.level() < admin_level(ctx) || session.user.password_change_required {
         return AdminAccess::StepFirst;
     }
     AdminAccess::Granted(Box::new(session.clone()))
+}
+
+fn admin_level(ctx: &Context<'_>) -> AssuranceLevel {
+    Destination::Admin.required_level(ctx.config.admin.require_phishing_resistant)
 }
 
 /// The page an administrator's session must pass first: the second factor (or its
@@ -38,8 +43,10 @@ pub fn admin_access(browser: &Browser) -> AdminAccess {
 pub async fn admin_step(ctx: &Context<'_>, browser: &Browser) -> Result<Option<Step>, FlowError> {
     let Some(session) = browser.session.as_ref().filter(|s| s.user.is_admin) else { return Ok(None) };
     let continuation = Continuation::Page(Destination::Admin);
-    if !session.session.authentication.is_two_factor() {
-        let step = start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await?;
+    if session.session.authentication.level() < admin_level(ctx) {
+        let factors = SecondFactors::of(ctx, &session.user).await?;
+        let sid = Some(session.session.sid);
+        let step = start_challenge(ctx, &session.user, &factors, browser, sid, &continuation, admin_level(ctx)).await?;
         return Ok(Some(step));
     }
     if session.user.password_change_required {

@@ -21,6 +21,8 @@ pub struct ClientInput {
     pub public: bool,
     pub first_party: bool,
     pub require_mfa: bool,
+    /// Every login needs a passkey (`urn:wristband:acr:phr`).
+    pub require_phishing_resistant: bool,
     /// Overrides `tokens.access_token_seconds` for this client.
     pub access_token_seconds: Option<i64>,
     /// Overrides of `refresh.*` for this client.
@@ -76,7 +78,8 @@ pub async fn update_client(ctx: &Context<'_>, input: ClientInput, actor: Actor) 
     let client = ctx.store.find_client(&id).await?.ok_or_else(|| unknown_client(id.to_string()))?;
     let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     let event = AuditEvent::new("client_updated").client(id.as_str()).details(serde_json::json!({
-        "grant_types": grants, "first_party": client.first_party, "require_mfa": client.require_mfa
+        "grant_types": grants, "first_party": client.first_party, "require_mfa": client.require_mfa,
+        "require_phishing_resistant": client.require_phishing_resistant
     }));
     ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(client)
@@ -220,6 +223,7 @@ fn parse_client(input: ClientInput, secret_hash: Option<String>) -> Result<NewCl
         grant_types,
         first_party: input.first_party,
         require_mfa: input.require_mfa,
+        require_phishing_resistant: input.require_phishing_resistant,
         access_token_seconds: input.access_token_seconds,
         refresh: input.refresh,
         backchannel_logout_uri,

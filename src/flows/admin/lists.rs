@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::flows::Context;
 use crate::flows::error::FlowError;
-use crate::model::{Client, ClientId, User, Username};
+use crate::model::{Client, ClientId, PasskeyRecord, User, Username};
 use crate::store::{AuditFilter, AuditRecord, FamilyAdminRecord, SessionRecord};
 
 /// A page of users whose username, name or email contains `query`, and how many match.
@@ -28,12 +28,14 @@ pub async fn find_user(ctx: &Context<'_>, sub: &str) -> Result<Option<User>, Flo
 pub struct UserDetails {
     pub sessions: Vec<SessionRecord>,
     pub families: Vec<FamilyAdminRecord>,
+    pub passkeys: Vec<PasskeyRecord>,
 }
 
 pub async fn user_details(ctx: &Context<'_>, user: &User, families: u64) -> Result<UserDetails, FlowError> {
     Ok(UserDetails {
         sessions: ctx.store.list_live_sessions(user.id, ctx.clock.now()).await?,
         families: ctx.store.search_families(Some(user.id), None, 0, families).await?,
+        passkeys: ctx.store.list_passkeys(user.id).await?,
     })
 }
 

@@ -88,7 +88,7 @@ pub async fn set_user_disabled(
 /// device, a suspected compromise).
 pub async fn revoke_user_sessions(ctx: &Context<'_>, username: &str, actor: Actor) -> Result<SessionsEnded, FlowError> {
     let user = find(ctx, username).await?;
-    let ended = ctx.store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
+    let ended = ctx.store.end_user_sessions(user.id, None, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
     let event = AuditEvent::new("user_sessions_revoked")
         .user(user.id)
         .details(serde_json::json!({ "sessions_ended": ended.sessions, "families_revoked": ended.families }));
@@ -137,14 +137,16 @@ pub async fn provision_totp(ctx: &Context<'_>, username: &str, actor: Actor) -> 
     Ok(url)
 }
 
-/// Removes a user's TOTP and recovery codes (a lost phone, with identity checked by
-/// support), and ends their sessions and refresh-token families. `false`: no factor.
+/// Removes a user's TOTP, recovery codes and passkeys (a lost phone or key, with identity
+/// checked by support), and ends their sessions and refresh-token families. `false`: no
+/// factor.
 pub async fn reset_mfa(ctx: &Context<'_>, username: &str, actor: Actor) -> Result<bool, FlowError> {
     let user = find(ctx, username).await?;
-    let removed = ctx.store.remove_totp(user.id, ctx.clock.now()).await?;
-    let ended = ctx.store.end_user_sessions(user.id, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
+    let passkeys = ctx.store.delete_user_passkeys(user.id).await?;
+    let removed = ctx.store.remove_totp(user.id, ctx.clock.now()).await? || passkeys > 0;
+    let ended = ctx.store.end_user_sessions(user.id, None, RevocationReason::RevokedByAdmin, ctx.clock.now()).await?;
     let event = AuditEvent::new("mfa_reset").user(user.id).details(serde_json::json!({
-        "had_factor": removed, "sessions_ended": ended.sessions, "families_revoked": ended.families
+        "had_factor": removed, "passkeys_removed": passkeys, "sessions_ended": ended.sessions, "families_revoked": ended.families
     }));
     ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(removed)
@@ -163,6 +165,7 @@ pub async fn recover_admin(ctx: &Context<'_>, username: &str, actor: Actor) -> R
     let password = SecretString::new(generated_password()?);
     let hash = ctx.hasher.hash(&password).await?;
     ctx.store.remove_totp(user.id, ctx.clock.now()).await?;
+    ctx.store.delete_user_passkeys(user.id).await?;
     let ended = ctx.store.set_user_password_hash(user.id, hash, true, None, ctx.clock.now()).await?;
     let event = AuditEvent::new("admin_recovered")
         .user(user.id)
@@ -219,6 +222,22 @@ pub async fn end_user_session(ctx: &Context<'_>, user_id: Uuid, sid: Uuid, actor
     }));
     ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
     Ok(ended.sessions == 1)
+}
+
+/// Removes one of a user's passkeys (reported lost or cloned); `false` when it is not
+/// theirs or is gone already.
+pub async fn remove_user_passkey(
+    ctx: &Context<'_>,
+    user_id: Uuid,
+    passkey_id: Uuid,
+    actor: Actor,
+) -> Result<bool, FlowError> {
+    if !ctx.store.delete_passkey(user_id, passkey_id).await? {
+        return Ok(false);
+    }
+    let event = AuditEvent::new("passkey_removed").user(user_id).details(serde_json::json!({ "passkey": passkey_id }));
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
+    Ok(true)
 }
 
 /// Revokes one refresh-token family, and with it the access tokens of its grant; `false`

@@ -94,10 +94,10 @@ async fn decide(
                 }));
             }
         }
-        Verdict::SecondFactor => OAuthError::new(
+        Verdict::StepUp => OAuthError::new(
             ErrorCode::LoginRequired,
-            "The person must sign in with a second factor.",
-            "prompt=none with a one-factor session",
+            "The person must sign in with a stronger factor.",
+            "prompt=none with a session below the required level",
         ),
         Verdict::ChangePassword => OAuthError::new(
             ErrorCode::InteractionRequired,

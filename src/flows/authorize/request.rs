@@ -9,7 +9,7 @@ use crate::flows::error::{ErrorCode, OAuthError};
 use crate::flows::interaction::UntrustedRequest;
 use crate::flows::pkce;
 use crate::flows::resource::requested_resources;
-use crate::model::{ACR_TWO_FACTOR, AuthorizationRequest, Client, ClientId, Prompt, RedirectUri, Scope};
+use crate::model::{AssuranceLevel, AuthorizationRequest, Client, ClientId, Prompt, RedirectUri, Scope};
 
 const MAX_STATE_BYTES: usize = 2048;
 const MAX_NONCE_BYTES: usize = 512;
@@ -145,8 +145,11 @@ pub fn validate(
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_BYTES) {
         return Err(invalid("nonce is too long.", "nonce over 512 bytes".into()));
     }
-    // OIDC Core §3.1.2.1: values in order of preference; unknown ones are ignored.
-    let two_factor_requested = get("acr_values")?.is_some_and(|values| values.split(' ').any(|v| v == ACR_TWO_FACTOR));
+    // OIDC Core §3.1.2.1: values in order of preference; unknown ones are ignored. The
+    // weakest level named is the one insisted on: a client listing "phr 2fa" accepts 2fa.
+    let requested_level = get("acr_values")?
+        .and_then(|values| values.split(' ').filter_map(AssuranceLevel::from_acr).min())
+        .unwrap_or(AssuranceLevel::OneFactor);
     let login_hint = get("login_hint")?.filter(|h| h.len() <= MAX_LOGIN_HINT_BYTES).map(str::to_owned);
     let resources = requested_resources(client, &params.get_all("resource"))?;
     Ok(AuthorizationRequest {
@@ -160,7 +163,7 @@ pub fn validate(
         max_age,
         login_hint,
         resources,
-        two_factor_requested,
+        requested_level,
     })
 }
 

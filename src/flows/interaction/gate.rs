@@ -1,8 +1,8 @@
 //! The one gate every way of ending a login passes before an authorization request is
 //! answered (DESIGN "Interaction"). It decides whether this browser's session may answer
 //! the request now: the session is live (read from this browser's cookie) and belongs to
-//! whoever the request was bound to; its factors satisfy the client's `require_mfa` and the
-//! request's `acr_values`; and it authenticated recently enough for `prompt=login` and
+//! whoever the request was bound to; its level (one factor, two, or a passkey) satisfies the
+//! client's minimum and the request's `acr_values`; and it authenticated recently enough for `prompt=login` and
 //! `max_age` (OIDC Core §3.1.2.1, §3.1.2.3).
 //!
 //! The only value that lets a code be issued, [`Admitted`], is made here and nowhere
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::clock::UnixTime;
 use crate::flows::session::SessionUser;
-use crate::model::{AuthorizationRequest, Client};
+use crate::model::{AssuranceLevel, AuthorizationRequest, Client};
 
 /// A request as the gate sees it.
 #[derive(Debug, Clone, Copy)]
@@ -34,8 +34,9 @@ pub enum Verdict {
     Admitted(Box<Admitted>),
     /// No session, or one that authenticated too long ago for `prompt=login` / `max_age`.
     Login,
-    /// The session has one factor; the client or `acr_values` demand two.
-    SecondFactor,
+    /// The session's level is below what the client or `acr_values` demand: a second
+    /// factor, or a passkey.
+    StepUp,
     /// The session's password is temporary and must be replaced first.
     ChangePassword,
     /// The request was bound to another user: this browser's session may not answer it.
@@ -59,9 +60,10 @@ impl Admitted {
     }
 }
 
-/// Whether the client or the request (`acr_values`) demands two factors.
-pub fn requires_two_factors(client: &Client, request: &AuthorizationRequest) -> bool {
-    client.require_mfa || request.two_factor_requested
+/// The weakest login that may answer the request: the client's minimum, or the level
+/// `acr_values` named, whichever is stronger.
+pub fn required_level(client: &Client, request: &AuthorizationRequest) -> AssuranceLevel {
+    client.required_level().max(request.requested_level)
 }
 
 /// The gate.
@@ -73,8 +75,8 @@ pub fn judge(request: Request<'_>, session: Option<&SessionUser>, now: UnixTime)
     if !fresh_enough(request.request, request.requested_at, session, now) {
         return Verdict::Login;
     }
-    if requires_two_factors(request.client, request.request) && !session.session.authentication.is_two_factor() {
-        return Verdict::SecondFactor;
+    if session.session.authentication.level() < required_level(request.client, request.request) {
+        return Verdict::StepUp;
     }
     if session.user.password_change_required {
         return Verdict::ChangePassword;
@@ -102,10 +104,11 @@ fn fresh_enough(
 mod tests {
     use super::*;
     use crate::model::{
-        Authentication, BrowserSession, ClientId, Prompt, RedirectUri, RefreshOverrides, Scope, User, Username,
+        Authentication, BrowserSession, ClientId, PasskeyProof, Prompt, RedirectUri, RefreshOverrides, Scope, User,
+        Username,
     };
 
-    fn client(require_mfa: bool) -> Client {
+    fn client(required: AssuranceLevel) -> Client {
         Client {
             id: ClientId::parse("app").unwrap(),
             name: "App".to_owned(),
@@ -114,7 +117,8 @@ mod tests {
             post_logout_redirect_uris: vec![],
             grant_types: vec![],
             first_party: true,
-            require_mfa,
+            require_mfa: required == AssuranceLevel::TwoFactor,
+            require_phishing_resistant: required == AssuranceLevel::PhishingResistant,
             access_token_seconds: None,
             refresh: RefreshOverrides::default(),
             backchannel_logout_uri: None,
@@ -125,7 +129,7 @@ mod tests {
         }
     }
 
-    fn request(prompt: Prompt, max_age: Option<i64>, two_factor_requested: bool) -> AuthorizationRequest {
+    fn request(prompt: Prompt, max_age: Option<i64>, requested_level: AssuranceLevel) -> AuthorizationRequest {
         AuthorizationRequest {
             client_id: ClientId::parse("app").unwrap(),
             redirect_uri: RedirectUri::parse("https://app.example/cb").unwrap(),
@@ -137,7 +141,7 @@ mod tests {
             prompt,
             max_age,
             login_hint: None,
-            two_factor_requested,
+            requested_level,
         }
     }
 
@@ -172,8 +176,8 @@ mod tests {
 
     #[test]
     fn no_session_means_login() {
-        let client = client(false);
-        let request = request(Prompt::default(), None, false);
+        let client = client(AssuranceLevel::OneFactor);
+        let request = request(Prompt::default(), None, AssuranceLevel::OneFactor);
         let verdict =
             judge(Request { client: &client, request: &request, requested_at: None, bound_user: None }, None, 0);
         assert!(matches!(verdict, Verdict::Login));
@@ -181,8 +185,8 @@ mod tests {
 
     #[test]
     fn prompt_login_is_satisfied_only_by_a_login_after_the_request() {
-        let client = client(false);
-        let login = request(Prompt { login: true, ..Prompt::default() }, None, false);
+        let client = client(AssuranceLevel::OneFactor);
+        let login = request(Prompt { login: true, ..Prompt::default() }, None, AssuranceLevel::OneFactor);
         let old = session(Authentication::password(900));
         assert!(matches!(verdict(&client, &login, None, &old), Verdict::Login));
         assert!(matches!(verdict(&client, &login, Some(950), &old), Verdict::Login));
@@ -192,14 +196,14 @@ mod tests {
 
     #[test]
     fn max_age_counts_from_auth_time_and_zero_needs_a_login_for_this_request() {
-        let client = client(false);
-        let within = request(Prompt::default(), Some(200), false);
-        let zero = request(Prompt::default(), Some(0), false);
+        let client = client(AssuranceLevel::OneFactor);
+        let within = request(Prompt::default(), Some(200), AssuranceLevel::OneFactor);
+        let zero = request(Prompt::default(), Some(0), AssuranceLevel::OneFactor);
         let old = session(Authentication::password(900));
         assert!(matches!(verdict(&client, &within, None, &old), Verdict::Admitted(_)));
         let this_second = session(Authentication::password(1_000));
         assert!(matches!(verdict(&client, &zero, None, &this_second), Verdict::Login), "0 is prompt=login");
-        let too_old = request(Prompt::default(), Some(50), false);
+        let too_old = request(Prompt::default(), Some(50), AssuranceLevel::OneFactor);
         assert!(matches!(verdict(&client, &too_old, Some(990), &old), Verdict::Login));
         assert!(matches!(verdict(&client, &zero, Some(990), &old), Verdict::Login));
         let fresh = session(Authentication::password(990));
@@ -210,25 +214,45 @@ mod tests {
     fn two_factors_are_demanded_by_the_client_or_acr_values() {
         let one = session(Authentication::password(1_000));
         let two = session(Authentication::two_factor(1_000));
-        let plain = request(Prompt::default(), None, false);
-        let acr = request(Prompt::default(), None, true);
-        assert!(matches!(verdict(&client(true), &plain, None, &one), Verdict::SecondFactor));
-        assert!(matches!(verdict(&client(false), &acr, None, &one), Verdict::SecondFactor));
-        assert!(matches!(verdict(&client(true), &acr, None, &two), Verdict::Admitted(_)));
+        let plain = request(Prompt::default(), None, AssuranceLevel::OneFactor);
+        let acr = request(Prompt::default(), None, AssuranceLevel::TwoFactor);
+        assert!(matches!(verdict(&client(AssuranceLevel::TwoFactor), &plain, None, &one), Verdict::StepUp));
+        assert!(matches!(verdict(&client(AssuranceLevel::OneFactor), &acr, None, &one), Verdict::StepUp));
+        assert!(matches!(verdict(&client(AssuranceLevel::TwoFactor), &acr, None, &two), Verdict::Admitted(_)));
+    }
+
+    #[test]
+    fn a_passkey_login_satisfies_every_level_and_only_it_satisfies_phishing_resistance() {
+        let passkey = session(Authentication::passkey(1_000, PasskeyProof { device_bound: false }, false));
+        let totp = session(Authentication::two_factor(1_000));
+        let phr = AssuranceLevel::PhishingResistant;
+        let plain = request(Prompt::default(), None, AssuranceLevel::OneFactor);
+        let asks_phr = request(Prompt::default(), None, phr);
+        for client in [client(AssuranceLevel::TwoFactor), client(phr)] {
+            assert!(matches!(verdict(&client, &plain, None, &passkey), Verdict::Admitted(_)));
+        }
+        assert!(matches!(verdict(&client(phr), &plain, None, &totp), Verdict::StepUp));
+        assert!(matches!(verdict(&client(AssuranceLevel::OneFactor), &asks_phr, None, &totp), Verdict::StepUp));
+        assert!(matches!(verdict(&client(AssuranceLevel::OneFactor), &asks_phr, None, &passkey), Verdict::Admitted(_)));
     }
 
     #[test]
     fn a_temporary_password_comes_before_the_answer() {
         let mut s = session(Authentication::password(1_000));
         s.user.password_change_required = true;
-        let verdict = verdict(&client(false), &request(Prompt::default(), None, false), None, &s);
+        let verdict = verdict(
+            &client(AssuranceLevel::OneFactor),
+            &request(Prompt::default(), None, AssuranceLevel::OneFactor),
+            None,
+            &s,
+        );
         assert!(matches!(verdict, Verdict::ChangePassword));
     }
 
     #[test]
     fn a_request_bound_to_someone_else_is_refused() {
-        let client = client(false);
-        let request = request(Prompt::default(), None, false);
+        let client = client(AssuranceLevel::OneFactor);
+        let request = request(Prompt::default(), None, AssuranceLevel::OneFactor);
         let s = session(Authentication::two_factor(1_000));
         let other =
             Request { client: &client, request: &request, requested_at: Some(0), bound_user: Some(Uuid::new_v4()) };

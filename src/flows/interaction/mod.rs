@@ -2,15 +2,15 @@
 //! steps a person takes to answer it. This module owns their vocabulary — where a login
 //! goes on ([`Continuation`]), the browser it runs in ([`Browser`]), the step shown next
 //! ([`Step`]) and the data of each page — and the one gate every way of signing in passes
-//! ([`gate`]). A way of proving who you are (password, second factor, and the ones to
-//! come) is a module that returns a `Step` and ends through [`continue_login`]; the gate
-//! alone decides whether a request may be answered.
+//! ([`gate`]). A way of proving who you are (password, second factor, passkey) is a module
+//! that returns a `Step` and ends through [`continue_login`]; the gate alone decides
+//! whether a request may be answered.
 
 mod challenge;
 pub mod gate;
 mod pending;
 
-pub use challenge::start_challenge;
+pub use challenge::{ChallengeMethods, SecondFactors, start_challenge};
 pub use pending::{
     describe_scopes, find_pending, finish_with_error, issue_code, judge_pending, needs_consent, redirect_error,
     resume_pending, store_pending,
@@ -71,8 +71,12 @@ pub struct ConsentPage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Login(LoginPage),
-    /// The TOTP or recovery code after the password, or to step up a session.
+    /// The TOTP code, recovery code or passkey after the password, or to step up a
+    /// session.
     SecondFactor(MfaPage),
+    /// The login must use a passkey (the client, `acr_values` or `/admin` demand the
+    /// phishing-resistant level) and the person has none yet.
+    PasskeyNeeded,
     /// Enrollment of a second factor that the request demands.
     Enroll(EnrollPage),
     /// Recovery codes of a factor just enrolled, shown once.
@@ -149,11 +153,12 @@ pub struct ChangePasswordPage {
     pub error: Option<String>,
 }
 
-/// The page asking for a TOTP or recovery code.
+/// The page asking for a TOTP or recovery code, or a passkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaPage {
     pub challenge: String,
     pub request_id: Option<String>,
+    pub methods: ChallengeMethods,
     pub error: Option<String>,
 }
 
@@ -175,7 +180,7 @@ pub struct RecoveryCodesPage {
 
 /// Goes on to where a completed login leads: the pending authorization request (through
 /// the gate), or a wristband page; a temporary password is replaced first.
-pub(super) async fn continue_login(
+pub async fn continue_login(
     ctx: &Context<'_>,
     continuation: &Continuation,
     browser: &Browser,

@@ -40,9 +40,12 @@ pub async fn resume_pending(
             username: pending.request.login_hint,
             error: None,
         })),
-        Verdict::SecondFactor => match session {
+        Verdict::StepUp => match session {
             Some(session) => {
-                super::start_challenge(ctx, &session.user, browser, Some(session.session.sid), &continuation).await
+                let factors = super::SecondFactors::of(ctx, &session.user).await?;
+                let required = gate::required_level(&client, &pending.request);
+                let sid = Some(session.session.sid);
+                super::start_challenge(ctx, &session.user, &factors, browser, sid, &continuation, required).await
             }
             None => Ok(Step::Expired),
         },

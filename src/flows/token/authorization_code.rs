@@ -153,6 +153,7 @@ mod tests {
             grant_types: vec![GrantType::AuthorizationCode],
             first_party: false,
             require_mfa: false,
+            require_phishing_resistant: false,
             access_token_seconds: None,
             refresh: Default::default(),
             backchannel_logout_uri: None,

@@ -17,7 +17,7 @@ use crate::flows::totp::enrollment::{self, Enrollment, EnrollmentOffer};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::extract::{query, read_form, request_meta};
-use crate::model::ACR_TWO_FACTOR;
+use crate::model::{AssuranceLevel, Destination};
 use crate::security::secret::SecretString;
 
 /// Messages an action may leave for the page it returns to, by a fixed key.
@@ -57,6 +57,7 @@ struct AccountTemplate<'a> {
     email: &'a str,
     totp: bool,
     recovery_codes_left: u64,
+    passkeys: usize,
     sessions: Vec<SessionRow>,
     apps: Vec<AppRow>,
     password_error: Option<&'a str>,
@@ -78,12 +79,25 @@ async fn signed_in(
     request: &HttpRequest,
     body: Option<&[u8]>,
 ) -> Result<(PageBrowser, SessionUser, Vec<(String, String)>), HttpError> {
+    signed_in_to(state, request, body, Destination::Account).await
+}
+
+/// [`signed_in`], for a page of the account that a sign-in returns to.
+pub(super) async fn signed_in_to(
+    state: &AppState,
+    request: &HttpRequest,
+    body: Option<&[u8]>,
+    destination: Destination,
+) -> Result<(PageBrowser, SessionUser, Vec<(String, String)>), HttpError> {
     let (browser, form) = match body {
         Some(body) => PageBrowser::load_for_form(state, request, body).await?,
         None => (PageBrowser::load(state, request).await?, Vec::new()),
     };
-    let session =
-        browser.browser.session.clone().ok_or(HttpError::SignIn { location: "/login?destination=account" })?;
+    let location = match destination {
+        Destination::Passkeys => "/login?destination=passkeys",
+        Destination::Account | Destination::Admin => "/login?destination=account",
+    };
+    let session = browser.browser.session.clone().ok_or(HttpError::SignIn { location })?;
     Ok((browser, session, form))
 }
 
@@ -156,7 +170,7 @@ async fn render_account(
     password_error: Option<&str>,
     status: StatusCode,
 ) -> Result<HttpResponse, HttpError> {
-    let AccountOverview { user, current_sid, recovery_codes_left, sessions, apps } =
+    let AccountOverview { user, current_sid, recovery_codes_left, passkeys, sessions, apps } =
         account::overview(&state.context(), session).await.map_err(HttpError::page)?;
     let sessions = sessions
         .into_iter()
@@ -165,7 +179,11 @@ async fn render_account(
             created_at: format_rfc3339(s.created_at),
             ip: s.ip.unwrap_or_else(|| "-".into()),
             user_agent: s.user_agent.unwrap_or_else(|| "-".into()),
-            factors: if s.acr == ACR_TWO_FACTOR { "password and code" } else { "password" },
+            factors: match AssuranceLevel::from_acr(&s.acr) {
+                Some(AssuranceLevel::PhishingResistant) => "passkey",
+                Some(AssuranceLevel::TwoFactor) => "password and code",
+                _ => "password",
+            },
             current: s.sid == current_sid,
         })
         .collect();
@@ -187,6 +205,7 @@ async fn render_account(
         email: user.email.as_ref().map_or("-", |e| e.as_str()),
         totp: user.has_totp(),
         recovery_codes_left,
+        passkeys,
         sessions,
         apps,
         password_error,

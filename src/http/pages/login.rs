@@ -1,5 +1,5 @@
 //! The login pages: `GET /login` (sign in to a wristband page), `POST /login` (the
-//! password), `POST /login/mfa` (the second factor or its enrollment) and
+//! password), `POST /login/mfa` (the second factor, a passkey, or its enrollment) and
 //! `POST /login/password` (a temporary password replaced) and `POST /login/resume` (on to
 //! the application after the recovery codes).
 
@@ -12,17 +12,20 @@ use super::{PageBrowser, UNKNOWN_LOGIN, continuation_field, render_outcome, rend
 use crate::flows::interaction::{self, Step};
 use crate::flows::login::{LoginAttempt, NewPassword, login, login_page, replace_temporary_password};
 use crate::flows::mfa::{MfaAnswer, answer_challenge};
+use crate::flows::passkeys::PasskeyAnswer;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::extract::{query, read_form, request_meta};
 use crate::model::Destination;
 use crate::security::secret::SecretString;
 
-/// `GET /login?destination=`: the wristband page to sign in to (the account page if none).
+/// `GET /login?destination=&prompt=`: the wristband page to sign in to (the account page
+/// if none); `prompt=login` asks for a sign-in even with a session (a re-authentication).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DestinationQuery {
     destination: String,
+    prompt: String,
 }
 
 /// `POST /login`.
@@ -33,7 +36,8 @@ struct PasswordFields {
     password: String,
 }
 
-/// `POST /login/mfa`: a TOTP or recovery code, or the first code of an enrollment.
+/// `POST /login/mfa`: a TOTP or recovery code, the first code of an enrollment, or a
+/// passkey's answer (`ceremony` and `credential`).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CodeFields {
@@ -41,6 +45,8 @@ struct CodeFields {
     request_id: String,
     code: String,
     enrollment: String,
+    ceremony: String,
+    credential: String,
 }
 
 /// `POST /login/password`.
@@ -59,18 +65,23 @@ struct RequestIdField {
 }
 
 pub async fn login_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let DestinationQuery { destination } = read_form(&query(&request)?)?;
+    let DestinationQuery { destination, prompt } = read_form(&query(&request)?)?;
     let destination =
         if destination.is_empty() { Some(Destination::Account) } else { Destination::parse(&destination) };
     let Some(destination) = destination else { return Err(HttpError::bad_page(UNKNOWN_LOGIN.0, UNKNOWN_LOGIN.1)) };
     let browser = PageBrowser::load(&state, &request).await?;
-    if browser.browser.session.is_some() {
-        return Ok(HttpResponse::build(StatusCode::FOUND)
-            .insert_header((header::LOCATION, destination.path()))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish());
+    let mut page = login_page(destination);
+    match &browser.browser.session {
+        Some(session) if prompt == "login" => page.username = Some(session.user.username.to_string()),
+        Some(_) => {
+            return Ok(HttpResponse::build(StatusCode::FOUND)
+                .insert_header((header::LOCATION, destination.path()))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish());
+        }
+        None => {}
     }
-    render_outcome(Step::Login(login_page(destination)), &browser, false, None)
+    render_outcome(Step::Login(page), &browser, false, None)
 }
 
 pub async fn login_post(
@@ -93,9 +104,11 @@ pub async fn mfa_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
-    let CodeFields { challenge, request_id, code, enrollment } = read_form(&form)?;
+    let CodeFields { challenge, request_id, code, enrollment, ceremony, credential } = read_form(&form)?;
     let non_empty = |value: String| Some(value).filter(|v| !v.is_empty());
-    let answer = MfaAnswer { challenge, request_id: non_empty(request_id), code, enrollment: non_empty(enrollment) };
+    let passkey = non_empty(credential).map(|credential| PasskeyAnswer { ceremony, credential });
+    let answer =
+        MfaAnswer { challenge, request_id: non_empty(request_id), code, enrollment: non_empty(enrollment), passkey };
     let step = answer_challenge(&state.context(), answer, &browser.browser, &request_meta(&request))
         .await
         .map_err(HttpError::page)?;

@@ -1,5 +1,5 @@
-//! Browser pages: authorize, login, consent, logout, account and admin. No JavaScript;
-//! every form carries a CSRF token bound to the browser's `__Host-` CSRF cookie and its
+//! Browser pages: authorize, login, consent, logout, account and admin. JavaScript only
+//! for passkeys (`static/passkeys.js`, which WebAuthn needs); every form carries a CSRF token bound to the browser's `__Host-` CSRF cookie and its
 //! session (see `security::csrf`).
 
 pub mod account;
@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod consent;
 pub mod login;
 pub mod logout;
+pub mod passkeys;
 
 use actix_web::cookie::time::Duration;
 use actix_web::cookie::{Cookie, SameSite};
@@ -20,8 +21,8 @@ use super::AppState;
 use super::error::{ErrorPage, HttpError};
 use super::extract::{CSRF_COOKIE, SESSION_COOKIE, cookie, pairs, read_form};
 use crate::flows::interaction::{
-    Browser, ChangePasswordPage, ConsentPage, Continuation, EnrollPage, LoginPage, LoginStep, MfaPage,
-    RecoveryCodesPage, Step,
+    Browser, ChallengeMethods, ChangePasswordPage, ConsentPage, Continuation, EnrollPage, LoginPage, LoginStep,
+    MfaPage, RecoveryCodesPage, Step,
 };
 use crate::flows::session::{CookieSession, SessionUser, current_session};
 use crate::flows::totp::enrollment::EnrollmentOffer;
@@ -48,6 +49,8 @@ pub struct PageBrowser {
     form_token: String,
     /// Its session just ended for being unused too long: the login page says so.
     session_ended_idle: bool,
+    /// The login page offers signing in with a passkey alone.
+    passkey_sign_in: bool,
 }
 
 /// Shown on the login page after an idle session ended (`sessions.idle_seconds`).
@@ -72,13 +75,14 @@ impl PageBrowser {
         };
         let mut loaded = Self::new(&state.master_key, Browser { csrf_cookie, session }, new_csrf_cookie)?;
         loaded.session_ended_idle = session_ended_idle;
+        loaded.passkey_sign_in = state.relying_party.is_some() && state.config.passkeys.passwordless;
         Ok(loaded)
     }
 
     fn new(master_key: &MasterKey, browser: Browser, new_csrf_cookie: bool) -> Result<Self, HttpError> {
         let sid = browser.session.as_ref().map(|s| s.session.sid);
         let form_token = csrf::form_token(master_key, &browser.csrf_cookie, sid).map_err(HttpError::internal_page)?;
-        Ok(Self { browser, new_csrf_cookie, form_token, session_ended_idle: false })
+        Ok(Self { browser, new_csrf_cookie, form_token, session_ended_idle: false, passkey_sign_in: false })
     }
 
     /// Loads the browser behind a posted form, refusing the form unless it came from one
@@ -110,7 +114,11 @@ impl PageBrowser {
     /// The same browser, now signed in: the pages that follow a login carry tokens for
     /// the new session.
     fn signed_in(self, master_key: &MasterKey, session: SessionUser) -> Result<Self, HttpError> {
-        Self::new(master_key, Browser { session: Some(session), ..self.browser }, self.new_csrf_cookie)
+        let passkey_sign_in = self.passkey_sign_in;
+        let mut signed_in =
+            Self::new(master_key, Browser { session: Some(session), ..self.browser }, self.new_csrf_cookie)?;
+        signed_in.passkey_sign_in = passkey_sign_in;
+        Ok(signed_in)
     }
 
     pub fn csrf_token(&self) -> &str {
@@ -162,6 +170,7 @@ struct LoginTemplate<'a> {
     csrf_token: &'a str,
     username: Option<&'a str>,
     error: Option<&'a str>,
+    passkey: bool,
 }
 
 #[derive(Template)]
@@ -179,6 +188,7 @@ struct MfaTemplate<'a> {
     csrf_token: &'a str,
     challenge: &'a str,
     request_id: Option<&'a str>,
+    methods: ChallengeMethods,
     error: Option<&'a str>,
 }
 
@@ -235,7 +245,7 @@ pub fn render_outcome(
         | Step::RecoveryCodes(_)
         | Step::ChangePassword(_)
         | Step::Consent(_) => browser.html(StatusCode::OK),
-        Step::Untrusted(_) | Step::Expired => browser.html(StatusCode::BAD_REQUEST),
+        Step::Untrusted(_) | Step::Expired | Step::PasskeyNeeded => browser.html(StatusCode::BAD_REQUEST),
     };
     if let Some(cookie) = session_cookie {
         response.cookie(cookie);
@@ -252,14 +262,16 @@ pub fn render_outcome(
                 csrf_token,
                 username: username.as_deref(),
                 error: error.or(browser.session_ended_idle.then_some(SESSION_IDLE_NOTICE)),
+                passkey: browser.passkey_sign_in,
             };
             response.body(page.render()?)
         }
-        Step::SecondFactor(MfaPage { challenge, request_id, error }) => {
+        Step::SecondFactor(MfaPage { challenge, request_id, methods, error }) => {
             let page = MfaTemplate {
                 csrf_token,
                 challenge: &challenge,
                 request_id: request_id.as_deref(),
+                methods,
                 error: error.as_deref(),
             };
             response.body(page.render()?)
@@ -308,6 +320,11 @@ pub fn render_outcome(
         Step::Untrusted(reason) => {
             response.body(render_error("The sign-in request cannot be completed", reason.explanation()))
         }
+        Step::PasskeyNeeded => response.body(render_error(
+            "This sign-in needs a passkey",
+            "The page you are signing in to accepts only a passkey, and your account has none yet. \
+             Sign in to your account at /account/passkeys, add a passkey there, then try again.",
+        )),
         Step::Expired => response.body(render_error(
             "This sign-in page has expired",
             "Nothing was done. Go back to the application and start again.",

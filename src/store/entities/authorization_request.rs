@@ -17,7 +17,7 @@ pub struct Model {
     pub prompt: Option<String>,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
-    pub two_factor_requested: bool,
+    pub requested_acr: Option<String>,
     pub user_id: Option<Uuid>,
     pub sid: Option<Uuid>,
     pub created_at: i64,

@@ -13,6 +13,7 @@ pub struct Model {
     pub grant_types: String,
     pub first_party: bool,
     pub require_mfa: bool,
+    pub require_phishing_resistant: bool,
     pub access_token_seconds: Option<i64>,
     pub refresh_idle_seconds: Option<i64>,
     pub refresh_absolute_seconds: Option<i64>,

@@ -10,6 +10,7 @@ pub struct Model {
     pub sid: Option<Uuid>,
     pub authorization_request_hash: Option<String>,
     pub destination: Option<String>,
+    pub required_acr: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }

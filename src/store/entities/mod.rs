@@ -11,6 +11,8 @@ pub mod browser_session;
 pub mod client;
 pub mod consent;
 pub mod mfa_challenge;
+pub mod passkey;
+pub mod passkey_ceremony;
 pub mod refresh_family;
 pub mod refresh_token;
 pub mod revoked_access_token;

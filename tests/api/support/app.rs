@@ -68,11 +68,21 @@ impl TestEnv {
         self.spawn_with(self.config()).await
     }
 
-    pub async fn spawn_with(&self, mut config: Config) -> TestApp {
+    pub async fn spawn_with(&self, config: Config) -> TestApp {
+        self.spawn_at("127.0.0.1", config).await
+    }
+
+    /// An app whose issuer is `http://localhost:PORT`: browsers refuse passkeys on an IP
+    /// address, so passkey tests need a host name (it still listens on 127.0.0.1).
+    pub async fn spawn_on_localhost(&self) -> TestApp {
+        self.spawn_at("localhost", self.config()).await
+    }
+
+    async fn spawn_at(&self, host: &str, mut config: Config) -> TestApp {
         LazyLock::force(&TRACING);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
         let port = listener.local_addr().expect("local address").port();
-        config.issuer = format!("http://127.0.0.1:{port}");
+        config.issuer = format!("http://{host}:{port}");
         // A little ahead of the wall clock, which the CLI (a separate process) runs on:
         // what the CLI queues "now" is already due here, a token issued here is within
         // the 60 s leeway of the CLI's clock, and a key the CLI retires is not yet expired.
@@ -111,6 +121,8 @@ const STATE_TABLES: &[&str] = &[
     "refresh_tokens",
     "revoked_access_tokens",
     "mfa_challenges",
+    "passkeys",
+    "passkey_ceremonies",
     "user_recovery_codes",
     "backchannel_logout_jobs",
 ];

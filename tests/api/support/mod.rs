@@ -1,8 +1,9 @@
 //! What the integration tests share: the spawned app and its environment, named seeds,
-//! a browser, forged tokens, the binary as a process, a PostgreSQL cluster of a test's own.
+//! a browser (and a real Chromium), forged tokens, the binary as a process, a PostgreSQL cluster of a test's own.
 
 pub mod app;
 pub mod browser;
+pub mod chromium;
 pub mod forge;
 pub mod oauth;
 pub mod pages;

@@ -11,7 +11,7 @@ use crate::clock::format_rfc3339;
 use crate::flows::admin::{self, ClientInput, lists};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::model::{Client, GrantType, RefreshOverrides};
+use crate::model::{AssuranceLevel, Client, GrantType, RefreshOverrides};
 
 /// The editable settings as the form shows them.
 #[derive(Default)]
@@ -24,6 +24,7 @@ struct ClientForm {
     client_credentials: bool,
     first_party: bool,
     require_mfa: bool,
+    require_phishing_resistant: bool,
     access_token_seconds: String,
     refresh_idle_seconds: String,
     refresh_absolute_seconds: String,
@@ -46,6 +47,7 @@ impl From<&Client> for ClientForm {
             client_credentials: client.allows(GrantType::ClientCredentials),
             first_party: client.first_party,
             require_mfa: client.require_mfa,
+            require_phishing_resistant: client.require_phishing_resistant,
             access_token_seconds: number(client.access_token_seconds),
             refresh_idle_seconds: number(client.refresh.idle_seconds),
             refresh_absolute_seconds: number(client.refresh.absolute_seconds),
@@ -63,7 +65,8 @@ struct ClientRow {
     kind: &'static str,
     grants: String,
     first_party: bool,
-    require_mfa: bool,
+    /// The login it requires beyond a password, in words (empty: none).
+    login: &'static str,
 }
 
 #[derive(Template)]
@@ -103,6 +106,7 @@ struct PostedClient {
     public: String,
     first_party: String,
     require_mfa: String,
+    require_phishing_resistant: String,
     access_token_seconds: String,
     refresh_idle_seconds: String,
     refresh_absolute_seconds: String,
@@ -141,6 +145,7 @@ impl PostedClient {
             public: checked(&self.public),
             first_party: checked(&self.first_party),
             require_mfa: checked(&self.require_mfa),
+            require_phishing_resistant: checked(&self.require_phishing_resistant),
             access_token_seconds: number(&self.access_token_seconds, "The access token lifetime")?,
             refresh: RefreshOverrides {
                 idle_seconds: number(&self.refresh_idle_seconds, "The refresh idle lifetime")?,
@@ -164,7 +169,11 @@ pub async fn clients_get(admin: AdminRequest, state: web::Data<AppState>) -> Res
             kind: kind(c),
             grants: c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "),
             first_party: c.first_party,
-            require_mfa: c.require_mfa,
+            login: match c.required_level() {
+                AssuranceLevel::PhishingResistant => "passkey",
+                AssuranceLevel::TwoFactor => "two factors",
+                AssuranceLevel::OneFactor => "",
+            },
         })
         .collect();
     let form = ClientForm { authorization_code: true, refresh_token: true, ..ClientForm::default() };

@@ -22,7 +22,7 @@ pub use dashboard::admin_get;
 pub use families::{families_get, family_revoke_post};
 pub use inspect::{inspect_get, inspect_post};
 pub use keys::{key_revoke_confirm_get, key_revoke_post, keys_get, keys_rotate_post};
-pub use users::{session_end_post, user_action_post, user_get, user_post, users_get, users_post};
+pub use users::{passkey_remove_post, session_end_post, user_action_post, user_get, user_post, users_get, users_post};
 
 use std::future::{Ready, ready};
 
@@ -52,14 +52,15 @@ use crate::store::AuditRecord;
 const PAGE_SIZE: u64 = 50;
 
 /// Messages an action leaves for the page it returns to, by a fixed key (`?notice=`).
-const NOTICES: [(&str, &str); 16] = [
+const NOTICES: [(&str, &str); 17] = [
     ("user_created", "The user was created."),
     ("user_saved", "The user's profile was saved."),
     ("user_disabled", "The user was disabled: their sessions and refresh tokens ended."),
     ("user_enabled", "The user was enabled."),
-    ("mfa_reset", "The user's second factor was removed; their sessions and refresh tokens ended."),
+    ("mfa_reset", "The user's second factors and passkeys were removed; their sessions and refresh tokens ended."),
     ("sessions_revoked", "The user's sessions and refresh tokens ended."),
     ("session_ended", "The session ended."),
+    ("passkey_removed", "The passkey was removed: it can no longer sign in."),
     ("client_saved", "The client was saved."),
     ("client_deleted", "The client was deleted with its codes, consents and refresh tokens."),
     ("api_created", "The API was registered. List it on the pages of the clients that may request it."),
@@ -179,7 +180,7 @@ impl AdminRequest {
             Some(body) => PageBrowser::load_for_form(state, request, body).await?,
             None => (PageBrowser::load(state, request).await?, Vec::new()),
         };
-        match admin_access(&browser.browser) {
+        match admin_access(&state.context(), &browser.browser) {
             AdminAccess::Granted(session) => {
                 Ok(Self { browser, session: *session, form, query: query(request).map_err(HttpError::from)? })
             }

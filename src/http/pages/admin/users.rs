@@ -15,7 +15,7 @@ use crate::flows::admin::lists::{self, UserDetails};
 use crate::flows::admin::{self, ProfileInput, UserInput};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::model::{ACR_TWO_FACTOR, User};
+use crate::model::{AssuranceLevel, User};
 
 /// `GET /admin/users?q=`: text in a username, name or email.
 #[derive(Deserialize, Default)]
@@ -105,7 +105,16 @@ struct UserTemplate {
     actions: Vec<(&'static str, &'static str)>,
     sessions: Vec<SessionRow>,
     families: Vec<FamilyRow>,
+    passkeys: Vec<PasskeyRow>,
     back: String,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+    kind: &'static str,
 }
 
 pub async fn users_get(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
@@ -169,12 +178,12 @@ pub async fn user_get(
 ) -> Result<HttpResponse, HttpError> {
     let user = find_user(&state, &id).await?;
     let now = state.clock.now();
-    let UserDetails { sessions, families } =
+    let UserDetails { sessions, families, passkeys } =
         lists::user_details(&state.context(), &user, PAGE_SIZE).await.map_err(HttpError::page)?;
     let mut actions = vec![if user.disabled { ("enable", "Enable") } else { ("disable", "Disable") }];
     actions.push(("password", "Set a temporary password"));
-    if user.totp_secret.is_some() {
-        actions.push(("reset-mfa", "Reset two-step verification"));
+    if user.totp_secret.is_some() || !passkeys.is_empty() {
+        actions.push(("reset-mfa", "Reset two-step verification and passkeys"));
     }
     actions.push(("revoke-sessions", "End every session"));
     let back = format!("/admin/users/{}", user.id);
@@ -197,7 +206,21 @@ pub async fn user_get(
                 created: format_rfc3339(s.created_at),
                 ip: s.ip.unwrap_or_default(),
                 user_agent: s.user_agent.unwrap_or_default(),
-                acr: if s.acr == ACR_TWO_FACTOR { "two factors" } else { "password" },
+                acr: match AssuranceLevel::from_acr(&s.acr) {
+                    Some(AssuranceLevel::PhishingResistant) => "passkey",
+                    Some(AssuranceLevel::TwoFactor) => "two factors",
+                    _ => "password",
+                },
+            })
+            .collect(),
+        passkeys: passkeys
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id.to_string(),
+                kind: if p.device_bound() { "device-bound" } else { "synced" },
+                name: p.name.to_string(),
+                created: format_rfc3339(p.created_at),
+                last_used: p.last_used_at.map_or_else(|| "never".to_owned(), format_rfc3339),
             })
             .collect(),
         families: family_rows(families, now),
@@ -258,6 +281,24 @@ pub async fn user_action_post(
     };
     match notice {
         Ok(notice) => Ok(see_other(&format!("{back}?notice={notice}"))),
+        Err(err) => admin.refused(err, &back),
+    }
+}
+
+pub async fn passkey_remove_post(
+    admin: AdminRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, HttpError> {
+    let (id, passkey) = path.into_inner();
+    let user = find_user(&state, &id).await?;
+    let back = format!("/admin/users/{}", user.id);
+    let Ok(passkey) = Uuid::parse_str(&passkey) else {
+        return Ok(see_other(&format!("{back}?notice=nothing_changed")));
+    };
+    match admin::remove_user_passkey(&state.context(), user.id, passkey, admin.actor()).await {
+        Ok(true) => Ok(see_other(&format!("{back}?notice=passkey_removed"))),
+        Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
         Err(err) => admin.refused(err, &back),
     }
 }
