@@ -7,11 +7,15 @@ use super::soft_authenticator::SoftAuthenticator;
 use super::soft_authenticator::{alice_signed_in, register};
 use super::*;
 use crate::flows::Actor;
-use crate::flows::admin::{remove_user_passkey, reset_mfa};
+use crate::flows::admin::access::{AdminAccess, admin_access, admin_step};
+use crate::flows::admin::{UserInput, add_user, remove_user_passkey, reset_mfa};
 use crate::flows::error::FlowError;
 use crate::flows::interaction::{Browser, Continuation, LoginStep, Step};
-use crate::flows::testkit::{FlowTest, browser, meta};
+use crate::flows::session::start_session;
+use crate::flows::testkit::{FlowTest, PASSWORD, browser, meta};
+use crate::model::Authentication;
 use crate::model::{ACR_PHISHING_RESISTANT, Destination};
+use crate::security::secret::SecretString;
 
 fn to_account() -> Continuation {
     Continuation::Page(Destination::Account)
@@ -211,4 +215,28 @@ async fn one_answer_posted_twenty_times_at_once_signs_in_once() {
 
     assert_eq!(answers.iter().filter(|a| a.session.is_some()).count(), 1);
     assert_eq!(audited(&t, "passkey_used").await, 1);
+}
+
+#[tokio::test]
+async fn when_the_admin_pages_require_a_passkey_two_factors_are_not_enough() {
+    let t = FlowTest::configured(|c| c.admin.require_phishing_resistant = true).await;
+    let input = UserInput {
+        username: "root".into(),
+        password: Some(SecretString::new(PASSWORD)),
+        is_admin: true,
+        ..UserInput::default()
+    };
+    let (root, _) = add_user(&t.ctx(), input, Actor::Cli).await.unwrap();
+    let two = start_session(&t.ctx(), root, Authentication::two_factor(1_800_000_000), &meta()).await.unwrap();
+    let admin_browser = Browser { session: Some(two.session), ..browser("root") };
+
+    let without_passkey = admin_step(&t.ctx(), &admin_browser).await.unwrap();
+    let mut key = SoftAuthenticator::device_bound();
+    register(&t, &admin_browser, &mut key).await;
+    let with_passkey = admin_step(&t.ctx(), &admin_browser).await.unwrap();
+
+    assert!(matches!(admin_access(&t.ctx(), &admin_browser), AdminAccess::StepFirst), "two factors, not enough");
+    assert_eq!(without_passkey, Some(Step::PasskeyNeeded));
+    let Some(Step::SecondFactor(page)) = with_passkey else { panic!("{with_passkey:?}") };
+    assert!(page.methods.passkey && !page.methods.code, "the passkey only");
 }
