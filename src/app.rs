@@ -18,6 +18,7 @@ use crate::flows::backchannel::{DELIVERY_TIMEOUT, Deliverer};
 use crate::flows::bootstrap::{BootstrappedAdmin, bootstrap_admin};
 use crate::flows::cleanup::clean_up;
 use crate::flows::keys::{KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore};
+use crate::flows::mail::sender::{Transport, send_due};
 use crate::flows::passkeys::RelyingParty;
 use crate::http::{self, AppState, RequestSpan};
 use crate::keys::Keystore;
@@ -33,6 +34,8 @@ pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How often an instance looks for back-channel logout notifications to deliver.
 pub const BACKCHANNEL_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How often each instance looks for mail to send.
+pub const MAIL_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often an instance deletes expired rows.
 pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
@@ -69,6 +72,7 @@ impl Application {
         spawn_key_maintenance(services.clone());
         spawn_cleanup(services.clone());
         spawn_backchannel_delivery(services.clone());
+        spawn_mail_delivery(services.clone())?;
         let state = web::Data::new(AppState { services: services.clone(), discovery: discovery.into() });
         let metrics = match state.config.metrics_bind {
             Some(bind) => Some(serve_metrics(bind, state.clone())?),
@@ -178,6 +182,23 @@ fn spawn_backchannel_delivery(services: Services) {
             }
         }
     });
+}
+
+/// Sends the mail outbox (any instance may send; each message is claimed once).
+fn spawn_mail_delivery(services: Services) -> anyhow::Result<()> {
+    let transport = Transport::new(&services.config.mail).context("cannot set up mail delivery")?;
+    tracing::info!("{}", Transport::describe(&services.config.mail));
+    tokio::spawn(async move {
+        let ctx = services.context();
+        let mut ticker = tokio::time::interval(MAIL_POLL_INTERVAL);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = send_due(&ctx, &transport).await {
+                tracing::warn!(error = %err, "mail delivery failed; it runs again shortly");
+            }
+        }
+    });
+    Ok(())
 }
 
 fn spawn_cleanup(services: Services) {

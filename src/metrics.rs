@@ -44,6 +44,12 @@ struct Outcome {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MailOutcome {
+    kind: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: String,
     method: &'static str,
@@ -63,6 +69,7 @@ pub struct Metrics {
     mfa: Family<Outcome, Counter>,
     refresh_reuse: Counter,
     key_rotations: Counter,
+    mail: Family<MailOutcome, Counter>,
     requests: Family<Route, Histogram>,
     db_connections: Family<ConnectionState, Gauge>,
 }
@@ -93,6 +100,12 @@ impl Default for Metrics {
         );
         let key_rotations = Counter::default();
         registry.register("key_rotations", "Signing-key rotations made by this instance", key_rotations.clone());
+        let mail = Family::default();
+        registry.register(
+            "mail_deliveries",
+            "Outbox delivery attempts by this instance, by message kind and outcome (sent, retried, failed)",
+            mail.clone(),
+        );
         let requests = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
         registry.register(
             "http_request_duration_seconds",
@@ -105,7 +118,7 @@ impl Default for Metrics {
             "Database pool connections: open, idle, and the pool's maximum",
             db_connections.clone(),
         );
-        Self { registry, tokens_issued, logins, mfa, refresh_reuse, key_rotations, requests, db_connections }
+        Self { registry, tokens_issued, logins, mfa, refresh_reuse, key_rotations, mail, requests, db_connections }
     }
 }
 
@@ -138,6 +151,10 @@ impl Metrics {
 
     pub fn key_rotated(&self) {
         self.key_rotations.inc();
+    }
+
+    pub fn mail(&self, kind: &'static str, outcome: &'static str) {
+        self.mail.get_or_create(&MailOutcome { kind, outcome }).inc();
     }
 
     /// `route` is the matched pattern (`/admin/users/{id}`), never the path itself, so the

@@ -17,6 +17,7 @@ mod m20261204_000008_session_participants;
 mod m20261204_000009_drop_unused_audience;
 mod m20261204_000010_apis;
 mod m20261204_000011_passkeys;
+mod m20261204_000012_mail;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_drop_unused_audience::Migration),
             Box::new(m20261204_000010_apis::Migration),
             Box::new(m20261204_000011_passkeys::Migration),
+            Box::new(m20261204_000012_mail::Migration),
         ]
     }
 }

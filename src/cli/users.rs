@@ -11,6 +11,8 @@ use crate::model::User;
 pub enum UserCommand {
     /// Create a user; prints a generated password unless --password-stdin is given
     Add(UserAdd),
+    /// Create a user without a password and mail them a link (72 h, once) to choose one
+    Invite(UserInvite),
     /// List users
     List {
         #[arg(long)]
@@ -24,7 +26,7 @@ pub enum UserCommand {
     RevokeSessions { username: String },
     /// Enrol TOTP for a user, active at once; prints the otpauth:// URI once
     Totp { username: String },
-    /// Remove a user's TOTP and recovery codes; ends their sessions and refresh tokens
+    /// Remove a user's TOTP, recovery codes and passkeys; ends their sessions and refresh tokens
     ResetMfa { username: String },
     /// Set a user's password (generated unless --password-stdin); ends their sessions
     SetPassword {
@@ -54,6 +56,20 @@ pub struct UserAdd {
     password_stdin: bool,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserInvite {
+    username: String,
+    /// Where the invitation goes; following it verifies the address
+    #[arg(long)]
+    email: String,
+    /// An application role carried in tokens (repeatable)
+    #[arg(long = "role", value_name = "ROLE")]
+    roles: Vec<String>,
+    /// Make the user a wristband administrator (their first sign-in enrols TOTP)
+    #[arg(long)]
+    admin: bool,
 }
 
 #[derive(Serialize)]
@@ -107,6 +123,14 @@ pub async fn run(ctx: &Context<'_>, command: UserCommand) -> anyhow::Result<()> 
             if let Some(password) = generated {
                 println!("password: {}   (shown once)", password.expose());
             }
+        }
+        UserCommand::Invite(invite) => {
+            let user = admin::invite_user(ctx, &invite.username, &invite.email, invite.roles, invite.admin, Actor::Cli)
+                .await?;
+            println!(
+                "invited {} (sub {}): a link to choose a password is queued for {}",
+                user.username, user.id, invite.email
+            );
         }
         UserCommand::List { json } => {
             let users = admin::list_users(ctx).await?;

@@ -21,6 +21,8 @@ use crate::security::secret::SecretString;
 pub const DEFAULT_CONFIG_FILE: &str = "wristband.toml";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/wristband.db?mode=rwc";
+/// Where mail is written as `.eml` files when no SMTP server is configured.
+const DEFAULT_MAIL_DIR: &str = "data/mail";
 const DEFAULT_MASTER_KEY_FILE: &str = "keys/master.key";
 /// The longest reuse grace window: sealed successors are erased after this.
 pub const MAX_REUSE_GRACE_SECONDS: i64 = 60;
@@ -147,6 +149,40 @@ pub struct PasskeySettings {
     pub allowed_aaguids: Vec<uuid::Uuid>,
 }
 
+/// Where mail goes: an SMTP server, or `.eml` files in a directory (the default, so that a
+/// trial needs no mail server; start-up says so).
+#[derive(Debug, Clone)]
+pub enum MailDelivery {
+    Files(PathBuf),
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtp://`: STARTTLS, required.
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `smtp://` with `smtp.insecure_plaintext`: a relay on this machine only.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub delivery: MailDelivery,
+    /// The sender, as a mailbox: `wristband <id@example.com>`.
+    pub from: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct AdminSettings {
     /// `/admin` needs a passkey login (`urn:wristband:acr:phr`), not just two factors.
@@ -162,6 +198,7 @@ pub struct RateLimitSettings {
     pub token_per_client: Option<RateLimit>,
     pub token_per_ip: Option<RateLimit>,
     pub introspect_per_client: Option<RateLimit>,
+    pub password_reset_per_ip: Option<RateLimit>,
 }
 
 impl Default for RateLimitSettings {
@@ -172,6 +209,7 @@ impl Default for RateLimitSettings {
             token_per_client: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
             token_per_ip: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
             introspect_per_client: Some(RateLimit { burst: 6_000, period_seconds: 60 }),
+            password_reset_per_ip: Some(RateLimit { burst: 10, period_seconds: 900 }),
         }
     }
 }
@@ -197,6 +235,7 @@ pub struct Config {
     pub rate_limits: RateLimitSettings,
     pub passkeys: PasskeySettings,
     pub admin: AdminSettings,
+    pub mail: MailSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is
     /// the client, whatever the header says.
     pub trusted_proxies: Vec<IpNet>,
@@ -256,6 +295,10 @@ impl Config {
             rate_limits: RateLimitSettings::default(),
             passkeys: PasskeySettings { passwordless: true, allowed_aaguids: Vec::new() },
             admin: AdminSettings { require_phishing_resistant: false },
+            mail: MailSettings {
+                delivery: MailDelivery::Files(dir.join("mail")),
+                from: "wristband <noreply@localhost>".to_owned(),
+            },
             trusted_proxies: Vec::new(),
             metrics_bind: None,
         }

@@ -47,6 +47,20 @@ pub(super) struct RawConfig {
     passkeys: RawPasskeys,
     #[serde(default)]
     admin: RawAdmin,
+    #[serde(default)]
+    smtp: RawSmtp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    url: Option<String>,
+    from: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    insecure_plaintext: Option<bool>,
+    /// Where `.eml` files go when no `url` is set.
+    mail_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +137,7 @@ struct RawRateLimits {
     token_per_client: Option<String>,
     token_per_ip: Option<String>,
     introspect_per_client: Option<String>,
+    password_reset_per_ip: Option<String>,
 }
 
 impl RawConfig {
@@ -163,9 +178,16 @@ impl RawConfig {
         env.string("rate_limits.token_per_client", &mut self.rate_limits.token_per_client);
         env.string("rate_limits.token_per_ip", &mut self.rate_limits.token_per_ip);
         env.string("rate_limits.introspect_per_client", &mut self.rate_limits.introspect_per_client);
+        env.string("rate_limits.password_reset_per_ip", &mut self.rate_limits.password_reset_per_ip);
         env.parse("passkeys.passwordless", &mut self.passkeys.passwordless)?;
         env.list("passkeys.allowed_aaguids", &mut self.passkeys.allowed_aaguids);
         env.parse("admin.require_phishing_resistant", &mut self.admin.require_phishing_resistant)?;
+        env.string("smtp.url", &mut self.smtp.url);
+        env.string("smtp.from", &mut self.smtp.from);
+        env.string("smtp.username", &mut self.smtp.username);
+        env.secret("smtp.password", &mut self.smtp.password)?;
+        env.parse("smtp.insecure_plaintext", &mut self.smtp.insecure_plaintext)?;
+        env.parse("smtp.mail_dir", &mut self.smtp.mail_dir)?;
         Ok(())
     }
 
@@ -186,6 +208,7 @@ impl RawConfig {
                 ));
             }
         };
+        let mail = validate_smtp(self.smtp, &issuer)?;
         Ok(Config {
             issuer,
             bind,
@@ -255,6 +278,7 @@ impl RawConfig {
                 allowed_aaguids: parse_aaguids(self.passkeys.allowed_aaguids.unwrap_or_default())?,
             },
             admin: AdminSettings { require_phishing_resistant: self.admin.require_phishing_resistant.unwrap_or(false) },
+            mail,
             trusted_proxies: parse_trusted_proxies(self.trusted_proxies.unwrap_or_default())?,
             metrics_bind: parse_metrics_bind(self.metrics_bind)?,
         })
@@ -270,6 +294,55 @@ where
         return Err(ConfigError::invalid(setting, format!("{value} is outside {min}..={max}")));
     }
     Ok(value)
+}
+
+fn validate_smtp(raw: RawSmtp, issuer: &str) -> Result<MailSettings, ConfigError> {
+    let from = match raw.from {
+        Some(from) => from,
+        None => {
+            // An address on the issuer's host name; `localhost` when the issuer is an address.
+            let host = url::Url::parse(issuer).ok().and_then(|u| u.domain().map(str::to_owned));
+            format!("wristband <noreply@{}>", host.unwrap_or_else(|| "localhost".to_owned()))
+        }
+    };
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::invalid(
+            "smtp.from",
+            format!("`{from}` is not a mailbox like `wristband <id@example.com>`"),
+        ));
+    }
+    let Some(text) = raw.url else {
+        let dir = raw.mail_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_DIR));
+        return Ok(MailSettings { delivery: MailDelivery::Files(dir), from });
+    };
+    let invalid = |reason: String| ConfigError::invalid("smtp.url", reason);
+    let url = url::Url::parse(&text)
+        .map_err(|_| invalid(format!("`{text}` is not a URL like smtp://mail.example.com:587")))?;
+    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| invalid(format!("`{text}` names no host")))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let plaintext = raw.insecure_plaintext.unwrap_or(false);
+    let tls = match (url.scheme(), plaintext) {
+        ("smtps", _) => SmtpTls::Implicit,
+        ("smtp", false) => SmtpTls::StartTls,
+        ("smtp", true) => {
+            let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(ConfigError::invalid(
+                    "smtp.insecure_plaintext",
+                    format!("plaintext SMTP is allowed only to a relay on this machine, not to {host}"),
+                ));
+            }
+            SmtpTls::None
+        }
+        (scheme, _) => return Err(invalid(format!("scheme `{scheme}`: use smtp:// (STARTTLS) or smtps://"))),
+    };
+    let port = url.port().unwrap_or(if tls == SmtpTls::Implicit { 465 } else { 587 });
+    let username = raw.username.filter(|u| !u.is_empty());
+    let password = raw.password.map(SecretString::new);
+    if username.is_some() != password.is_some() {
+        return Err(ConfigError::invalid("smtp.username", "set smtp.username and smtp.password together"));
+    }
+    Ok(MailSettings { delivery: MailDelivery::Smtp(SmtpSettings { host, port, tls, username, password }), from })
 }
 
 fn parse_aaguids(values: Vec<String>) -> Result<Vec<uuid::Uuid>, ConfigError> {
@@ -387,6 +460,11 @@ fn validate_rate_limits(raw: RawRateLimits) -> Result<RateLimitSettings, ConfigE
             "rate_limits.introspect_per_client",
             raw.introspect_per_client,
             defaults.introspect_per_client,
+        )?,
+        password_reset_per_ip: rate_limit(
+            "rate_limits.password_reset_per_ip",
+            raw.password_reset_per_ip,
+            defaults.password_reset_per_ip,
         )?,
     })
 }

@@ -5,12 +5,13 @@
 use uuid::Uuid;
 
 use super::Context;
+use super::email_address::{address_changed, send_verification};
 use super::error::FlowError;
 use super::password::{recheck_password, replace_password};
 use super::session::{RequestMeta, SessionUser, end_session};
 use super::totp::enrollment::new_recovery_codes;
 use super::totp::factor::{CodeCheck, check_code, explain};
-use crate::model::{RevocationReason, User};
+use crate::model::{Email, RevocationReason, User};
 use crate::security::secret::SecretString;
 use crate::store::{AuditEvent, FamilyRecord, SessionRecord};
 
@@ -88,6 +89,35 @@ pub async fn change_password(
         return Err(FlowError::mistake("Your current password is not right. Nothing was changed."));
     }
     replace_password(ctx, session, &change.new, &change.confirm, meta).await
+}
+
+/// Changes the person's email address (empty: none) when the current password is right:
+/// the new address is unverified and gets a link, the old one (if verified) a notice.
+pub async fn change_email(
+    ctx: &Context<'_>,
+    session: &SessionUser,
+    email: &str,
+    password: &SecretString,
+    meta: &RequestMeta,
+) -> Result<(), FlowError> {
+    let user = &session.user;
+    let email = Some(email.trim()).filter(|e| !e.is_empty()).map(Email::parse).transpose()?;
+    if email == user.email {
+        return Err(FlowError::mistake("That is your address already. Nothing was changed."));
+    }
+    if !recheck_password(ctx, user, password, meta).await? {
+        return Err(FlowError::mistake("Your password is not right. Nothing was changed."));
+    }
+    let now = ctx.clock.now();
+    ctx.store.set_user_email(user.id, email.as_ref(), now).await?;
+    ctx.store.record_audit(AuditEvent::new("email_changed").user(user.id).ip(meta.ip.clone()), now).await?;
+    let after = ctx.store.find_user(user.id).await?.ok_or_else(|| FlowError::mistake("Your account is gone."))?;
+    address_changed(ctx, user, &after).await
+}
+
+/// Mails a new verification link for the person's unverified address.
+pub async fn resend_verification(ctx: &Context<'_>, session: &SessionUser) -> Result<(), FlowError> {
+    send_verification(ctx, &session.user).await
 }
 
 /// Proof that the person at the keyboard holds the account before its factor changes:

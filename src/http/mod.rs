@@ -72,11 +72,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/login/passkey", web::post().to(pages::passkeys::login_passkey_post))
             .route("/login/passkey/options", web::post().to(pages::passkeys::login_options_post))
             .route("/login/mfa/passkey/options", web::post().to(pages::passkeys::mfa_options_post))
+            .route("/password/forgot", web::get().to(pages::links::forgot_get))
+            .route("/password/forgot", web::post().to(pages::links::forgot_post))
+            .route("/password/reset", web::get().to(pages::links::reset_get))
+            .route("/password/reset", web::post().to(pages::links::reset_post))
+            .route("/email/verify", web::get().to(pages::links::verify_get))
+            .route("/email/verify", web::post().to(pages::links::verify_post))
             .route("/consent", web::post().to(pages::consent::consent_post))
             .route("/account", web::get().to(pages::account::account_get))
             .route("/account/sessions/end", web::post().to(pages::account::end_session_post))
             .route("/account/apps/revoke", web::post().to(pages::account::revoke_app_post))
             .route("/account/password", web::post().to(pages::account::password_post))
+            .route("/account/email", web::post().to(pages::account::email_post))
+            .route("/account/email/verify", web::post().to(pages::account::email_verify_post))
             .route("/account/mfa", web::get().to(pages::account::mfa_get))
             .route("/account/mfa/enable", web::post().to(pages::account::mfa_enable_post))
             .route("/account/mfa/disable", web::post().to(pages::account::mfa_disable_post))
@@ -150,6 +158,7 @@ admin_routes! {
     GET "/families" => families_get,
     POST "/families/{id}/revoke" => family_revoke_post,
     GET "/audit" => audit_get,
+    GET "/mail" => mail_get,
     GET "/inspect" => inspect_get,
     POST "/inspect" => inspect_post,
 }

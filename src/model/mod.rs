@@ -4,6 +4,7 @@ mod api;
 mod authn;
 mod authorization;
 mod client;
+mod mail;
 mod mfa;
 mod passkey;
 mod redirect_uri;
@@ -17,6 +18,7 @@ pub use authorization::{
     AuthorizationRequest, BrowserSession, CodeGrant, PendingAuthorization, Prompt, RefreshFamily, RevocationReason,
 };
 pub use client::{Client, ClientId, GrantType, RefreshOverrides};
+pub use mail::{LinkPurpose, MailKind, MailLink, MailState, QueuedMail};
 pub use mfa::{Destination, MfaChallenge};
 pub use passkey::{CeremonyPurpose, PasskeyCeremony, PasskeyName, PasskeyRecord};
 pub use redirect_uri::RedirectUri;

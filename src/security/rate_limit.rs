@@ -61,6 +61,8 @@ pub struct RateLimits {
     pub token_per_client: Limiter,
     pub token_per_ip: Limiter,
     pub introspect_per_client: Limiter,
+    /// "Forgot your password?" requests per client IP address.
+    pub password_reset_per_ip: Limiter,
 }
 
 impl RateLimits {
@@ -71,6 +73,7 @@ impl RateLimits {
             token_per_client: Limiter::new(settings.token_per_client),
             token_per_ip: Limiter::new(settings.token_per_ip),
             introspect_per_client: Limiter::new(settings.introspect_per_client),
+            password_reset_per_ip: Limiter::new(settings.password_reset_per_ip),
         }
     }
 }

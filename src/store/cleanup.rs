@@ -7,8 +7,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    attempt_throttle, audit_event, authorization_code, authorization_request, browser_session, mfa_challenge,
-    passkey_ceremony, refresh_family, refresh_token, revoked_access_token,
+    attempt_throttle, audit_event, authorization_code, authorization_request, browser_session, mail_link, mail_outbox,
+    mfa_challenge, passkey_ceremony, refresh_family, refresh_token, revoked_access_token,
 };
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
@@ -23,6 +23,10 @@ pub struct CleanupReport {
     pub authorization_requests: u64,
     pub mfa_challenges: u64,
     pub passkey_ceremonies: u64,
+    /// Outbox records sent or given up on more than `keep_seconds` ago.
+    pub mail: u64,
+    /// Mailed links expired more than `keep_seconds` ago, used or not.
+    pub mail_links: u64,
     pub attempt_throttles: u64,
     pub browser_sessions: u64,
     pub refresh_families: u64,
@@ -70,6 +74,20 @@ impl Store {
                 db,
                 passkey_ceremony::Column::IdHash,
                 Condition::all().add(passkey_ceremony::Column::ExpiresAt.lt(now)),
+            )
+            .await?,
+            mail: delete_in_batches::<mail_outbox::Entity, uuid::Uuid>(
+                db,
+                mail_outbox::Column::Id,
+                Condition::any()
+                    .add(mail_outbox::Column::SentAt.lt(before))
+                    .add(mail_outbox::Column::FailedAt.lt(before)),
+            )
+            .await?,
+            mail_links: delete_in_batches::<mail_link::Entity, String>(
+                db,
+                mail_link::Column::TokenHash,
+                Condition::all().add(mail_link::Column::ExpiresAt.lt(before)),
             )
             .await?,
             attempt_throttles: delete_in_batches::<attempt_throttle::Entity, String>(

@@ -1,6 +1,6 @@
 //! Users: accounts, their password hashes and roles.
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -75,6 +75,17 @@ impl Store {
         row.map(User::try_from).transpose()
     }
 
+    /// The enabled users whose verified email is `email` (compared without case).
+    pub async fn find_users_by_verified_email(&self, email: &str) -> Result<Vec<User>, StoreError> {
+        let rows = user::Entity::find()
+            .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email.to_lowercase()))
+            .filter(user::Column::EmailVerified.eq(true))
+            .filter(user::Column::Disabled.eq(false))
+            .all(&self.db)
+            .await?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
     pub async fn find_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let row = user::Entity::find_by_id(id).one(&self.db).await?;
         row.map(User::try_from).transpose()
@@ -109,17 +120,19 @@ impl Store {
         Ok(user::Entity::find().count(&self.db).await?)
     }
 
-    /// Replaces a user's email, name and roles.
+    /// Replaces a user's email (verified or not), name and roles.
     pub async fn update_user_profile(
         &self,
         id: Uuid,
         email: Option<Email>,
+        email_verified: bool,
         name: Option<DisplayName>,
         roles: &[Role],
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let updated = user::Entity::update_many()
             .col_expr(user::Column::Email, Expr::value(email.map(|e| e.as_str().to_owned())))
+            .col_expr(user::Column::EmailVerified, Expr::value(email_verified))
             .col_expr(user::Column::Name, Expr::value(name.map(|n| n.as_str().to_owned())))
             .col_expr(user::Column::Roles, Expr::value(to_json_list(roles)))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
@@ -130,6 +143,30 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Replaces a user's email with an unverified one (or none).
+    pub async fn set_user_email(&self, id: Uuid, email: Option<&Email>, now: UnixTime) -> Result<(), StoreError> {
+        user::Entity::update_many()
+            .col_expr(user::Column::Email, Expr::value(email.map(|e| e.as_str().to_owned())))
+            .col_expr(user::Column::EmailVerified, Expr::value(false))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks `email` verified, if it is still the user's address; `false` otherwise.
+    pub async fn set_email_verified(&self, id: Uuid, email: &Email, now: UnixTime) -> Result<bool, StoreError> {
+        let updated = user::Entity::update_many()
+            .col_expr(user::Column::EmailVerified, Expr::value(true))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(id))
+            .filter(user::Column::Email.eq(email.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
     }
 
     pub async fn admin_exists(&self) -> Result<bool, StoreError> {

@@ -20,6 +20,7 @@ mod cli;
 mod config;
 mod discovery;
 mod docs;
+mod email;
 mod grants;
 mod health;
 mod inspect;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::flows::Context;
 use crate::flows::error::FlowError;
-use crate::model::{Client, ClientId, PasskeyRecord, User, Username};
+use crate::model::{Client, ClientId, PasskeyRecord, QueuedMail, User, Username};
 use crate::store::{AuditFilter, AuditRecord, FamilyAdminRecord, SessionRecord};
 
 /// A page of users whose username, name or email contains `query`, and how many match.
@@ -79,4 +79,9 @@ pub async fn search_audit(
     limit: u64,
 ) -> Result<Vec<AuditRecord>, FlowError> {
     Ok(ctx.store.search_audit(filter, offset, limit).await?)
+}
+
+/// The latest messages of the outbox, newest first: what was queued, sent or given up on.
+pub async fn recent_mail(ctx: &Context<'_>, limit: u64) -> Result<Vec<QueuedMail>, FlowError> {
+    Ok(ctx.store.recent_mail(limit).await?)
 }

@@ -13,7 +13,7 @@ pub use clients::{
     update_client,
 };
 pub use users::{
-    ProfileInput, UserInput, add_user, end_user_session, list_users, provision_totp, recover_admin,
+    ProfileInput, UserInput, add_user, end_user_session, invite_user, list_users, provision_totp, recover_admin,
     remove_user_passkey, reset_mfa, revoke_refresh_family, revoke_user_sessions, set_user_disabled, set_user_password,
     update_user_profile,
 };

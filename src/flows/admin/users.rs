@@ -2,9 +2,12 @@ use uuid::Uuid;
 
 use crate::flows::Actor;
 use crate::flows::Context;
+use crate::flows::email_address::{address_changed, send_verification};
 use crate::flows::error::FlowError;
+use crate::flows::mail::{self, messages};
+use crate::flows::password_reset::INVITATION_SECONDS;
 use crate::flows::totp::factor::{totp_issuer_label, totp_purpose};
-use crate::model::{DisplayName, Email, RevocationReason, Role, User, Username};
+use crate::model::{DisplayName, Email, LinkPurpose, RevocationReason, Role, User, Username};
 use crate::security::password::check_policy;
 use crate::security::random::generated_password;
 use crate::security::secret::SecretString;
@@ -23,8 +26,59 @@ pub struct UserInput {
     pub password: Option<SecretString>,
 }
 
-/// Creates a user; returns it with the generated password when none was given.
+/// Creates a user; returns it with the generated password when none was given. An
+/// address given is unverified, and gets a verification link.
 pub async fn add_user(
+    ctx: &Context<'_>,
+    input: UserInput,
+    actor: Actor,
+) -> Result<(User, Option<SecretString>), FlowError> {
+    let (user, password) = create_user(ctx, input, actor).await?;
+    send_verification(ctx, &user).await?;
+    Ok((user, password))
+}
+
+/// Creates a user who chooses their own password through a link mailed to `email`
+/// (72 hours, once); until then nobody can sign in to the account. Following the link
+/// also proves the address.
+pub async fn invite_user(
+    ctx: &Context<'_>,
+    username: &str,
+    email: &str,
+    roles: Vec<String>,
+    is_admin: bool,
+    actor: Actor,
+) -> Result<User, FlowError> {
+    Email::parse(email)?;
+    // A password nobody knows: the account opens only through the invitation.
+    let placeholder = SecretString::new(generated_password()?);
+    let input = UserInput {
+        username: username.to_owned(),
+        email: Some(email.to_owned()),
+        roles,
+        is_admin,
+        password: Some(placeholder),
+        ..UserInput::default()
+    };
+    let (user, _) = create_user(ctx, input, actor).await?;
+    let to = user.email.clone().ok_or_else(|| FlowError::mistake("an invitation needs an email address"))?;
+    let name = user.username.as_str();
+    mail::send_link(
+        ctx,
+        user.id,
+        LinkPurpose::Invitation,
+        &user.password_hash,
+        INVITATION_SECONDS,
+        "/password/reset",
+        |link| messages::invitation(ctx, to.as_str(), name, link, INVITATION_SECONDS / 3_600),
+    )
+    .await?;
+    let event = AuditEvent::new("user_invited").user(user.id).details(serde_json::json!({ "email": to }));
+    ctx.store.record_audit(actor.stamp(event), ctx.clock.now()).await?;
+    Ok(user)
+}
+
+async fn create_user(
     ctx: &Context<'_>,
     input: UserInput,
     actor: Actor,
@@ -199,9 +253,14 @@ pub async fn update_user_profile(
         .collect::<Result<Vec<_>, _>>()?;
     roles.sort();
     roles.dedup();
-    match ctx.store.update_user_profile(user_id, email, name, &roles, ctx.clock.now()).await {
+    let before = ctx.store.find_user(user_id).await?.ok_or_else(|| unknown_user(user_id.to_string()))?;
+    let verified = before.email_verified && before.email == email;
+    match ctx.store.update_user_profile(user_id, email, verified, name, &roles, ctx.clock.now()).await {
         Err(StoreError::NotFound) => return Err(unknown_user(user_id.to_string())),
         other => other?,
+    }
+    if let Some(after) = ctx.store.find_user(user_id).await? {
+        address_changed(ctx, &before, &after).await?;
     }
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let event = AuditEvent::new("user_updated").user(user_id).details(serde_json::json!({ "roles": names }));

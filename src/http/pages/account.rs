@@ -21,7 +21,9 @@ use crate::model::{AssuranceLevel, Destination};
 use crate::security::secret::SecretString;
 
 /// Messages an action may leave for the page it returns to, by a fixed key.
-const NOTICES: [(&str, &str); 6] = [
+const NOTICES: [(&str, &str); 8] = [
+    ("email_changed", "Your address was changed. Follow the link we mailed to it to verify it."),
+    ("verification_sent", "A new verification link is on its way to your address."),
     ("password_changed", "Your password was changed. Every other session was signed out."),
     ("session_ended", "That session was signed out."),
     ("app_revoked", "The application no longer has access. It must ask you to sign in again."),
@@ -55,12 +57,13 @@ struct AccountTemplate<'a> {
     username: &'a str,
     name: &'a str,
     email: &'a str,
+    email_verified: bool,
     totp: bool,
     recovery_codes_left: u64,
     passkeys: usize,
     sessions: Vec<SessionRow>,
     apps: Vec<AppRow>,
-    password_error: Option<&'a str>,
+    form_error: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -127,6 +130,14 @@ struct EnrollFields {
     code: String,
 }
 
+/// `POST /account/email`: the new address and the current password.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmailFields {
+    email: String,
+    current_password: String,
+}
+
 /// `POST /account/sessions/end`: which session.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -167,7 +178,7 @@ async fn render_account(
     browser: &PageBrowser,
     session: &SessionUser,
     notice: Option<&str>,
-    password_error: Option<&str>,
+    form_error: Option<&str>,
     status: StatusCode,
 ) -> Result<HttpResponse, HttpError> {
     let AccountOverview { user, current_sid, recovery_codes_left, passkeys, sessions, apps } =
@@ -203,12 +214,13 @@ async fn render_account(
         username: user.username.as_str(),
         name: user.name.as_ref().map_or("-", |n| n.as_str()),
         email: user.email.as_ref().map_or("-", |e| e.as_str()),
+        email_verified: user.email_verified,
         totp: user.has_totp(),
         recovery_codes_left,
         passkeys,
         sessions,
         apps,
-        password_error,
+        form_error,
     };
     Ok(html(browser, status, page.render()?))
 }
@@ -259,6 +271,33 @@ pub async fn password_post(
         }
         Err(err) => Err(HttpError::page(err)),
     }
+}
+
+pub async fn email_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, session, form) = signed_in(&state, &request, Some(&body)).await?;
+    let EmailFields { email, current_password } = read_form(&form)?;
+    let password = SecretString::new(current_password);
+    match account::change_email(&state.context(), &session, &email, &password, &request_meta(&request)).await {
+        Ok(()) => Ok(see_other("/account?notice=email_changed")),
+        Err(FlowError::Mistake(message)) => {
+            render_account(&state, &browser, &session, None, Some(&message), StatusCode::BAD_REQUEST).await
+        }
+        Err(err) => Err(HttpError::page(err)),
+    }
+}
+
+pub async fn email_verify_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (_, session, _) = signed_in(&state, &request, Some(&body)).await?;
+    account::resend_verification(&state.context(), &session).await.map_err(HttpError::page)?;
+    Ok(see_other("/account?notice=verification_sent"))
 }
 
 pub async fn mfa_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {

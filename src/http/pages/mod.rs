@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod authorize;
 pub mod consent;
+pub mod links;
 pub mod login;
 pub mod logout;
 pub mod passkeys;

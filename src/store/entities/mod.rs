@@ -10,6 +10,8 @@ pub mod backchannel_logout_job;
 pub mod browser_session;
 pub mod client;
 pub mod consent;
+pub mod mail_link;
+pub mod mail_outbox;
 pub mod mfa_challenge;
 pub mod passkey;
 pub mod passkey_ceremony;

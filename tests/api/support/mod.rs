@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod process;
 pub mod seeds;
 pub mod service;
+pub mod smtp;
 pub mod totp;
 
 pub use app::{TestApp, TestEnv};

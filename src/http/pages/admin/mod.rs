@@ -10,6 +10,7 @@ mod dashboard;
 mod families;
 mod inspect;
 mod keys;
+mod mail;
 mod users;
 
 pub use apis::{api_remove_confirm_get, api_remove_post, apis_get, apis_post};
@@ -22,6 +23,7 @@ pub use dashboard::admin_get;
 pub use families::{families_get, family_revoke_post};
 pub use inspect::{inspect_get, inspect_post};
 pub use keys::{key_revoke_confirm_get, key_revoke_post, keys_get, keys_rotate_post};
+pub use mail::mail_get;
 pub use users::{passkey_remove_post, session_end_post, user_action_post, user_get, user_post, users_get, users_post};
 
 use std::future::{Ready, ready};
@@ -52,8 +54,9 @@ use crate::store::AuditRecord;
 const PAGE_SIZE: u64 = 50;
 
 /// Messages an action leaves for the page it returns to, by a fixed key (`?notice=`).
-const NOTICES: [(&str, &str); 17] = [
+const NOTICES: [(&str, &str); 18] = [
     ("user_created", "The user was created."),
+    ("user_invited", "The user was created and a link to choose a password was queued for their address (72 hours)."),
     ("user_saved", "The user's profile was saved."),
     ("user_disabled", "The user was disabled: their sessions and refresh tokens ended."),
     ("user_enabled", "The user was enabled."),

@@ -24,7 +24,8 @@ struct SearchQuery {
     q: String,
 }
 
-/// `POST /admin/users`: a new user (the password is generated and shown once).
+/// `POST /admin/users`: a new user (the password is generated and shown once), or with
+/// `invite=yes` an invitation mailed to the address.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct NewUserFields {
@@ -33,6 +34,7 @@ struct NewUserFields {
     name: String,
     roles: String,
     admin: String,
+    invite: String,
 }
 
 /// `POST /admin/users/{id}`: the profile as edited.
@@ -136,17 +138,30 @@ pub async fn users_get(admin: AdminRequest, state: web::Data<AppState>) -> Resul
 }
 
 pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
-    let NewUserFields { username, email, name, roles, admin: is_admin } = admin.form()?;
+    let NewUserFields { username, email, name, roles, admin: is_admin, invite } = admin.form()?;
     let optional = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    let roles: Vec<String> =
+        roles.split(|c: char| c == ',' || c.is_whitespace()).filter(|r| !r.is_empty()).map(str::to_owned).collect();
+    if invite == "yes" {
+        let invited = admin::invite_user(
+            &state.context(),
+            username.trim(),
+            email.trim(),
+            roles,
+            is_admin == "yes",
+            admin.actor(),
+        )
+        .await;
+        return match invited {
+            Ok(user) => Ok(see_other(&format!("/admin/users/{}?notice=user_invited", user.id))),
+            Err(err) => admin.refused(err, "/admin/users"),
+        };
+    }
     let input = UserInput {
         username: username.trim().to_owned(),
         email: optional(email),
         name: optional(name),
-        roles: roles
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        roles,
         is_admin: is_admin == "yes",
         password: None,
     };
