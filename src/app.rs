@@ -61,7 +61,7 @@ impl Application {
     /// issuer from the port they got).
     pub async fn with_listener(config: Config, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let discovery = http::discovery_document(&config.issuer)?;
+        let discovery = http::discovery_document(&config.issuer, config.registration.enabled)?;
         let services = open_services(config, clock).await?;
         let ctx = services.context();
         ensure_signing_keys(&ctx).await.context("cannot prepare signing keys")?;

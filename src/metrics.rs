@@ -57,8 +57,15 @@ struct Route {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ConnectionState {
+struct StateLabel {
     state: &'static str,
+}
+
+/// The outbox as of a scrape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboxUsage {
+    pub queued: u64,
+    pub failed: u64,
 }
 
 #[derive(Debug)]
@@ -71,7 +78,8 @@ pub struct Metrics {
     key_rotations: Counter,
     mail: Family<MailOutcome, Counter>,
     requests: Family<Route, Histogram>,
-    db_connections: Family<ConnectionState, Gauge>,
+    db_connections: Family<StateLabel, Gauge>,
+    outbox: Family<StateLabel, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -118,7 +126,24 @@ impl Default for Metrics {
             "Database pool connections: open, idle, and the pool's maximum",
             db_connections.clone(),
         );
-        Self { registry, tokens_issued, logins, mfa, refresh_reuse, key_rotations, mail, requests, db_connections }
+        let outbox = Family::default();
+        registry.register(
+            "mail_outbox",
+            "Outbox messages of all instances: queued (waiting or retried) and failed (given up on)",
+            outbox.clone(),
+        );
+        Self {
+            registry,
+            tokens_issued,
+            logins,
+            mfa,
+            refresh_reuse,
+            key_rotations,
+            mail,
+            requests,
+            db_connections,
+            outbox,
+        }
     }
 }
 
@@ -164,10 +189,17 @@ impl Metrics {
         self.requests.get_or_create(&labels).observe(took.as_secs_f64());
     }
 
-    /// The exposition, with the pool's usage as of now.
-    pub fn render(&self, pool: PoolUsage) -> String {
+    /// The exposition, with the pool's usage and the outbox as of now (the outbox's last
+    /// figures when the database did not answer).
+    pub fn render(&self, pool: PoolUsage, outbox: Option<OutboxUsage>) -> String {
         for (state, value) in [("open", pool.open), ("idle", pool.idle), ("max", pool.max)] {
-            self.db_connections.get_or_create(&ConnectionState { state }).set(i64::from(value));
+            self.db_connections.get_or_create(&StateLabel { state }).set(i64::from(value));
+        }
+        if let Some(outbox) = outbox {
+            for (state, value) in [("queued", outbox.queued), ("failed", outbox.failed)] {
+                let value = i64::try_from(value).unwrap_or(i64::MAX);
+                self.outbox.get_or_create(&StateLabel { state }).set(value);
+            }
         }
         let mut text = String::new();
         // Writing into a String cannot fail.
@@ -187,7 +219,7 @@ mod tests {
         metrics.token_issued("refresh_token");
         metrics.login(LoginOutcome::Failure);
         metrics.request("/token".to_owned(), "POST", 200, Duration::from_millis(3));
-        let text = metrics.render(PoolUsage { open: 3, idle: 2, max: 8 });
+        let text = metrics.render(PoolUsage { open: 3, idle: 2, max: 8 }, Some(OutboxUsage { queued: 4, failed: 1 }));
         assert!(text.contains(r#"wristband_tokens_issued_total{grant_type="refresh_token"} 2"#), "{text}");
         assert!(text.contains(r#"wristband_logins_total{outcome="failure"} 1"#), "{text}");
         assert!(
@@ -197,6 +229,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"wristband_db_connections{state="idle"} 2"#), "{text}");
+        assert!(text.contains(r#"wristband_mail_outbox{state="queued"} 4"#), "{text}");
         assert!(text.ends_with("# EOF\n"));
     }
 }

@@ -18,6 +18,7 @@ mod m20261204_000009_drop_unused_audience;
 mod m20261204_000010_apis;
 mod m20261204_000011_passkeys;
 mod m20261204_000012_mail;
+mod m20261204_000013_self_registration;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_apis::Migration),
             Box::new(m20261204_000011_passkeys::Migration),
             Box::new(m20261204_000012_mail::Migration),
+            Box::new(m20261204_000013_self_registration::Migration),
         ]
     }
 }

@@ -110,6 +110,7 @@ pub async fn run(ctx: &Context<'_>, command: UserCommand) -> anyhow::Result<()> 
                 roles: add.roles,
                 is_admin: add.admin,
                 password,
+                verify_before_sign_in: false,
             };
             let (user, generated) = admin::add_user(ctx, input, Actor::Cli).await?;
             if add.json {

@@ -183,6 +183,14 @@ pub struct MailSettings {
     pub from: String,
 }
 
+/// Sign-up by the people themselves (off by default).
+#[derive(Debug, Clone)]
+pub struct RegistrationSettings {
+    pub enabled: bool,
+    /// Email domains that may sign up (lower-case); empty: any.
+    pub allowed_domains: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct AdminSettings {
     /// `/admin` needs a passkey login (`urn:wristband:acr:phr`), not just two factors.
@@ -199,6 +207,7 @@ pub struct RateLimitSettings {
     pub token_per_ip: Option<RateLimit>,
     pub introspect_per_client: Option<RateLimit>,
     pub password_reset_per_ip: Option<RateLimit>,
+    pub registration_per_ip: Option<RateLimit>,
 }
 
 impl Default for RateLimitSettings {
@@ -210,6 +219,7 @@ impl Default for RateLimitSettings {
             token_per_ip: Some(RateLimit { burst: 1_200, period_seconds: 60 }),
             introspect_per_client: Some(RateLimit { burst: 6_000, period_seconds: 60 }),
             password_reset_per_ip: Some(RateLimit { burst: 10, period_seconds: 900 }),
+            registration_per_ip: Some(RateLimit { burst: 10, period_seconds: 3_600 }),
         }
     }
 }
@@ -236,6 +246,7 @@ pub struct Config {
     pub passkeys: PasskeySettings,
     pub admin: AdminSettings,
     pub mail: MailSettings,
+    pub registration: RegistrationSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is
     /// the client, whatever the header says.
     pub trusted_proxies: Vec<IpNet>,
@@ -295,6 +306,7 @@ impl Config {
             rate_limits: RateLimitSettings::default(),
             passkeys: PasskeySettings { passwordless: true, allowed_aaguids: Vec::new() },
             admin: AdminSettings { require_phishing_resistant: false },
+            registration: RegistrationSettings { enabled: false, allowed_domains: Vec::new() },
             mail: MailSettings {
                 delivery: MailDelivery::Files(dir.join("mail")),
                 from: "wristband <noreply@localhost>".to_owned(),

@@ -49,6 +49,15 @@ pub(super) struct RawConfig {
     admin: RawAdmin,
     #[serde(default)]
     smtp: RawSmtp,
+    #[serde(default)]
+    registration: RawRegistration,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistration {
+    enabled: Option<bool>,
+    allowed_domains: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,6 +147,7 @@ struct RawRateLimits {
     token_per_ip: Option<String>,
     introspect_per_client: Option<String>,
     password_reset_per_ip: Option<String>,
+    registration_per_ip: Option<String>,
 }
 
 impl RawConfig {
@@ -179,6 +189,9 @@ impl RawConfig {
         env.string("rate_limits.token_per_ip", &mut self.rate_limits.token_per_ip);
         env.string("rate_limits.introspect_per_client", &mut self.rate_limits.introspect_per_client);
         env.string("rate_limits.password_reset_per_ip", &mut self.rate_limits.password_reset_per_ip);
+        env.string("rate_limits.registration_per_ip", &mut self.rate_limits.registration_per_ip);
+        env.parse("registration.enabled", &mut self.registration.enabled)?;
+        env.list("registration.allowed_domains", &mut self.registration.allowed_domains);
         env.parse("passkeys.passwordless", &mut self.passkeys.passwordless)?;
         env.list("passkeys.allowed_aaguids", &mut self.passkeys.allowed_aaguids);
         env.parse("admin.require_phishing_resistant", &mut self.admin.require_phishing_resistant)?;
@@ -209,6 +222,17 @@ impl RawConfig {
             }
         };
         let mail = validate_smtp(self.smtp, &issuer)?;
+        let registration = RegistrationSettings {
+            enabled: self.registration.enabled.unwrap_or(false),
+            allowed_domains: self
+                .registration
+                .allowed_domains
+                .unwrap_or_default()
+                .iter()
+                .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+        };
         Ok(Config {
             issuer,
             bind,
@@ -279,6 +303,7 @@ impl RawConfig {
             },
             admin: AdminSettings { require_phishing_resistant: self.admin.require_phishing_resistant.unwrap_or(false) },
             mail,
+            registration,
             trusted_proxies: parse_trusted_proxies(self.trusted_proxies.unwrap_or_default())?,
             metrics_bind: parse_metrics_bind(self.metrics_bind)?,
         })
@@ -465,6 +490,11 @@ fn validate_rate_limits(raw: RawRateLimits) -> Result<RateLimitSettings, ConfigE
             "rate_limits.password_reset_per_ip",
             raw.password_reset_per_ip,
             defaults.password_reset_per_ip,
+        )?,
+        registration_per_ip: rate_limit(
+            "rate_limits.registration_per_ip",
+            raw.registration_per_ip,
+            defaults.registration_per_ip,
         )?,
     })
 }

@@ -19,6 +19,8 @@ use crate::security::secret::SecretString;
 use crate::store::AuditEvent;
 
 pub const LOGIN_FAILED: &str = "Incorrect username or password.";
+/// Shown, after the right password, to someone who signed up and has not verified the address.
+pub const VERIFY_FIRST: &str = "Confirm your email address first: follow the link we mailed to it, then sign in.";
 
 #[derive(Debug, Clone)]
 pub struct LoginAttempt {
@@ -177,6 +179,9 @@ pub async fn login(
         }
     };
     ctx.limits.login_failures_per_ip.refund(ip);
+    if user.verify_before_sign_in && !user.email_verified {
+        return Ok(target.page(attempt.continuation, Some(user.username.to_string()), VERIFY_FIRST).into());
+    }
     let required = target.required_for(&user);
     let factors = SecondFactors::of(ctx, &user).await?;
     if factors.any() || required > AssuranceLevel::OneFactor {

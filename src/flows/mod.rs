@@ -25,6 +25,7 @@ pub mod password;
 pub mod password_reset;
 pub mod pkce;
 pub mod redirect;
+pub mod registration;
 pub mod resource;
 pub mod revoke;
 pub mod session;
@@ -103,6 +104,8 @@ pub enum Actor {
     System,
     /// A signed-in administrator.
     Admin(Uuid),
+    /// The person themselves, on the sign-up page.
+    SignUp,
 }
 
 impl Actor {
@@ -110,6 +113,7 @@ impl Actor {
         let via = match self {
             Self::Cli => "cli",
             Self::System => "system",
+            Self::SignUp => "sign_up",
             Self::Admin(id) => {
                 event.actor_user_id = Some(id);
                 "admin_ui"

@@ -33,8 +33,10 @@ const REQUESTS_PER_NAME: LockoutPolicy = LockoutPolicy { max_failures: 3, lock_s
 pub const RESET_REQUESTED: &str = "If an account with a verified email address matches, a link to choose a new \
      password is on its way there. It works once, for 30 minutes.";
 
+/// The typed name's counter: a hash (the 64 characters a throttle key holds) that a
+/// prefix inside keeps apart from the login lockout of the same name.
 fn throttle_key(identifier: &str) -> String {
-    format!("reset:{}", sha256_hex(&identifier.trim().to_lowercase()))
+    sha256_hex(&format!("reset:{}", identifier.trim().to_lowercase()))
 }
 
 /// Counts a request against the address's and the typed name's limits, the same whether

@@ -76,6 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/password/forgot", web::post().to(pages::links::forgot_post))
             .route("/password/reset", web::get().to(pages::links::reset_get))
             .route("/password/reset", web::post().to(pages::links::reset_post))
+            .route("/register", web::get().to(pages::links::register_get))
+            .route("/register", web::post().to(pages::links::register_post))
             .route("/email/verify", web::get().to(pages::links::verify_get))
             .route("/email/verify", web::post().to(pages::links::verify_post))
             .route("/consent", web::post().to(pages::consent::consent_post))
@@ -199,7 +201,7 @@ pub async fn metrics_get(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(state.metrics.render(state.store.pool_usage()))
+        .body(state.metrics.render(state.store.pool_usage(), state.store.outbox_usage().await.ok()))
 }
 
 /// Refuses requests whose headers together exceed `MAX_HEADER_BYTES`, before any handler.

@@ -9,12 +9,16 @@ pub struct Prompt {
     pub none: bool,
     pub login: bool,
     pub consent: bool,
+    /// Sign-up instead of sign-in (OpenID Connect Initiating User Registration 1.0).
+    pub create: bool,
 }
 
 impl Prompt {
     pub fn as_text(&self) -> String {
         let mut values = Vec::new();
-        for (set, name) in [(self.none, "none"), (self.login, "login"), (self.consent, "consent")] {
+        for (set, name) in
+            [(self.none, "none"), (self.login, "login"), (self.consent, "consent"), (self.create, "create")]
+        {
             if set {
                 values.push(name);
             }

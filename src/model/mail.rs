@@ -15,11 +15,19 @@ pub enum MailKind {
     EmailChanged,
     /// A link to set the first password of an account made for the person.
     Invitation,
+    /// Notice to an address that has an account, that someone tried to sign up with it.
+    SignUpAttempt,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 5] =
-        [Self::PasswordReset, Self::PasswordChanged, Self::VerifyEmail, Self::EmailChanged, Self::Invitation];
+    pub const ALL: [Self; 6] = [
+        Self::PasswordReset,
+        Self::PasswordChanged,
+        Self::VerifyEmail,
+        Self::EmailChanged,
+        Self::Invitation,
+        Self::SignUpAttempt,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,6 +36,7 @@ impl MailKind {
             Self::VerifyEmail => "verify_email",
             Self::EmailChanged => "email_changed",
             Self::Invitation => "invitation",
+            Self::SignUpAttempt => "sign_up_attempt",
         }
     }
 

@@ -94,6 +94,8 @@ pub struct User {
     pub totp_secret: Option<Vec<u8>>,
     /// The password is a temporary one wristband generated: the next sign-in must replace it.
     pub password_change_required: bool,
+    /// Signed up on its own: no sign-in until the address is verified.
+    pub verify_before_sign_in: bool,
     pub created_at: UnixTime,
 }
 

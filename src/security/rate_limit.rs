@@ -63,6 +63,8 @@ pub struct RateLimits {
     pub introspect_per_client: Limiter,
     /// "Forgot your password?" requests per client IP address.
     pub password_reset_per_ip: Limiter,
+    /// Sign-ups per client IP address.
+    pub registration_per_ip: Limiter,
 }
 
 impl RateLimits {
@@ -74,6 +76,7 @@ impl RateLimits {
             token_per_ip: Limiter::new(settings.token_per_ip),
             introspect_per_client: Limiter::new(settings.introspect_per_client),
             password_reset_per_ip: Limiter::new(settings.password_reset_per_ip),
+            registration_per_ip: Limiter::new(settings.registration_per_ip),
         }
     }
 }

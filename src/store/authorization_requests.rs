@@ -26,7 +26,12 @@ impl TryFrom<row::Model> for PendingAuthorization {
                 state: row.state,
                 nonce: row.nonce,
                 code_challenge: row.code_challenge,
-                prompt: Prompt { none: has("none"), login: has("login"), consent: has("consent") },
+                prompt: Prompt {
+                    none: has("none"),
+                    login: has("login"),
+                    consent: has("consent"),
+                    create: has("create"),
+                },
                 max_age: row.max_age,
                 login_hint: row.login_hint,
                 requested_level: row

@@ -4,12 +4,16 @@
 //! used once, by a conditional update.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 use uuid::Uuid;
 
 use super::entities::{mail_link, mail_outbox};
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
+use crate::metrics::OutboxUsage;
 use crate::model::{LinkPurpose, MailKind, MailLink, QueuedMail};
 
 /// A message to queue: its body sealed already.
@@ -130,6 +134,19 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(updated.rows_affected == 1)
+    }
+
+    /// How many messages wait to be sent, and how many were given up on (and not yet
+    /// cleaned up), for `/metrics`.
+    pub async fn outbox_usage(&self) -> Result<OutboxUsage, StoreError> {
+        let queued = mail_outbox::Entity::find()
+            .filter(mail_outbox::Column::SentAt.is_null())
+            .filter(mail_outbox::Column::FailedAt.is_null())
+            .count(&self.db)
+            .await?;
+        let failed =
+            mail_outbox::Entity::find().filter(mail_outbox::Column::FailedAt.is_not_null()).count(&self.db).await?;
+        Ok(OutboxUsage { queued, failed })
     }
 
     /// Messages due to be sent, oldest first.

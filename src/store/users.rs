@@ -22,6 +22,8 @@ pub struct NewUser {
     pub is_admin: bool,
     /// A generated (temporary) password, to be replaced at the next sign-in.
     pub password_change_required: bool,
+    /// Signed up on its own: no sign-in until the address is verified.
+    pub verify_before_sign_in: bool,
 }
 
 impl TryFrom<user::Model> for User {
@@ -40,6 +42,7 @@ impl TryFrom<user::Model> for User {
             disabled: row.disabled,
             totp_secret: row.totp_secret,
             password_change_required: row.password_change_required,
+            verify_before_sign_in: row.verify_before_sign_in,
             created_at: row.created_at,
         })
     }
@@ -61,6 +64,7 @@ impl Store {
             totp_secret: Set(None),
             totp_last_step: Set(None),
             password_change_required: Set(new.password_change_required),
+            verify_before_sign_in: Set(new.verify_before_sign_in),
             password_changed_at: Set(now),
             created_at: Set(now),
             updated_at: Set(now),

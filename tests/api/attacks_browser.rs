@@ -140,6 +140,7 @@ async fn markup_in_names_and_details_is_escaped_on_every_page() {
         roles: Vec::new(),
         is_admin: false,
         password: Some(wristband::security::secret::SecretString::new(PASSWORD)),
+        verify_before_sign_in: false,
     };
     let (mallory, _) =
         wristband::flows::admin::add_user(&app.ctx(), input, wristband::flows::Actor::Cli).await.unwrap();

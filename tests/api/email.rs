@@ -23,6 +23,7 @@ async fn mail_app(sink: &SmtpSink) -> (TestEnv, TestApp, String) {
     let env = TestEnv::new().await;
     let mut config = env.config();
     config.mail.delivery = sink.delivery();
+    config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     let app = env.spawn_with(config).await;
     let secret = app.seed_client("demo", REDIRECT_URI, true).await;
     app.seed_user("alice", PASSWORD, &[]).await;
@@ -89,6 +90,7 @@ async fn a_forgotten_password_is_reset_by_the_mailed_link_and_everything_signed_
     let tokens = exchange(&app, "demo", &secret, &code).await;
 
     let asked = forgot(&app, "alice").await;
+    assert!(asked.body.contains("Check your email"), "{}", asked.body);
     let mail = sink.wait_for(2).await.pop().unwrap();
     let link = mail.link(&app.url("/password/reset?token=wbl_"));
     let (page, changed) = follow_reset(&app, &link, NEW_PASSWORD, "").await;
@@ -102,7 +104,6 @@ async fn a_forgotten_password_is_reset_by_the_mailed_link_and_everything_signed_
         )
         .await;
 
-    assert!(asked.body.contains("Check your email"), "{}", asked.body);
     assert_eq!(
         (mail.to.as_slice(), mail.subject().contains("Choose a new password")),
         (&["alice@example.com".to_owned()][..], true)
@@ -273,18 +274,38 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_out_when_it_returns()
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let queued = queued.expect("an attempt failed while the server was down");
+    let waiting = outbox_metrics(&app).await;
     sink.restart().await;
     app.clock.advance(60);
     let delivered = sink.wait_for(2).await.pop().unwrap();
-    let sent = app.store.recent_mail(1).await.unwrap().pop().unwrap();
+    // The server has the message before the worker hears its answer and marks it sent.
+    let mut sent = app.store.recent_mail(1).await.unwrap().pop().unwrap();
+    for _ in 0..100 {
+        if sent.state() == MailState::Sent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        sent = app.store.recent_mail(1).await.unwrap().pop().unwrap();
+    }
 
     assert_eq!(queued.state(), MailState::Queued);
+    assert!(waiting.contains(r#"wristband_mail_outbox{state="queued"} 1"#), "{waiting}");
+    assert!(
+        waiting.contains(r#"wristband_mail_deliveries_total{kind="password_reset",outcome="retried"}"#),
+        "{waiting}"
+    );
+    assert!(outbox_metrics(&app).await.contains(r#"wristband_mail_outbox{state="queued"} 0"#));
     assert!(delivered.subject().contains("Choose a new password"));
     assert_eq!(
         (sent.state(), sent.sealed_body.is_none()),
         (MailState::Sent, true),
         "sent, and its link no longer kept"
     );
+}
+
+async fn outbox_metrics(app: &TestApp) -> String {
+    let scrape = app.http.get(format!("{}/metrics", app.metrics_address.as_ref().unwrap())).send().await.unwrap();
+    scrape.text().await.unwrap()
 }
 
 #[tokio::test]
@@ -404,4 +425,124 @@ async fn a_person_changes_their_address_on_the_account_page_with_their_password(
     assert!(mails.iter().any(|m| m.to == ["alice@elsewhere.example"] && m.subject().contains("Confirm")));
     assert!(mails.iter().any(|m| m.to == ["alice@example.com"] && m.subject().contains("changed")));
     assert!(page.body.contains("alice@elsewhere.example") && page.body.contains("not verified"), "{}", page.body);
+}
+
+/// An app with sign-up open (for `example.com` addresses) that mails to `sink`.
+async fn sign_up_app(sink: &SmtpSink) -> (TestEnv, TestApp) {
+    let env = TestEnv::new().await;
+    let mut config = env.config();
+    config.mail.delivery = sink.delivery();
+    config.registration =
+        wristband::config::RegistrationSettings { enabled: true, allowed_domains: vec!["example.com".into()] };
+    let app = env.spawn_with(config).await;
+    app.seed_client("demo", REDIRECT_URI, true).await;
+    (env, app)
+}
+
+async fn sign_up(app: &TestApp, username: &str, email: &str) -> Page {
+    let mut browser = Browser::new(app);
+    let form = browser.get("/register").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let fields = [
+        ("csrf_token", form.hidden("csrf_token").unwrap()),
+        ("username", username.to_owned()),
+        ("email", email.to_owned()),
+        ("new_password", PASSWORD.to_owned()),
+        ("confirm_password", PASSWORD.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post("/register", &fields).await
+}
+
+async fn sign_in_as(app: &TestApp, username: &str) -> Page {
+    let mut browser = Browser::new(app);
+    let login = browser.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    browser.submit_login(&login, username, PASSWORD).await
+}
+
+#[tokio::test]
+async fn people_sign_up_and_sign_in_once_their_address_is_verified() {
+    let sink = SmtpSink::start().await;
+    let (_env, app) = sign_up_app(&sink).await;
+    let prompt_create = Browser::new(&app)
+        .get(&format!("/authorize?{}", authorize_query("demo", "openid", &[("prompt", "create")])))
+        .await;
+    let discovery = app.get_json("/.well-known/openid-configuration").await;
+
+    let signed_up = sign_up(&app, "frank", "frank@example.com").await;
+    let before = sign_in_as(&app, "frank").await;
+    let link = sink.wait_for(1).await.pop().unwrap();
+    confirm_address(&app, &link).await;
+    let after = sign_in_as(&app, "frank").await;
+    let elsewhere = sign_up(&app, "gina", "gina@other.example").await;
+    let taken = sign_up(&app, "frank", "frank2@example.com").await;
+
+    assert_eq!(prompt_create.location, Some(app.url("/register")), "prompt=create opens the sign-up page");
+    assert!(discovery["prompt_values_supported"].as_array().unwrap().contains(&"create".into()));
+    assert!(signed_up.body.contains("Check your email"), "{}", signed_up.body);
+    assert!(before.body.contains("Confirm your email address first"), "{}", before.body);
+    assert!(!crate::support::pages::has_session_cookie(&before));
+    assert_eq!(after.status, 303, "verified, frank signs in");
+    assert!(elsewhere.body.contains("Addresses at other.example cannot sign up here"), "{}", elsewhere.body);
+    assert!(taken.body.contains("The username frank is taken"), "{}", taken.body);
+}
+
+#[tokio::test]
+async fn signing_up_with_an_address_that_has_an_account_tells_only_its_owner() {
+    let sink = SmtpSink::start().await;
+    let (_env, app) = sign_up_app(&sink).await;
+    sign_up(&app, "frank", "frank@example.com").await;
+    confirm_address(&app, &sink.wait_for(1).await.pop().unwrap()).await;
+
+    let fresh = sign_up(&app, "hal", "hal@example.com").await;
+    let copycat = sign_up(&app, "mallory", "FRANK@example.com").await;
+    let mails = sink.wait_for(3).await;
+
+    assert_eq!((copycat.status, &copycat.body), (fresh.status, &fresh.body), "the same answer");
+    let notice = mails.iter().find(|m| m.subject().contains("tried to sign up")).expect("the owner hears of it");
+    assert_eq!(notice.to, ["frank@example.com"]);
+    assert!(app.store.find_user_by_username(&Username::parse("mallory").unwrap()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sign_up_is_closed_by_default() {
+    let (_env, app, _) = crate::support::app_with_alice().await;
+    let page = Browser::new(&app).get("/register").await;
+    let login = Browser::new(&app).get("/login?destination=account").await;
+    let create = Browser::new(&app)
+        .get(&format!("/authorize?{}", authorize_query("demo", "openid", &[("prompt", "create")])))
+        .await;
+
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("Sign-up is not open here"));
+    assert!(!login.body.contains("/register"));
+    assert_eq!(create.status, 200, "prompt=create is ignored: the login page");
+}
+
+#[tokio::test]
+async fn concurrent_sign_ups_from_one_address_stop_at_the_limit() {
+    let sink = SmtpSink::start().await;
+    let env = TestEnv::new().await;
+    let mut config = env.config();
+    config.mail.delivery = sink.delivery();
+    config.registration = wristband::config::RegistrationSettings { enabled: true, allowed_domains: vec![] };
+    config.rate_limits.registration_per_ip =
+        Some(wristband::security::rate_limit::RateLimit { burst: 3, period_seconds: 3_600 });
+    let app = env.spawn_with(config).await;
+
+    let pages = futures::future::join_all((0..12).map(|i| {
+        let app = &app;
+        async move { sign_up(app, &format!("racer{i}"), &format!("racer{i}@example.com")).await }
+    }))
+    .await;
+
+    let made = pages.iter().filter(|p| p.body.contains("Check your email")).count();
+    let refused = pages.iter().filter(|p| p.status == 429).count();
+    assert_eq!((made, refused), (3, 9), "{:?}", pages.iter().map(|p| p.status).collect::<Vec<_>>());
+    let mut accounts = 0;
+    for i in 0..12 {
+        let name = Username::parse(&format!("racer{i}")).unwrap();
+        accounts += usize::from(app.store.find_user_by_username(&name).await.unwrap().is_some());
+    }
+    assert_eq!(accounts, 3, "twelve at once make three accounts");
 }

@@ -24,6 +24,8 @@ pub struct UserInput {
     pub is_admin: bool,
     /// `None`: generate one, to be shown once.
     pub password: Option<SecretString>,
+    /// Signed up on its own: no sign-in until the address is verified.
+    pub verify_before_sign_in: bool,
 }
 
 /// Creates a user; returns it with the generated password when none was given. An
@@ -99,6 +101,7 @@ async fn create_user(
         roles,
         is_admin: input.is_admin,
         password_change_required: generated,
+        verify_before_sign_in: input.verify_before_sign_in,
     };
     let user = match ctx.store.insert_user(new, ctx.clock.now()).await {
         Err(StoreError::Conflict(_)) => {

@@ -66,6 +66,14 @@ async fn decide(
     meta: &RequestMeta,
 ) -> Result<Step, FlowError> {
     let session = browser.session.as_ref();
+    // prompt=create asks for the sign-up page, when sign-up is open (else it is ignored).
+    // The person signs in afterwards, once the address is verified: the request is not kept
+    // across that mail round trip, so the application starts a new one.
+    if request.prompt.create && ctx.config.registration.enabled && session.is_none() {
+        let register = url::Url::parse(&format!("{}/register", ctx.config.issuer))
+            .map_err(|e| FlowError::Internal(Box::new(e)))?;
+        return Ok(Step::Redirect(register));
+    }
     let gate_request = gate::Request { client, request: &request, requested_at: None, bound_user: None };
     let refusal = match gate::judge(gate_request, session, ctx.clock.now()) {
         Verdict::Admitted(admitted) => {

@@ -187,6 +187,7 @@ fn parse_prompt(prompt: Option<&str>) -> Result<Prompt, OAuthError> {
             "none" => parsed.none = true,
             "login" => parsed.login = true,
             "consent" => parsed.consent = true,
+            "create" => parsed.create = true,
             "select_account" => {}
             _ => {
                 return Err(OAuthError::new(
@@ -197,7 +198,7 @@ fn parse_prompt(prompt: Option<&str>) -> Result<Prompt, OAuthError> {
             }
         }
     }
-    if parsed.none && (parsed.login || parsed.consent) {
+    if parsed.none && (parsed.login || parsed.consent || parsed.create) {
         return Err(OAuthError::new(
             ErrorCode::InvalidRequest,
             "prompt=none cannot be combined with other values.",

@@ -158,6 +158,7 @@ mod tests {
             disabled: false,
             totp_secret: None,
             password_change_required: false,
+            verify_before_sign_in: false,
             created_at: 0,
         };
         let session = BrowserSession {

@@ -176,3 +176,31 @@ pub fn invitation(ctx: &Context<'_>, to: &str, username: &str, link: &str, hours
         },
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/sign_up_attempt.txt")]
+struct SignUpAttemptText<'a> {
+    username: &'a str,
+    site: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sign_up_attempt.html")]
+struct SignUpAttemptHtml<'a> {
+    username: &'a str,
+    site: &'a str,
+}
+
+/// Notice to an address that already has an account, instead of a second account.
+pub fn sign_up_attempt(ctx: &Context<'_>, to: &str, username: &str) -> Result<Message, FlowError> {
+    let site = site_name(&ctx.config.issuer);
+    Ok(Message {
+        kind: MailKind::SignUpAttempt,
+        to: to.to_owned(),
+        subject: format!("Someone tried to sign up at {site} with your address"),
+        body: Body {
+            text: rendered(SignUpAttemptText { username, site: &site }.render())?,
+            html: rendered(SignUpAttemptHtml { username, site: &site }.render())?,
+        },
+    })
+}

@@ -31,7 +31,7 @@ struct ProviderMetadata<'a> {
     introspection_endpoint_auth_methods_supported: [&'static str; 2],
     code_challenge_methods_supported: [&'static str; 1],
     claims_supported: [&'static str; 18],
-    prompt_values_supported: [&'static str; 4],
+    prompt_values_supported: Vec<&'static str>,
     acr_values_supported: [&'static str; 3],
     claims_parameter_supported: bool,
     request_parameter_supported: bool,
@@ -42,7 +42,8 @@ struct ProviderMetadata<'a> {
 }
 
 /// Serializes the metadata for `issuer`; done once at start-up.
-pub fn build_document(issuer: &str) -> Result<Vec<u8>, serde_json::Error> {
+/// The discovery document; `registration`: sign-up is open (`prompt=create`).
+pub fn build_document(issuer: &str, registration: bool) -> Result<Vec<u8>, serde_json::Error> {
     let url = |path: &str| format!("{issuer}{path}");
     serde_json::to_vec(&ProviderMetadata {
         issuer,
@@ -83,7 +84,10 @@ pub fn build_document(issuer: &str) -> Result<Vec<u8>, serde_json::Error> {
             "roles",
             "client_id",
         ],
-        prompt_values_supported: ["none", "login", "consent", "select_account"],
+        prompt_values_supported: ["none", "login", "consent", "select_account"]
+            .into_iter()
+            .chain(registration.then_some("create"))
+            .collect(),
         acr_values_supported: crate::model::AssuranceLevel::ALL.map(crate::model::AssuranceLevel::acr),
         claims_parameter_supported: false,
         request_parameter_supported: false,

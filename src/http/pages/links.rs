@@ -1,7 +1,8 @@
 //! The pages around mailed links: `/password/forgot` (ask for a reset link),
 //! `/password/reset` (follow a reset link or an invitation), `/email/verify` (prove an
-//! address). The request page answers the same whatever was typed, before the lookup even
-//! starts: the lookup and the mail run afterwards (`flows::password_reset`).
+//! address), and `/register` (sign up, where it is open). The request page answers the
+//! same whatever was typed, before the lookup even starts: the lookup and the mail run
+//! afterwards (`flows::password_reset`).
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -11,10 +12,12 @@ use serde::Deserialize;
 
 use super::PageBrowser;
 use crate::flows::email_address::{open_verification, verify_email};
+use crate::flows::error::FlowError;
 use crate::flows::password_reset::{
     NewPasswordByLink, RESET_REQUESTED, ResetOutcome, ResetPage, limit_reset_request, open_reset, reset_password,
     send_reset_link,
 };
+use crate::flows::registration::{SignUp, registration_open, sign_up};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::extract::{query, read_form, request_meta};
@@ -45,6 +48,24 @@ struct ResetTemplate<'a> {
     needs_code: bool,
     invitation: bool,
     error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterTemplate<'a> {
+    csrf_token: &'a str,
+    username: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignUpFields {
+    username: String,
+    email: String,
+    new_password: String,
+    confirm_password: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -204,5 +225,51 @@ pub async fn reset_post(
         }
         ResetOutcome::Expired => Err(HttpError::bad_page(LINK_EXPIRED.0, LINK_EXPIRED.1)),
         ResetOutcome::Refused { page, message } => render_reset(&browser, &token, &page, Some(&message)),
+    }
+}
+
+pub async fn register_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
+    let browser = PageBrowser::load(&state, &request).await?;
+    registration_open(&state.context()).map_err(HttpError::page)?;
+    let page = RegisterTemplate { csrf_token: browser.csrf_token(), username: "", email: "", error: None };
+    Ok(browser.html(StatusCode::OK).body(page.render()?))
+}
+
+/// `POST /register`: "check your email" whether the address was new or already had an
+/// account (`flows::registration`); a mistake in the form is shown on it, as typed.
+pub async fn register_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
+    let SignUpFields { username, email, new_password, confirm_password } = read_form(&form)?;
+    let form = SignUp {
+        username: username.clone(),
+        email: email.clone(),
+        password: SecretString::new(new_password),
+        confirm: SecretString::new(confirm_password),
+    };
+    match sign_up(&state.context(), form, &request_meta(&request)).await {
+        Ok(()) => {
+            let page = NoticeTemplate {
+                title: "Check your email",
+                message: "If the address can be used, a link to confirm it is on its way there. \
+                          Follow it, then sign in. The link works once, for 24 hours.",
+                link: "/login?destination=account",
+                link_text: "Back to sign in",
+            };
+            Ok(browser.html(StatusCode::OK).body(page.render()?))
+        }
+        Err(FlowError::Mistake(message)) if state.config.registration.enabled => {
+            let page = RegisterTemplate {
+                csrf_token: browser.csrf_token(),
+                username: &username,
+                email: &email,
+                error: Some(&message),
+            };
+            Ok(browser.html(StatusCode::BAD_REQUEST).body(page.render()?))
+        }
+        Err(err) => Err(HttpError::page(err)),
     }
 }

@@ -52,6 +52,8 @@ pub struct PageBrowser {
     session_ended_idle: bool,
     /// The login page offers signing in with a passkey alone.
     passkey_sign_in: bool,
+    /// The login page links to the sign-up page.
+    sign_up_open: bool,
 }
 
 /// Shown on the login page after an idle session ended (`sessions.idle_seconds`).
@@ -77,13 +79,21 @@ impl PageBrowser {
         let mut loaded = Self::new(&state.master_key, Browser { csrf_cookie, session }, new_csrf_cookie)?;
         loaded.session_ended_idle = session_ended_idle;
         loaded.passkey_sign_in = state.relying_party.is_some() && state.config.passkeys.passwordless;
+        loaded.sign_up_open = state.config.registration.enabled;
         Ok(loaded)
     }
 
     fn new(master_key: &MasterKey, browser: Browser, new_csrf_cookie: bool) -> Result<Self, HttpError> {
         let sid = browser.session.as_ref().map(|s| s.session.sid);
         let form_token = csrf::form_token(master_key, &browser.csrf_cookie, sid).map_err(HttpError::internal_page)?;
-        Ok(Self { browser, new_csrf_cookie, form_token, session_ended_idle: false, passkey_sign_in: false })
+        Ok(Self {
+            browser,
+            new_csrf_cookie,
+            form_token,
+            session_ended_idle: false,
+            passkey_sign_in: false,
+            sign_up_open: false,
+        })
     }
 
     /// Loads the browser behind a posted form, refusing the form unless it came from one
@@ -115,10 +125,11 @@ impl PageBrowser {
     /// The same browser, now signed in: the pages that follow a login carry tokens for
     /// the new session.
     fn signed_in(self, master_key: &MasterKey, session: SessionUser) -> Result<Self, HttpError> {
-        let passkey_sign_in = self.passkey_sign_in;
+        let (passkey_sign_in, sign_up_open) = (self.passkey_sign_in, self.sign_up_open);
         let mut signed_in =
             Self::new(master_key, Browser { session: Some(session), ..self.browser }, self.new_csrf_cookie)?;
         signed_in.passkey_sign_in = passkey_sign_in;
+        signed_in.sign_up_open = sign_up_open;
         Ok(signed_in)
     }
 
@@ -172,6 +183,7 @@ struct LoginTemplate<'a> {
     username: Option<&'a str>,
     error: Option<&'a str>,
     passkey: bool,
+    sign_up: bool,
 }
 
 #[derive(Template)]
@@ -264,6 +276,7 @@ pub fn render_outcome(
                 username: username.as_deref(),
                 error: error.or(browser.session_ended_idle.then_some(SESSION_IDLE_NOTICE)),
                 passkey: browser.passkey_sign_in,
+                sign_up: browser.sign_up_open,
             };
             response.body(page.render()?)
         }

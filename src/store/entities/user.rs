@@ -17,6 +17,7 @@ pub struct Model {
     pub totp_secret: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
     pub password_change_required: bool,
+    pub verify_before_sign_in: bool,
     pub password_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,

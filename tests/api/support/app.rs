@@ -184,6 +184,7 @@ impl TestApp {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             is_admin: false,
             password: Some(SecretString::new(password)),
+            verify_before_sign_in: false,
         };
         add_user(&self.ctx(), input, Actor::Cli).await.expect("user created").0
     }

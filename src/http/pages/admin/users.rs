@@ -164,6 +164,7 @@ pub async fn users_post(admin: AdminRequest, state: web::Data<AppState>) -> Resu
         roles,
         is_admin: is_admin == "yes",
         password: None,
+        verify_before_sign_in: false,
     };
     match admin::add_user(&state.context(), input, admin.actor()).await {
         Ok((user, password)) => {
