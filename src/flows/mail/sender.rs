@@ -139,38 +139,3 @@ async fn deliver(transport: &Transport, mail: &QueuedMail, message: lettre::Mess
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::Clock;
-    use crate::flows::mail::{messages, queue};
-    use crate::flows::testkit::FlowTest;
-    use crate::model::MailState;
-
-    #[tokio::test]
-    async fn a_message_that_cannot_be_delivered_is_retried_for_two_days_then_given_up_and_audited() {
-        let t = FlowTest::new().await;
-        // Messages cannot be written into a path that is a file, not a directory.
-        let blocked = tempfile::NamedTempFile::new().unwrap();
-        let transport = Transport::Files(blocked.path().to_owned());
-        queue(&t.ctx(), messages::password_changed(&t.ctx(), "alice@example.com", "alice").unwrap()).await.unwrap();
-        let started = t.clock.now();
-
-        let mut states = Vec::new();
-        for _ in 0..MAX_ATTEMPTS {
-            assert_eq!(send_due(&t.ctx(), &transport).await.unwrap(), 0);
-            let mail = t.store.recent_mail(1).await.unwrap().remove(0);
-            states.push((mail.attempts, mail.state()));
-            t.clock.advance(mail.next_attempt_at.max(t.clock.now()) - t.clock.now());
-        }
-
-        let last = t.store.recent_mail(1).await.unwrap().remove(0);
-        assert!(states[..states.len() - 1].iter().all(|(_, state)| *state == MailState::Queued), "{states:?}");
-        assert_eq!((last.attempts, last.state()), (MAX_ATTEMPTS, MailState::Failed));
-        let days = (t.clock.now() - started) as f64 / 86_400.0;
-        assert!((1.5..2.5).contains(&days), "retried for {days:.2} days");
-        let events = t.store.recent_audit_events(10).await.unwrap();
-        assert!(events.iter().any(|e| e.event == "mail_failed"));
-    }
-}
