@@ -161,10 +161,13 @@ impl Store {
         Ok(())
     }
 
-    /// Marks `email` verified, if it is still the user's address; `false` otherwise.
+    /// Marks `email` verified, if it is still the user's address; `false` otherwise. A
+    /// signed-up account's first verified address lets it sign in from then on, whatever
+    /// address it changes to later.
     pub async fn set_email_verified(&self, id: Uuid, email: &Email, now: UnixTime) -> Result<bool, StoreError> {
         let updated = user::Entity::update_many()
             .col_expr(user::Column::EmailVerified, Expr::value(true))
+            .col_expr(user::Column::VerifyBeforeSignIn, Expr::value(false))
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(id))
             .filter(user::Column::Email.eq(email.as_str()))

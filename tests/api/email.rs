@@ -474,6 +474,10 @@ async fn people_sign_up_and_sign_in_once_their_address_is_verified() {
     let link = sink.wait_for(1).await.pop().unwrap();
     confirm_address(&app, &link).await;
     let after = sign_in_as(&app, "frank").await;
+    let frank = app.store.find_user_by_username(&Username::parse("frank").unwrap()).await.unwrap().unwrap();
+    let profile = ProfileInput { email: "frank@new.example".into(), name: String::new(), roles: String::new() };
+    update_user_profile(&app.ctx(), frank.id, profile, Actor::Cli).await.unwrap();
+    let after_a_change = sign_in_as(&app, "frank").await;
     let elsewhere = sign_up(&app, "gina", "gina@other.example").await;
     let taken = sign_up(&app, "frank", "frank2@example.com").await;
 
@@ -483,6 +487,7 @@ async fn people_sign_up_and_sign_in_once_their_address_is_verified() {
     assert!(before.body.contains("Confirm your email address first"), "{}", before.body);
     assert!(!crate::support::pages::has_session_cookie(&before));
     assert_eq!(after.status, 303, "verified, frank signs in");
+    assert_eq!(after_a_change.status, 303, "a later, unverified address does not lock frank out");
     assert!(elsewhere.body.contains("Addresses at other.example cannot sign up here"), "{}", elsewhere.body);
     assert!(taken.body.contains("The username frank is taken"), "{}", taken.body);
 }
