@@ -20,6 +20,8 @@ use crate::flows::cleanup::clean_up;
 use crate::flows::keys::{KeySchedule, Maintenance, ensure_signing_keys, maintain_signing_keys, refresh_keystore};
 use crate::flows::mail::sender::{Transport, send_due};
 use crate::flows::passkeys::RelyingParty;
+use crate::flows::upstream::provider::DISCOVERY_SECONDS;
+use crate::flows::upstream::refresh_discovery;
 use crate::http::{self, AppState, RequestSpan};
 use crate::keys::Keystore;
 use crate::metrics::Metrics;
@@ -73,6 +75,7 @@ impl Application {
         spawn_cleanup(services.clone());
         spawn_backchannel_delivery(services.clone());
         spawn_mail_delivery(services.clone())?;
+        spawn_upstream_discovery(services.clone());
         let state = web::Data::new(AppState { services: services.clone(), discovery: discovery.into() });
         let metrics = match state.config.metrics_bind {
             Some(bind) => Some(serve_metrics(bind, state.clone())?),
@@ -143,6 +146,7 @@ pub async fn open_services(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
     let keystore = Arc::new(Keystore::new(&[], master_key.clone())?);
     Ok(Services {
         relying_party: RelyingParty::for_issuer(&config.issuer),
+        upstreams: Arc::default(),
         hasher: PasswordHasher::new(&config.password)?,
         limits: Arc::new(RateLimits::new(&config.rate_limits)),
         metrics: Arc::new(Metrics::default()),
@@ -199,6 +203,27 @@ fn spawn_mail_delivery(services: Services) -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Reads every OpenID Connect upstream's discovery document at start and then hourly, so
+/// a provider that moved its endpoints or keys is followed, and one that is unreachable is
+/// reported in the log before people meet it.
+fn spawn_upstream_discovery(services: Services) {
+    tokio::spawn(async move {
+        let ctx = services.context();
+        let mut ticker = tokio::time::interval(Duration::from_secs(DISCOVERY_SECONDS.unsigned_abs()));
+        loop {
+            ticker.tick().await;
+            match refresh_discovery(&ctx).await {
+                Ok(failures) => {
+                    for (name, error) in failures {
+                        tracing::warn!(upstream = %name, %error, "upstream discovery failed; signing in with it fails until it answers");
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "upstream discovery failed; it runs again later"),
+            }
+        }
+    });
 }
 
 fn spawn_cleanup(services: Services) {

@@ -19,6 +19,7 @@ mod m20261204_000010_apis;
 mod m20261204_000011_passkeys;
 mod m20261204_000012_mail;
 mod m20261204_000013_self_registration;
+mod m20261205_000014_upstreams;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_passkeys::Migration),
             Box::new(m20261204_000012_mail::Migration),
             Box::new(m20261204_000013_self_registration::Migration),
+            Box::new(m20261205_000014_upstreams::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod apis;
 mod clients;
 mod keys;
 mod token;
+mod upstreams;
 mod users;
 
 use std::io::BufRead;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage upstream providers people may sign in with (OpenID Connect, OAuth 2.0)
+    #[command(subcommand)]
+    Upstream(upstreams::UpstreamCommand),
     /// Inspect tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -78,6 +82,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Client(command) => clients::run(&ctx, command).await,
                 Command::Keys(command) => keys::run(&ctx, command).await,
                 Command::Token(command) => token::run(&ctx, command).await,
+                Command::Upstream(command) => upstreams::run(&ctx, command).await,
                 Command::Admin(command) => admin::run(&ctx, command).await,
                 Command::Serve | Command::Migrate => unreachable!("handled above"),
             }

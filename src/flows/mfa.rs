@@ -102,10 +102,12 @@ pub async fn answer_challenge(
         return Ok(Step::Expired.into());
     }
     let started = match (&browser.session, stepping_up) {
-        (Some(current), true) => match elevate_session(ctx, current, authentication).await? {
-            Some(started) => started,
-            None => return Ok(Step::Expired.into()),
-        },
+        (Some(current), true) => {
+            match elevate_session(ctx, current, authentication.after(&current.session.authentication)).await? {
+                Some(started) => started,
+                None => return Ok(Step::Expired.into()),
+            }
+        }
         (current, _) => establish_session(ctx, current.as_ref(), user, authentication, meta).await?,
     };
     if !stepping_up {

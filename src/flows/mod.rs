@@ -33,6 +33,7 @@ pub mod session;
 pub(crate) mod testkit;
 pub mod token;
 pub mod totp;
+pub mod upstream;
 pub mod userinfo;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ use crate::security::password::PasswordHasher;
 use crate::security::rate_limit::RateLimits;
 use crate::store::{AuditEvent, Store};
 use passkeys::RelyingParty;
+use upstream::UpstreamDirectory;
 
 /// Everything the flows may use, owned: built once by `app::open_services` (for the server
 /// and for each CLI command) and lent to every call as a [`Context`].
@@ -63,6 +65,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// `None` when the issuer's host is an IP address, where browsers refuse passkeys.
     pub relying_party: Option<RelyingParty>,
+    /// Upstream providers' discovery documents and keys, as this process fetched them.
+    pub upstreams: Arc<UpstreamDirectory>,
 }
 
 impl Services {
@@ -77,6 +81,7 @@ impl Services {
             limits: &self.limits,
             metrics: &self.metrics,
             relying_party: self.relying_party.as_ref(),
+            upstreams: &self.upstreams,
         }
     }
 }
@@ -93,6 +98,7 @@ pub struct Context<'a> {
     pub limits: &'a RateLimits,
     pub metrics: &'a Metrics,
     pub relying_party: Option<&'a RelyingParty>,
+    pub upstreams: &'a UpstreamDirectory,
 }
 
 /// Who asked for an administrative change, for the audit log.
@@ -106,14 +112,17 @@ pub enum Actor {
     Admin(Uuid),
     /// The person themselves, on the sign-up page.
     SignUp,
+    /// The signed-in person, on their account pages.
+    Own,
 }
 
 impl Actor {
-    fn stamp(self, mut event: AuditEvent) -> AuditEvent {
+    pub(crate) fn stamp(self, mut event: AuditEvent) -> AuditEvent {
         let via = match self {
             Self::Cli => "cli",
             Self::System => "system",
             Self::SignUp => "sign_up",
+            Self::Own => "account_page",
             Self::Admin(id) => {
                 event.actor_user_id = Some(id);
                 "admin_ui"

@@ -72,6 +72,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/login/passkey", web::post().to(pages::passkeys::login_passkey_post))
             .route("/login/passkey/options", web::post().to(pages::passkeys::login_options_post))
             .route("/login/mfa/passkey/options", web::post().to(pages::passkeys::mfa_options_post))
+            .route("/login/upstream/{name}", web::post().to(pages::upstream::start_post))
+            .route("/login/upstream/{name}/callback", web::get().to(pages::upstream::callback_get))
             .route("/password/forgot", web::get().to(pages::links::forgot_get))
             .route("/password/forgot", web::post().to(pages::links::forgot_post))
             .route("/password/reset", web::get().to(pages::links::reset_get))
@@ -91,6 +93,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, https: bool) {
             .route("/account/mfa/enable", web::post().to(pages::account::mfa_enable_post))
             .route("/account/mfa/disable", web::post().to(pages::account::mfa_disable_post))
             .route("/account/mfa/recovery-codes", web::post().to(pages::account::recovery_codes_post))
+            .route("/account/upstreams/link", web::post().to(pages::upstream::link_post))
+            .route("/account/upstreams/unlink", web::post().to(pages::upstream::unlink_post))
             .route("/account/passkeys", web::get().to(pages::passkeys::passkeys_get))
             .route("/account/passkeys", web::post().to(pages::passkeys::passkeys_post))
             .route("/account/passkeys/options", web::post().to(pages::passkeys::passkeys_options_post))
@@ -141,6 +145,7 @@ admin_routes! {
     POST "/users/{id}" => user_post,
     POST "/users/{id}/sessions/{sid}/end" => session_end_post,
     POST "/users/{id}/passkeys/{passkey}/remove" => passkey_remove_post,
+    POST "/users/{id}/identities/{upstream}/unlink" => identity_unlink_post,
     POST "/users/{id}/{action}" => user_action_post,
     GET "/clients" => clients_get,
     POST "/clients" => clients_post,
@@ -153,6 +158,10 @@ admin_routes! {
     POST "/apis" => apis_post,
     GET "/apis/remove" => api_remove_confirm_get,
     POST "/apis/remove" => api_remove_post,
+    GET "/upstreams" => upstreams_get,
+    POST "/upstreams" => upstreams_post,
+    GET "/upstreams/remove" => upstream_remove_confirm_get,
+    POST "/upstreams/remove" => upstream_remove_post,
     GET "/keys" => keys_get,
     POST "/keys/rotate" => keys_rotate_post,
     GET "/keys/{kid}/revoke" => key_revoke_confirm_get,

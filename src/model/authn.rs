@@ -73,6 +73,29 @@ impl Authentication {
         Self { auth_time: at, acr: ACR_PHISHING_RESISTANT.to_owned(), amr }
     }
 
+    /// A sign-in through an upstream provider (RFC 8176 `fed`): one factor, or two when
+    /// the upstream is trusted for it and said its own login used a second factor.
+    pub fn federated(at: UnixTime, upstream_mfa: bool) -> Self {
+        if upstream_mfa {
+            Self { auth_time: at, acr: ACR_TWO_FACTOR.to_owned(), amr: ["fed", "mfa"].map(str::to_owned).to_vec() }
+        } else {
+            Self { auth_time: at, acr: ACR_ONE_FACTOR.to_owned(), amr: vec!["fed".to_owned()] }
+        }
+    }
+
+    /// This second-factor login as a step up of `first`: its first factor was `first`'s
+    /// (an upstream's `fed`, say), not a password.
+    pub fn after(mut self, first: &Self) -> Self {
+        if first.amr.iter().any(|m| m == "fed") {
+            for method in &mut self.amr {
+                if method == "pwd" {
+                    "fed".clone_into(method);
+                }
+            }
+        }
+        self
+    }
+
     /// The level this login reached; an `acr` this version does not know counts as one
     /// factor.
     pub fn level(&self) -> AssuranceLevel {
@@ -103,6 +126,12 @@ mod tests {
         assert_eq!((synced.level(), synced.amr.join(" ")), (AssuranceLevel::PhishingResistant, "swk user mfa".into()));
         let bound = Authentication::passkey(0, PasskeyProof { device_bound: true }, true);
         assert_eq!(bound.amr.join(" "), "pwd hwk user mfa");
+        let fed = Authentication::federated(0, false);
+        assert_eq!((fed.level(), fed.amr.join(" ")), (AssuranceLevel::OneFactor, "fed".into()));
+        assert_eq!(Authentication::federated(0, true).level(), AssuranceLevel::TwoFactor);
+        let stepped_up = Authentication::two_factor(5).after(&fed);
+        assert_eq!((stepped_up.level(), stepped_up.amr.join(" ")), (AssuranceLevel::TwoFactor, "fed otp mfa".into()));
+        assert_eq!(Authentication::two_factor(5).after(&Authentication::password(0)).amr.join(" "), "pwd otp mfa");
         let unknown = Authentication { auth_time: 0, acr: "urn:other".into(), amr: vec![] };
         assert_eq!(unknown.level(), AssuranceLevel::OneFactor);
     }

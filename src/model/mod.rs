@@ -10,6 +10,7 @@ mod passkey;
 mod redirect_uri;
 mod scope;
 mod signing_key;
+mod upstream;
 mod user;
 
 pub use api::{Api, ApiIdentifier, ApiScope};
@@ -24,6 +25,10 @@ pub use passkey::{CeremonyPurpose, PasskeyCeremony, PasskeyName, PasskeyRecord};
 pub use redirect_uri::RedirectUri;
 pub use scope::{OFFLINE_ACCESS, OIDC_SCOPES, Scope};
 pub use signing_key::{KeyMove, KeyState, KeyTransition, NewSigningKey, SigningKeyRecord};
+pub use upstream::{
+    ClaimMapping, LinkedIdentity, OAuth2Provider, Upstream, UpstreamLogin, UpstreamName, UpstreamProtocol,
+    UpstreamPurpose,
+};
 pub use user::{DisplayName, Email, Role, User, Username};
 
 /// A value that failed to parse; `reason` is written for the person who typed it.

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::entities::{
     attempt_throttle, audit_event, authorization_code, authorization_request, browser_session, mail_link, mail_outbox,
-    mfa_challenge, passkey_ceremony, refresh_family, refresh_token, revoked_access_token,
+    mfa_challenge, passkey_ceremony, refresh_family, refresh_token, revoked_access_token, upstream_login,
 };
 use super::{Store, StoreError};
 use crate::clock::UnixTime;
@@ -23,6 +23,7 @@ pub struct CleanupReport {
     pub authorization_requests: u64,
     pub mfa_challenges: u64,
     pub passkey_ceremonies: u64,
+    pub upstream_logins: u64,
     /// Outbox records sent or given up on more than `keep_seconds` ago.
     pub mail: u64,
     /// Mailed links expired more than `keep_seconds` ago, used or not.
@@ -74,6 +75,12 @@ impl Store {
                 db,
                 passkey_ceremony::Column::IdHash,
                 Condition::all().add(passkey_ceremony::Column::ExpiresAt.lt(now)),
+            )
+            .await?,
+            upstream_logins: delete_in_batches::<upstream_login::Entity, String>(
+                db,
+                upstream_login::Column::StateHash,
+                Condition::all().add(upstream_login::Column::ExpiresAt.lt(now)),
             )
             .await?,
             mail: delete_in_batches::<mail_outbox::Entity, uuid::Uuid>(

@@ -21,6 +21,7 @@ mod refresh;
 mod sessions;
 mod stable_plans;
 mod throttles;
+mod upstreams;
 mod users;
 mod writer;
 

@@ -187,6 +187,7 @@ impl Store {
             .map(|row| SessionRecord {
                 sid: row.sid,
                 acr: row.acr,
+                amr: row.amr,
                 user_agent: row.user_agent,
                 ip: row.ip,
                 created_at: row.created_at,
@@ -286,6 +287,8 @@ pub(super) async fn end_user_sessions_and_families(
 pub struct SessionRecord {
     pub sid: Uuid,
     pub acr: String,
+    /// RFC 8176 method references, JSON.
+    pub amr: String,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub created_at: UnixTime,

@@ -51,26 +51,7 @@ impl TryFrom<user::Model> for User {
 impl Store {
     /// Inserts a user; `Conflict` when the username is taken.
     pub async fn insert_user(&self, new: NewUser, now: UnixTime) -> Result<User, StoreError> {
-        let row = user::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            username: Set(new.username.as_str().to_owned()),
-            email: Set(new.email.map(|e| e.as_str().to_owned())),
-            email_verified: Set(false),
-            name: Set(new.name.map(|n| n.as_str().to_owned())),
-            password_hash: Set(new.password_hash),
-            roles: Set(to_json_list(&new.roles)),
-            is_admin: Set(new.is_admin),
-            disabled: Set(false),
-            totp_secret: Set(None),
-            totp_last_step: Set(None),
-            password_change_required: Set(new.password_change_required),
-            verify_before_sign_in: Set(new.verify_before_sign_in),
-            password_changed_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&self.db)
-        .await?;
+        let row = new_user_row(new, false, now).insert(&self.db).await?;
         User::try_from(row)
     }
 
@@ -241,5 +222,28 @@ impl Store {
             Ok(ended)
         })
         .await
+    }
+}
+
+/// The row of a new user; `email_verified` only for an address someone else verified (an
+/// upstream provider).
+pub(super) fn new_user_row(new: NewUser, email_verified: bool, now: UnixTime) -> user::ActiveModel {
+    user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        username: Set(new.username.as_str().to_owned()),
+        email_verified: Set(email_verified && new.email.is_some()),
+        email: Set(new.email.map(|e| e.as_str().to_owned())),
+        name: Set(new.name.map(|n| n.as_str().to_owned())),
+        password_hash: Set(new.password_hash),
+        roles: Set(to_json_list(&new.roles)),
+        is_admin: Set(new.is_admin),
+        disabled: Set(false),
+        totp_secret: Set(None),
+        totp_last_step: Set(None),
+        password_change_required: Set(new.password_change_required),
+        verify_before_sign_in: Set(new.verify_before_sign_in),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
     }
 }

@@ -13,6 +13,7 @@ fn sum(a: CleanupReport, b: CleanupReport) -> CleanupReport {
         authorization_requests: a.authorization_requests + b.authorization_requests,
         mfa_challenges: a.mfa_challenges + b.mfa_challenges,
         passkey_ceremonies: a.passkey_ceremonies + b.passkey_ceremonies,
+        upstream_logins: a.upstream_logins + b.upstream_logins,
         mail: a.mail + b.mail,
         mail_links: a.mail_links + b.mail_links,
         attempt_throttles: a.attempt_throttles + b.attempt_throttles,
@@ -45,6 +46,31 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
         expires_at: app.clock_now() + 300,
     };
     app.store.insert_passkey_ceremony(sha256_hex("ceremony"), &unanswered, app.clock_now()).await.unwrap();
+    // An upstream sign-in whose person never came back (its upstream must exist for it).
+    let fake = crate::support::fake_provider::FakeProvider::start().await;
+    let upstream = wristband::flows::upstream::UpstreamInput {
+        name: "corp".into(),
+        display_name: None,
+        issuer: Some(fake.issuer.clone()),
+        authorization_endpoint: None,
+        token_endpoint: None,
+        userinfo_endpoint: None,
+        claims: Default::default(),
+        client_id: "c".into(),
+        client_secret: wristband::security::secret::SecretString::new("s"),
+        scopes: vec![],
+        link_by_verified_email: false,
+        create_users: false,
+        trusted_for_mfa: false,
+        offer_end_session: false,
+    };
+    wristband::flows::upstream::add_upstream(&app.ctx(), upstream, wristband::flows::Actor::Cli).await.unwrap();
+    let mut away = Browser::new(&app);
+    let login = away.get(&format!("/authorize?{}", authorize_query("demo", "openid", &[]))).await;
+    let csrf = login.hidden("csrf_token").unwrap();
+    let request_id = login.hidden("request_id").unwrap();
+    let out = away.post("/login/upstream/corp", &[("csrf_token", &csrf), ("request_id", &request_id)]).await;
+    assert_eq!(out.status, 303);
 
     let early = clean_up(&app.ctx()).await.unwrap();
     assert_eq!(early, CleanupReport::default(), "nothing has expired yet");
@@ -70,9 +96,10 @@ async fn the_clean_up_deletes_only_what_has_expired_once_across_instances() {
         report,
         CleanupReport {
             authorization_codes: 1,
-            authorization_requests: 3,
+            authorization_requests: 4,
             mfa_challenges: 1,
             passkey_ceremonies: 1,
+            upstream_logins: 1,
             mail: 1,
             mail_links: 1,
             attempt_throttles: 1,

@@ -45,6 +45,7 @@ mod sessions;
 mod snippets;
 mod support;
 mod token;
+mod upstream;
 mod userinfo;
 mod verifier;
 mod verify_independently;

@@ -14,6 +14,7 @@ use crate::flows::error::FlowError;
 use crate::flows::mfa::ENROLL_WRONG_CODE;
 use crate::flows::session::SessionUser;
 use crate::flows::totp::enrollment::{self, Enrollment, EnrollmentOffer};
+use crate::flows::upstream;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::extract::{query, read_form, request_meta};
@@ -21,7 +22,15 @@ use crate::model::{AssuranceLevel, Destination};
 use crate::security::secret::SecretString;
 
 /// Messages an action may leave for the page it returns to, by a fixed key.
-const NOTICES: [(&str, &str); 8] = [
+const NOTICES: [(&str, &str); 13] = [
+    ("identity_linked", "The identity is linked: you can sign in with it from now on."),
+    ("identity_unlinked", "The identity is unlinked: it no longer signs you in here."),
+    ("identity_taken", "Nothing was linked: that identity is linked to another account here."),
+    (
+        "upstream_already_linked",
+        "Nothing was linked: your account has an identity of that provider already. Unlink it first.",
+    ),
+    ("link_failed", "Nothing was linked: the other provider did not sign you in, or its answer could not be verified."),
     ("email_changed", "Your address was changed. Follow the link we mailed to it to verify it."),
     ("verification_sent", "A new verification link is on its way to your address."),
     ("password_changed", "Your password was changed. Every other session was signed out."),
@@ -39,6 +48,14 @@ struct SessionRow {
     user_agent: String,
     factors: &'static str,
     current: bool,
+}
+
+struct ProviderRow {
+    name: String,
+    display_name: String,
+    identity: String,
+    linked_at: String,
+    linked: bool,
 }
 
 struct AppRow {
@@ -63,6 +80,7 @@ struct AccountTemplate<'a> {
     passkeys: usize,
     sessions: Vec<SessionRow>,
     apps: Vec<AppRow>,
+    providers: Vec<ProviderRow>,
     form_error: Option<&'a str>,
 }
 
@@ -193,6 +211,7 @@ async fn render_account(
             factors: match AssuranceLevel::from_acr(&s.acr) {
                 Some(AssuranceLevel::PhishingResistant) => "passkey",
                 Some(AssuranceLevel::TwoFactor) => "password and code",
+                _ if s.amr.contains("\"fed\"") => "another provider",
                 _ => "password",
             },
             current: s.sid == current_sid,
@@ -208,8 +227,26 @@ async fn render_account(
             last_used_at: format_rfc3339(a.last_used_at),
         })
         .collect();
+    let linked = upstream::linked_identities(&state.context(), user.id).await.map_err(HttpError::page)?;
+    let providers = browser
+        .upstreams
+        .iter()
+        .map(|button| {
+            let link = linked.iter().find(|l| l.upstream.as_str() == button.name);
+            ProviderRow {
+                name: button.name.clone(),
+                display_name: button.display_name.clone(),
+                identity: link.map_or_else(String::new, |l| {
+                    l.username.clone().or_else(|| l.email.clone()).unwrap_or_else(|| l.subject.clone())
+                }),
+                linked_at: link.map_or_else(String::new, |l| format_rfc3339(l.created_at)),
+                linked: link.is_some(),
+            }
+        })
+        .collect();
     let page = AccountTemplate {
         csrf_token: browser.csrf_token(),
+        providers,
         notice,
         username: user.username.as_str(),
         name: user.name.as_ref().map_or("-", |n| n.as_str()),

@@ -7,6 +7,7 @@ use askama::Template;
 
 use super::{PageBrowser, cleared_session_cookie};
 use crate::flows::logout::{ConfirmLogout, LogoutOutcome, LogoutParams, confirm_end_session, end_session_request};
+use crate::flows::upstream::{EndSessionOffer, end_session_offers};
 use crate::http::AppState;
 use crate::http::error::{HttpError, error_page};
 use crate::http::extract::{pairs, query};
@@ -19,11 +20,22 @@ struct ConfirmTemplate<'a> {
     client_id: Option<&'a str>,
     post_logout_redirect_uri: Option<&'a str>,
     state: Option<&'a str>,
+    offers: &'a [EndSessionOffer],
 }
 
 #[derive(Template)]
 #[template(path = "logged_out.html")]
-struct LoggedOutTemplate;
+struct LoggedOutTemplate<'a> {
+    offers: &'a [EndSessionOffer],
+}
+
+/// The upstreams the signed-in person may also sign out of, read before the session ends.
+async fn offers(state: &AppState, browser: &PageBrowser) -> Result<Vec<EndSessionOffer>, HttpError> {
+    match &browser.browser.session {
+        Some(session) => end_session_offers(&state.context(), session.user.id).await.map_err(HttpError::page),
+        None => Ok(Vec::new()),
+    }
+}
 
 pub async fn end_session_get(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let params = LogoutParams::from_pairs(query(&request)?);
@@ -44,11 +56,12 @@ pub async fn end_session_confirm_post(
     body: Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let (browser, form) = PageBrowser::load_for_form(&state, &request, &body).await?;
+    let offers = offers(&state, &browser).await?;
     let outcome =
         confirm_end_session(&state.context(), LogoutParams::from_pairs(form), browser.browser.session.as_ref())
             .await
             .map_err(HttpError::page)?;
-    respond(&browser, outcome, true)
+    respond(&browser, outcome, true, &offers)
 }
 
 async fn start(
@@ -58,13 +71,19 @@ async fn start(
     post: bool,
 ) -> Result<HttpResponse, HttpError> {
     let browser = PageBrowser::load(state, request).await?;
+    let offers = offers(state, &browser).await?;
     let outcome = end_session_request(&state.context(), params, browser.browser.session.as_ref())
         .await
         .map_err(HttpError::page)?;
-    respond(&browser, outcome, post)
+    respond(&browser, outcome, post, &offers)
 }
 
-fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> Result<HttpResponse, HttpError> {
+fn respond(
+    browser: &PageBrowser,
+    outcome: LogoutOutcome,
+    after_post: bool,
+    offers: &[EndSessionOffer],
+) -> Result<HttpResponse, HttpError> {
     match outcome {
         LogoutOutcome::Invalid(message) => Ok(error_page(StatusCode::BAD_REQUEST, "You were not signed out", message)),
         LogoutOutcome::Confirm(ConfirmLogout { client_name, client_id, post_logout_redirect_uri, state }) => {
@@ -74,6 +93,7 @@ fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> R
                 client_id: client_id.as_deref(),
                 post_logout_redirect_uri: post_logout_redirect_uri.as_deref(),
                 state: state.as_deref(),
+                offers,
             };
             Ok(browser.html(StatusCode::OK).body(page.render()?))
         }
@@ -85,8 +105,9 @@ fn respond(browser: &PageBrowser, outcome: LogoutOutcome, after_post: bool) -> R
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish())
         }
-        LogoutOutcome::LoggedOut { redirect: None } => {
-            Ok(browser.html(StatusCode::OK).cookie(cleared_session_cookie()).body(LoggedOutTemplate.render()?))
-        }
+        LogoutOutcome::LoggedOut { redirect: None } => Ok(browser
+            .html(StatusCode::OK)
+            .cookie(cleared_session_cookie())
+            .body(LoggedOutTemplate { offers }.render()?)),
     }
 }

@@ -10,6 +10,9 @@ pub mod links;
 pub mod login;
 pub mod logout;
 pub mod passkeys;
+pub mod upstream;
+
+use std::sync::Arc;
 
 use actix_web::cookie::time::Duration;
 use actix_web::cookie::{Cookie, SameSite};
@@ -27,6 +30,7 @@ use crate::flows::interaction::{
 };
 use crate::flows::session::{CookieSession, SessionUser, current_session};
 use crate::flows::totp::enrollment::EnrollmentOffer;
+use crate::flows::upstream::LoginButton;
 use crate::security::csrf::{self, PostSource};
 use crate::security::master_key::MasterKey;
 use crate::security::random::{constant_time_eq, opaque_secret};
@@ -54,6 +58,8 @@ pub struct PageBrowser {
     passkey_sign_in: bool,
     /// The login page links to the sign-up page.
     sign_up_open: bool,
+    /// The login page's "Sign in with ..." buttons.
+    upstreams: Arc<Vec<LoginButton>>,
 }
 
 /// Shown on the login page after an idle session ended (`sessions.idle_seconds`).
@@ -80,6 +86,7 @@ impl PageBrowser {
         loaded.session_ended_idle = session_ended_idle;
         loaded.passkey_sign_in = state.relying_party.is_some() && state.config.passkeys.passwordless;
         loaded.sign_up_open = state.config.registration.enabled;
+        loaded.upstreams = state.upstreams.buttons(&state.store).await.map_err(|e| HttpError::page(e.into()))?;
         Ok(loaded)
     }
 
@@ -93,6 +100,7 @@ impl PageBrowser {
             session_ended_idle: false,
             passkey_sign_in: false,
             sign_up_open: false,
+            upstreams: Arc::default(),
         })
     }
 
@@ -125,11 +133,12 @@ impl PageBrowser {
     /// The same browser, now signed in: the pages that follow a login carry tokens for
     /// the new session.
     fn signed_in(self, master_key: &MasterKey, session: SessionUser) -> Result<Self, HttpError> {
-        let (passkey_sign_in, sign_up_open) = (self.passkey_sign_in, self.sign_up_open);
+        let (passkey_sign_in, sign_up_open, upstreams) = (self.passkey_sign_in, self.sign_up_open, self.upstreams);
         let mut signed_in =
             Self::new(master_key, Browser { session: Some(session), ..self.browser }, self.new_csrf_cookie)?;
         signed_in.passkey_sign_in = passkey_sign_in;
         signed_in.sign_up_open = sign_up_open;
+        signed_in.upstreams = upstreams;
         Ok(signed_in)
     }
 
@@ -184,6 +193,7 @@ struct LoginTemplate<'a> {
     error: Option<&'a str>,
     passkey: bool,
     sign_up: bool,
+    upstreams: &'a [LoginButton],
 }
 
 #[derive(Template)]
@@ -277,6 +287,7 @@ pub fn render_outcome(
                 error: error.or(browser.session_ended_idle.then_some(SESSION_IDLE_NOTICE)),
                 passkey: browser.passkey_sign_in,
                 sign_up: browser.sign_up_open,
+                upstreams: &browser.upstreams,
             };
             response.body(page.render()?)
         }

@@ -123,6 +123,8 @@ const STATE_TABLES: &[&str] = &[
     "mfa_challenges",
     "passkeys",
     "passkey_ceremonies",
+    "upstream_logins",
+    "linked_identities",
     "user_recovery_codes",
     "backchannel_logout_jobs",
 ];

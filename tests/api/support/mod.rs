@@ -4,6 +4,7 @@
 pub mod app;
 pub mod browser;
 pub mod chromium;
+pub mod fake_provider;
 pub mod forge;
 pub mod oauth;
 pub mod pages;

@@ -11,6 +11,7 @@ mod families;
 mod inspect;
 mod keys;
 mod mail;
+mod upstreams;
 mod users;
 
 pub use apis::{api_remove_confirm_get, api_remove_post, apis_get, apis_post};
@@ -24,7 +25,11 @@ pub use families::{families_get, family_revoke_post};
 pub use inspect::{inspect_get, inspect_post};
 pub use keys::{key_revoke_confirm_get, key_revoke_post, keys_get, keys_rotate_post};
 pub use mail::mail_get;
-pub use users::{passkey_remove_post, session_end_post, user_action_post, user_get, user_post, users_get, users_post};
+pub use upstreams::{upstream_remove_confirm_get, upstream_remove_post, upstreams_get, upstreams_post};
+pub use users::{
+    identity_unlink_post, passkey_remove_post, session_end_post, user_action_post, user_get, user_post, users_get,
+    users_post,
+};
 
 use std::future::{Ready, ready};
 
@@ -54,7 +59,10 @@ use crate::store::AuditRecord;
 const PAGE_SIZE: u64 = 50;
 
 /// Messages an action leaves for the page it returns to, by a fixed key (`?notice=`).
-const NOTICES: [(&str, &str); 18] = [
+const NOTICES: [(&str, &str); 21] = [
+    ("upstream_added", "The provider was added: its button is on the login page."),
+    ("upstream_removed", "The provider was removed with every identity linked through it."),
+    ("identity_unlinked", "The identity was unlinked: it no longer signs this user in."),
     ("user_created", "The user was created."),
     ("user_invited", "The user was created and a link to choose a password was queued for their address (72 hours)."),
     ("user_saved", "The user's profile was saved."),

@@ -13,6 +13,7 @@ use super::{AdminFrame, AdminRequest, PAGE_SIZE, query_value, see_other};
 use crate::clock::format_rfc3339;
 use crate::flows::admin::lists::{self, UserDetails};
 use crate::flows::admin::{self, ProfileInput, UserInput};
+use crate::flows::upstream;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::model::{AssuranceLevel, User};
@@ -108,7 +109,16 @@ struct UserTemplate {
     sessions: Vec<SessionRow>,
     families: Vec<FamilyRow>,
     passkeys: Vec<PasskeyRow>,
+    identities: Vec<IdentityRow>,
     back: String,
+}
+
+struct IdentityRow {
+    upstream: String,
+    subject: String,
+    seen_as: String,
+    linked: String,
+    last_used: String,
 }
 
 struct PasskeyRow {
@@ -196,6 +206,7 @@ pub async fn user_get(
     let now = state.clock.now();
     let UserDetails { sessions, families, passkeys } =
         lists::user_details(&state.context(), &user, PAGE_SIZE).await.map_err(HttpError::page)?;
+    let identities = upstream::linked_identities(&state.context(), user.id).await.map_err(HttpError::page)?;
     let mut actions = vec![if user.disabled { ("enable", "Enable") } else { ("disable", "Disable") }];
     actions.push(("password", "Set a temporary password"));
     if user.totp_secret.is_some() || !passkeys.is_empty() {
@@ -225,6 +236,7 @@ pub async fn user_get(
                 acr: match AssuranceLevel::from_acr(&s.acr) {
                     Some(AssuranceLevel::PhishingResistant) => "passkey",
                     Some(AssuranceLevel::TwoFactor) => "two factors",
+                    _ if s.amr.contains("\"fed\"") => "another provider",
                     _ => "password",
                 },
             })
@@ -240,6 +252,16 @@ pub async fn user_get(
             })
             .collect(),
         families: family_rows(families, now),
+        identities: identities
+            .into_iter()
+            .map(|l| IdentityRow {
+                seen_as: [l.username, l.email].into_iter().flatten().collect::<Vec<_>>().join(", "),
+                upstream: l.upstream.to_string(),
+                subject: l.subject,
+                linked: format_rfc3339(l.created_at),
+                last_used: l.last_used_at.map_or_else(|| "never".to_owned(), format_rfc3339),
+            })
+            .collect(),
         back,
     };
     admin.render(StatusCode::OK, page)
@@ -314,6 +336,21 @@ pub async fn passkey_remove_post(
     };
     match admin::remove_user_passkey(&state.context(), user.id, passkey, admin.actor()).await {
         Ok(true) => Ok(see_other(&format!("{back}?notice=passkey_removed"))),
+        Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
+        Err(err) => admin.refused(err, &back),
+    }
+}
+
+pub async fn identity_unlink_post(
+    admin: AdminRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, HttpError> {
+    let (id, name) = path.into_inner();
+    let user = find_user(&state, &id).await?;
+    let back = format!("/admin/users/{}", user.id);
+    match upstream::unlink(&state.context(), user.id, &name, admin.actor()).await {
+        Ok(true) => Ok(see_other(&format!("{back}?notice=identity_unlinked"))),
         Ok(false) => Ok(see_other(&format!("{back}?notice=nothing_changed"))),
         Err(err) => admin.refused(err, &back),
     }

@@ -1,0 +1,392 @@
+//! The redirect to an upstream and its callback. `state` (256 bits) finds a row that is
+//! taken once and bound to the browser's CSRF cookie, so a callback replayed, forged or
+//! carried to another browser changes nothing; `nonce` binds the ID token to this sign-in
+//! and PKCE S256 the code. Every failure is audited and shown as a page; none leaves a
+//! session.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use url::Url;
+
+use super::id_token::{self, Expected};
+use super::identity::{self, Identity, LinkOutcome};
+use super::manage::secret_purpose;
+use super::provider::{Endpoints, ProviderError};
+use super::{
+    ACCOUNT_UNAVAILABLE, LOGIN_SECONDS, NOT_LINKED, UNKNOWN_STATE, UPSTREAM_DENIED, UPSTREAM_UNAVAILABLE,
+    UPSTREAM_UNVERIFIED,
+};
+use crate::flows::Context;
+use crate::flows::error::FlowError;
+use crate::flows::interaction::{Browser, Continuation, LoginStep, Step, continue_login};
+use crate::flows::login::{LoginTarget, login_target};
+use crate::flows::session::{RequestMeta, SessionUser, establish_session};
+use crate::metrics::LoginOutcome;
+use crate::model::{Authentication, Upstream, UpstreamLogin, UpstreamName, UpstreamProtocol, UpstreamPurpose};
+use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
+use crate::security::secret::SecretString;
+use crate::store::AuditEvent;
+
+/// How recent a sign-in must be to link another provider to the account.
+pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
+
+/// Where the upstream sends the person back: registered as a redirect URI there.
+pub fn callback_uri(issuer: &str, name: &UpstreamName) -> String {
+    format!("{issuer}/login/upstream/{name}/callback")
+}
+
+fn sealing_purpose(state_hash: &str) -> String {
+    format!("upstream_request:{state_hash}")
+}
+
+/// The upstream named in a URL, or a page saying there is none.
+async fn upstream(ctx: &Context<'_>, name: &str) -> Result<Upstream, FlowError> {
+    let unknown = || FlowError::Mistake("No sign-in provider of that name is configured here.".to_owned());
+    let name = UpstreamName::parse(name).map_err(|_| unknown())?;
+    ctx.store.find_upstream(&name).await?.ok_or_else(unknown)
+}
+
+/// Starts signing in with upstream `name` for `continuation`: the redirect to the
+/// upstream, or the login page again when it cannot be reached.
+pub async fn start_sign_in(
+    ctx: &Context<'_>,
+    name: &str,
+    continuation: &Continuation,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<Step, FlowError> {
+    let upstream = upstream(ctx, name).await?;
+    let Some(target) = login_target(ctx, continuation, browser).await? else { return Ok(Step::Expired) };
+    let purpose = |state_hash: &str| -> Result<UpstreamPurpose, FlowError> {
+        let seal = |id: &str| ctx.master_key.seal(&sealing_purpose(state_hash), id.as_bytes());
+        let sealed_request_id = continuation.request_id().map(seal).transpose()?.map(|s| URL_SAFE_NO_PAD.encode(s));
+        Ok(UpstreamPurpose::SignIn { sealed_request_id, destination: continuation.destination() })
+    };
+    match redirect(ctx, &upstream, purpose, browser, meta).await? {
+        Ok(url) => Ok(Step::Redirect(url)),
+        Err(message) => Ok(target.page(continuation.clone(), None, message)),
+    }
+}
+
+/// Starts linking upstream `name` to the signed-in person's account; a mistake unless
+/// they signed in within [`RECENT_SIGN_IN_SECONDS`] (a new way into the account is made
+/// only by someone who just proved they own it).
+pub async fn start_link(
+    ctx: &Context<'_>,
+    name: &str,
+    session: &SessionUser,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<Url, FlowError> {
+    let upstream = upstream(ctx, name).await?;
+    if ctx.clock.now() - session.session.authentication.auth_time > RECENT_SIGN_IN_SECONDS {
+        return Err(FlowError::mistake(
+            "To link another provider, sign in again first (sign out, sign in), then link it within five minutes.",
+        ));
+    }
+    let purpose = |_: &str| Ok(UpstreamPurpose::Link { user_id: session.user.id, sid: session.session.sid });
+    redirect(ctx, &upstream, purpose, browser, meta).await?.map_err(FlowError::mistake)
+}
+
+/// Keeps a new sign-in under way and builds the authorization request to the upstream
+/// (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636); the message to show when the upstream
+/// cannot be reached.
+async fn redirect(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    purpose: impl FnOnce(&str) -> Result<UpstreamPurpose, FlowError>,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<Result<Url, &'static str>, FlowError> {
+    let now = ctx.clock.now();
+    // Each start costs a row: it counts against the address's authorization budget.
+    ctx.limits.authorize_per_ip.acquire(meta.rate_limit_key(), now)?;
+    let endpoints = match ctx.upstreams.endpoints(upstream, now).await {
+        Ok(endpoints) => endpoints,
+        Err(err) => {
+            failed(ctx, upstream, None, meta, "discovery", &err.to_string()).await?;
+            return Ok(Err(UPSTREAM_UNAVAILABLE));
+        }
+    };
+    let state = opaque_secret("")?;
+    let state_hash = sha256_hex(&state);
+    let login = UpstreamLogin {
+        upstream: upstream.name.clone(),
+        purpose: purpose(&state_hash)?,
+        browser_hash: sha256_hex(&browser.csrf_cookie),
+        nonce: opaque_secret("")?,
+        code_verifier: opaque_secret("")?,
+        expires_at: now + LOGIN_SECONDS,
+    };
+    ctx.store.insert_upstream_login(state_hash, &login, now).await?;
+    let challenge = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(login.code_verifier.as_bytes()));
+    let mut url = endpoints.authorization.clone();
+    let oidc = matches!(upstream.protocol, UpstreamProtocol::Oidc { .. });
+    let mut scopes: Vec<&str> = upstream.scopes.iter().map(String::as_str).collect();
+    if oidc && !scopes.contains(&"openid") {
+        scopes.insert(0, "openid");
+    }
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &upstream.client_id)
+            .append_pair("redirect_uri", &callback_uri(&ctx.config.issuer, &upstream.name))
+            .append_pair("scope", &scopes.join(" "))
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        if oidc {
+            query.append_pair("nonce", &login.nonce);
+        }
+    }
+    Ok(Ok(url))
+}
+
+/// The upstream's answer, as the browser brings it back.
+#[derive(Debug, Clone, Default)]
+pub struct Callback {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Where a callback leads.
+#[derive(Debug)]
+pub enum CallbackOutcome {
+    /// A sign-in went on (through the gate), or its login page says why not.
+    SignIn(LoginStep),
+    /// Back to `/account`, with the notice of this key.
+    Account(&'static str),
+    /// Nothing to go back to: a page with this message.
+    Failed(&'static str),
+}
+
+/// Finishes what [`start_sign_in`] or [`start_link`] began.
+pub async fn callback(
+    ctx: &Context<'_>,
+    name: &str,
+    answer: Callback,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<CallbackOutcome, FlowError> {
+    let now = ctx.clock.now();
+    let state = answer.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 128);
+    let Some(state) = state else { return Ok(CallbackOutcome::Failed(UNKNOWN_STATE)) };
+    let state_hash = sha256_hex(state);
+    let taken = ctx.store.take_upstream_login(&state_hash, now).await?;
+    let login = taken.filter(|l| {
+        l.upstream.as_str() == name && constant_time_eq(&l.browser_hash, &sha256_hex(&browser.csrf_cookie))
+    });
+    let Some(login) = login else {
+        let event = AuditEvent::new("upstream_login_failed").ip(meta.ip.clone()).details(
+            serde_json::json!({ "upstream": name, "stage": "state", "reason": "unknown, spent or foreign state" }),
+        );
+        ctx.store.record_audit(event, now).await?;
+        return Ok(CallbackOutcome::Failed(UNKNOWN_STATE));
+    };
+    let Some(upstream) = ctx.store.find_upstream(&login.upstream).await? else {
+        return Ok(CallbackOutcome::Failed(UNKNOWN_STATE));
+    };
+    match login.purpose.clone() {
+        UpstreamPurpose::SignIn { sealed_request_id, destination } => {
+            let continuation = match (sealed_request_id, destination) {
+                (Some(sealed), _) => {
+                    let opened = URL_SAFE_NO_PAD
+                        .decode(sealed)
+                        .ok()
+                        .and_then(|s| ctx.master_key.open(&sealing_purpose(&state_hash), &s).ok())
+                        .and_then(|id| String::from_utf8(id).ok());
+                    let Some(request_id) = opened else { return Ok(CallbackOutcome::Failed(UNKNOWN_STATE)) };
+                    Continuation::Authorization { request_id }
+                }
+                (None, Some(destination)) => Continuation::Page(destination),
+                (None, None) => return Ok(CallbackOutcome::Failed(UNKNOWN_STATE)),
+            };
+            let Some(target) = login_target(ctx, &continuation, browser).await? else {
+                return Ok(CallbackOutcome::SignIn(Step::Expired.into()));
+            };
+            let step = sign_in(ctx, &upstream, &login, answer, continuation, &target, browser, meta).await?;
+            Ok(CallbackOutcome::SignIn(step))
+        }
+        UpstreamPurpose::Link { user_id, sid } => {
+            let Some(session) = browser.session.as_ref().filter(|s| s.user.id == user_id && s.session.sid == sid)
+            else {
+                return Ok(CallbackOutcome::Failed(UNKNOWN_STATE));
+            };
+            let identity = match prove(ctx, &upstream, &login, answer, meta).await? {
+                Ok(identity) => identity,
+                Err(_) => return Ok(CallbackOutcome::Account("link_failed")),
+            };
+            let outcome = identity::link(ctx, &upstream, &identity, &session.user, meta).await?;
+            Ok(CallbackOutcome::Account(match outcome {
+                LinkOutcome::Linked | LinkOutcome::AlreadyYours => "identity_linked",
+                LinkOutcome::LinkedToSomeoneElse => "identity_taken",
+                LinkOutcome::UpstreamTaken => "upstream_already_linked",
+            }))
+        }
+    }
+}
+
+/// A sign-in's callback: proves the identity, finds (or links, or makes) the account,
+/// starts the session and goes on through the gate.
+#[allow(clippy::too_many_arguments)]
+async fn sign_in(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    login: &UpstreamLogin,
+    answer: Callback,
+    continuation: Continuation,
+    target: &LoginTarget,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<LoginStep, FlowError> {
+    let identity = match prove(ctx, upstream, login, answer, meta).await? {
+        Ok(identity) => identity,
+        Err(message) => return Ok(target.page(continuation, None, message).into()),
+    };
+    let user = match identity::resolve(ctx, upstream, &identity, meta).await? {
+        identity::Resolved::User(user) => user,
+        identity::Resolved::NotLinked => return Ok(target.page(continuation, None, NOT_LINKED).into()),
+        identity::Resolved::Unavailable => return Ok(target.page(continuation, None, ACCOUNT_UNAVAILABLE).into()),
+    };
+    let now = ctx.clock.now();
+    let authentication = Authentication::federated(now, upstream.trusted_for_mfa && identity.upstream_mfa);
+    let started = establish_session(ctx, browser.session.as_ref(), user, authentication, meta).await?;
+    ctx.metrics.login(LoginOutcome::Success);
+    let mut event = AuditEvent::new("login_succeeded").user(started.session.user.id).ip(meta.ip.clone()).details(
+        serde_json::json!({
+            "amr": started.session.session.authentication.amr, "factor": "upstream",
+            "upstream": upstream.name, "upstream_subject": identity.subject,
+        }),
+    );
+    if let Some(client_id) = &target.client_id {
+        event = event.client(client_id.clone());
+    }
+    ctx.store.record_audit(event, now).await?;
+    let outcome = continue_login(ctx, &continuation, browser, &started.session).await?;
+    Ok(LoginStep { outcome, session: Some(Box::new(started)) })
+}
+
+/// What the upstream proved: the error it returned, or the code exchanged and the ID
+/// token (or user document) verified. `Err` is the message for the person; every failure
+/// is audited.
+async fn prove(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    login: &UpstreamLogin,
+    answer: Callback,
+    meta: &RequestMeta,
+) -> Result<Result<Identity, &'static str>, FlowError> {
+    if let Some(error) = answer.error {
+        let error: String = error.chars().take(64).collect();
+        failed(ctx, upstream, Some(login), meta, "authorization", &error).await?;
+        return Ok(Err(UPSTREAM_DENIED));
+    }
+    let Some(code) = answer.code.filter(|c| !c.is_empty() && c.len() <= 2048) else {
+        failed(ctx, upstream, Some(login), meta, "authorization", "no code").await?;
+        return Ok(Err(UPSTREAM_DENIED));
+    };
+    let now = ctx.clock.now();
+    let endpoints = match ctx.upstreams.endpoints(upstream, now).await {
+        Ok(endpoints) => endpoints,
+        Err(err) => return unavailable(ctx, upstream, login, meta, "discovery", err).await,
+    };
+    let secret = ctx.master_key.open(&secret_purpose(&upstream.name), &decode(&upstream.client_secret_sealed)?)?;
+    let secret = SecretString::new(String::from_utf8(secret).map_err(|e| FlowError::Internal(Box::new(e)))?);
+    let redirect_uri = callback_uri(&ctx.config.issuer, &upstream.name);
+    let exchanged = ctx
+        .upstreams
+        .exchange_code(&endpoints, &upstream.client_id, &secret, &code, &redirect_uri, &login.code_verifier)
+        .await;
+    let tokens = match exchanged {
+        Ok(tokens) => tokens,
+        Err(err @ ProviderError::Status { .. }) => {
+            failed(ctx, upstream, Some(login), meta, "token", &err.to_string()).await?;
+            return Ok(Err(UPSTREAM_UNVERIFIED));
+        }
+        Err(err) => return unavailable(ctx, upstream, login, meta, "token", err).await,
+    };
+    let identity = match &upstream.protocol {
+        UpstreamProtocol::Oidc { .. } => {
+            let Some(token) = tokens.id_token else {
+                failed(ctx, upstream, Some(login), meta, "id_token", "no ID token").await?;
+                return Ok(Err(UPSTREAM_UNVERIFIED));
+            };
+            match verify_id_token(ctx, upstream, &endpoints, login, &token).await {
+                Ok(Ok(identity)) => identity,
+                Ok(Err(err)) => {
+                    failed(ctx, upstream, Some(login), meta, "id_token", &err.to_string()).await?;
+                    return Ok(Err(UPSTREAM_UNVERIFIED));
+                }
+                Err(err) => return unavailable(ctx, upstream, login, meta, "keys", err).await,
+            }
+        }
+        UpstreamProtocol::OAuth2(provider) => {
+            let Some(url) = &endpoints.userinfo else { return Ok(Err(UPSTREAM_UNVERIFIED)) };
+            let document = match ctx.upstreams.user_document(url, &tokens.access_token).await {
+                Ok(document) => document,
+                Err(err) => return unavailable(ctx, upstream, login, meta, "userinfo", err).await,
+            };
+            match Identity::from_document(&document, &provider.claims) {
+                Some(identity) => identity,
+                None => {
+                    failed(ctx, upstream, Some(login), meta, "userinfo", "no subject in the user document").await?;
+                    return Ok(Err(UPSTREAM_UNVERIFIED));
+                }
+            }
+        }
+    };
+    Ok(Ok(identity))
+}
+
+async fn verify_id_token(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    endpoints: &Endpoints,
+    login: &UpstreamLogin,
+    token: &str,
+) -> Result<Result<Identity, id_token::IdTokenError>, ProviderError> {
+    let (Some(jwks_uri), Some(issuer)) = (&endpoints.jwks_uri, &endpoints.issuer) else {
+        return Ok(Err(id_token::IdTokenError::Malformed("no keys for this upstream")));
+    };
+    let now = ctx.clock.now();
+    let keys = ctx.upstreams.keys_for(jwks_uri, token, now).await?;
+    let expected = Expected { issuer, client_id: &upstream.client_id, nonce: &login.nonce, now };
+    Ok(id_token::verify(token, &keys, expected).map(Identity::from_id_token))
+}
+
+async fn unavailable(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    login: &UpstreamLogin,
+    meta: &RequestMeta,
+    stage: &str,
+    err: ProviderError,
+) -> Result<Result<Identity, &'static str>, FlowError> {
+    tracing::warn!(upstream = %upstream.name, stage, error = %err, "upstream sign-in failed");
+    failed(ctx, upstream, Some(login), meta, stage, &err.to_string()).await?;
+    Ok(Err(UPSTREAM_UNAVAILABLE))
+}
+
+async fn failed(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    login: Option<&UpstreamLogin>,
+    meta: &RequestMeta,
+    stage: &str,
+    reason: &str,
+) -> Result<(), FlowError> {
+    let mut event = AuditEvent::new("upstream_login_failed")
+        .ip(meta.ip.clone())
+        .details(serde_json::json!({ "upstream": upstream.name, "stage": stage, "reason": reason }));
+    if let Some(UpstreamPurpose::Link { user_id, .. }) = login.map(|l| &l.purpose) {
+        event = event.user(*user_id);
+    }
+    ctx.store.record_audit(event, ctx.clock.now()).await?;
+    Ok(())
+}
+
+fn decode(sealed: &str) -> Result<Vec<u8>, FlowError> {
+    URL_SAFE_NO_PAD.decode(sealed).map_err(|e| FlowError::Internal(Box::new(e)))
+}
