@@ -46,6 +46,7 @@ mod snippets;
 mod support;
 mod token;
 mod upstream;
+mod upstream_browser;
 mod userinfo;
 mod verifier;
 mod verify_independently;

@@ -6,28 +6,15 @@
 //! WebAuthn relying party. Screenshots go to `target/screenshots/passkeys-*.png`.
 
 use fantoccini::{Client, Locator};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use wristband::flows::admin::ClientInput;
 use wristband::model::{ACR_PHISHING_RESISTANT, ACR_TWO_FACTOR, Username};
 
-use crate::support::browser::{CHALLENGE, VERIFIER, claims};
-use crate::support::chromium::{VirtualAuthenticator, chromium, click, expect_text, fill, screenshot, start_driver};
+use crate::support::browser::CHALLENGE;
+use crate::support::chromium::{
+    VirtualAuthenticator, callback_server, chromium, click, expect_text, fill, id_token_at_callback, screenshot,
+    start_driver,
+};
 use crate::support::{PASSWORD, TestApp, TestEnv};
-
-/// A client's redirect URI that answers: the browser lands on it with the code.
-async fn callback_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut request = [0; 4096];
-            let _ = stream.read(&mut request).await;
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n<main>Back home</main>").await;
-        }
-    });
-    format!("http://{address}/cb")
-}
 
 fn authorize_url(app: &TestApp, callback: &str, extra: &[(&str, &str)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -43,30 +30,6 @@ fn authorize_url(app: &TestApp, callback: &str, extra: &[(&str, &str)]) -> Strin
         query.append_pair(name, value);
     }
     app.url(&format!("/authorize?{}", query.finish()))
-}
-
-/// Waits for the browser to land on the client's callback; the ID token its code buys.
-async fn id_token_at_callback(browser: &Client, app: &TestApp, callback: &str, secret: &str) -> serde_json::Value {
-    let mut url = browser.current_url().await.unwrap();
-    for _ in 0..100 {
-        if url.as_str().starts_with(callback) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        url = browser.current_url().await.unwrap();
-    }
-    assert!(url.as_str().starts_with(callback), "back at the client: {url}");
-    let code = url.query_pairs().find(|(k, _)| k == "code").expect("a code").1.into_owned();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", callback),
-        ("code_verifier", VERIFIER),
-    ];
-    let response = app.post_token("demo", secret, &form).await;
-    assert_eq!(response.status(), 200);
-    let tokens: serde_json::Value = response.json().await.unwrap();
-    claims(tokens["id_token"].as_str().unwrap())
 }
 
 async fn sign_out(browser: &Client, app: &TestApp) {
@@ -127,7 +90,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_steps_up_to_it_and_a_clo
     // the virtual authenticator picks it as a person would.
     sign_out(&browser, &app).await;
     browser.goto(&authorize_url(&app, &callback, &[])).await.unwrap();
-    let id = id_token_at_callback(&browser, &app, &callback, &secret).await;
+    let id = id_token_at_callback(&browser, &app, "demo", &callback, &secret).await;
     assert_eq!(id["acr"], ACR_PHISHING_RESISTANT);
     assert_eq!(id["amr"], serde_json::json!(["hwk", "user", "mfa"]));
     assert_eq!(id["sub"], alice.id.to_string());
@@ -144,7 +107,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_steps_up_to_it_and_a_clo
     screenshot(&browser, "passkeys-04-second-step").await;
     fill(&browser, "#code", &app.code(&phone)).await;
     click(&browser, "form:not(#passkey-form)[action='/login/mfa'] button[type=submit]").await;
-    let id = id_token_at_callback(&browser, &app, &callback, &secret).await;
+    let id = id_token_at_callback(&browser, &app, "demo", &callback, &secret).await;
     assert_eq!(id["acr"], ACR_TWO_FACTOR);
     authenticator.add_credential(&passkey).await;
     browser.goto(&authorize_url(&app, &callback, &[("acr_values", ACR_PHISHING_RESISTANT)])).await.unwrap();
@@ -152,7 +115,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_steps_up_to_it_and_a_clo
     assert!(browser.find(Locator::Css("#code")).await.is_err(), "no code field: a code cannot reach this level");
     screenshot(&browser, "passkeys-05-step-up").await;
     click(&browser, "#passkey-button").await;
-    let id = id_token_at_callback(&browser, &app, &callback, &secret).await;
+    let id = id_token_at_callback(&browser, &app, "demo", &callback, &secret).await;
     assert_eq!(id["acr"], ACR_PHISHING_RESISTANT);
     assert_eq!(id["amr"], serde_json::json!(["pwd", "hwk", "user", "mfa"]));
 

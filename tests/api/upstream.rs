@@ -12,8 +12,10 @@ use wristband::flows::upstream::{UpstreamInput, add_upstream};
 use wristband::model::{ACR_ONE_FACTOR, ACR_TWO_FACTOR, Email, Username};
 use wristband::security::secret::SecretString;
 
+use crate::admin::admin_browser;
 use crate::support::browser::{Browser, Page, REDIRECT_URI, authorize_query, claims, exchange};
 use crate::support::fake_provider::FakeProvider;
+use crate::support::process::{cli, cli_ok};
 use crate::support::{PASSWORD, TestApp, TestEnv};
 
 /// Two wristbands: `up` (the provider people already use) and `down` (the one apps talk
@@ -563,4 +565,155 @@ async fn upstreams_are_refused_with_a_clear_reason_when_misconfigured() {
     let mut browser = Browser::new(&down);
     let page = browser.get("/login/upstream/nope/callback?state=x&code=y").await;
     assert_eq!(page.status, 400, "an unknown name is a page, not a 500");
+}
+
+#[tokio::test]
+async fn the_cli_adds_lists_shows_and_removes_upstreams() {
+    let fake = FakeProvider::start().await;
+    let env = TestEnv::new().await;
+    let down = env.spawn().await;
+    let env = env.with_issuer(&down.address);
+    let args = ["upstream", "add", "corp", "--issuer", &fake.issuer, "--client-id", "c-1", "--client-secret-stdin"];
+    let added =
+        cli_ok(&env, &[&args[..], &["--display-name", "Corp", "--create-users"]].concat(), Some("s3cret\n")).await;
+    assert!(added.contains(&format!("{}/login/upstream/corp/callback", down.address)), "the redirect URI: {added}");
+    assert!(!added.contains("s3cret"), "the secret is never printed");
+    let github = [
+        "upstream",
+        "add",
+        "github",
+        "--authorization-endpoint",
+        "https://github.com/login/oauth/authorize",
+        "--token-endpoint",
+        "https://github.com/login/oauth/access_token",
+        "--userinfo-endpoint",
+        "https://api.github.com/user",
+        "--client-id",
+        "gh",
+        "--client-secret-stdin",
+        "--scope",
+        "read:user",
+    ];
+    cli_ok(&env, &github, Some("gh-secret")).await;
+    let listed = cli_ok(&env, &["upstream", "list", "--json"], None).await;
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["corp", "github"]);
+    assert_eq!(listed[1]["protocol"], "oauth2");
+    let shown = cli_ok(&env, &["upstream", "show", "corp"], None).await;
+    assert!(shown.contains(&format!("token endpoint: {}/token", fake.issuer)), "{shown}");
+    // The login page shows both buttons within the cache's few seconds.
+    let mut browser = Browser::new(&down);
+    let mut page = browser.get("/login").await;
+    for _ in 0..60 {
+        if page.body.contains("Sign in with github") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = browser.get("/login").await;
+    }
+    assert!(page.body.contains("Sign in with Corp") && page.body.contains("Sign in with github"), "{}", page.body);
+    let wrong = cli(
+        &env,
+        &["upstream", "add", "bad", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--client-secret-stdin"],
+        Some("s"),
+    )
+    .await;
+    assert!(!wrong.success && wrong.stderr.contains("discovery document"), "{}", wrong.stderr);
+    cli_ok(&env, &["upstream", "remove", "github"], None).await;
+    let gone = cli(&env, &["upstream", "show", "github"], None).await;
+    assert!(!gone.success && gone.stderr.contains("no upstream named"), "{}", gone.stderr);
+}
+
+#[tokio::test]
+async fn administrators_add_and_remove_providers_and_see_and_unlink_identities_per_user() {
+    let f = federation(|u| u.create_users = true).await;
+    federated_id_token(&f, &mut Person::new(&f), "carol").await;
+    let (mut admin, csrf) = admin_browser(&f.down).await;
+    let page = admin.get("/admin/upstreams").await;
+    assert!(page.body.contains(&format!("{}/login/upstream/corp/callback", f.down.address)), "{}", page.body);
+    let fake = FakeProvider::start().await;
+    let added = admin
+        .post(
+            "/admin/upstreams",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "partner"),
+                ("display_name", "Partner"),
+                ("issuer", &fake.issuer),
+                ("client_id", "p-1"),
+                ("client_secret", "p-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(added.location.as_deref(), Some("/admin/upstreams?notice=upstream_added"), "{}", added.body);
+    let refused = admin
+        .post(
+            "/admin/upstreams",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "x"),
+                ("issuer", "http://idp.example"),
+                ("client_id", "c"),
+                ("client_secret", "s"),
+            ],
+        )
+        .await;
+    assert!(refused.body.contains("https"), "{}", refused.body);
+    let carol = f.down.store.find_user_by_username(&Username::parse("carol").unwrap()).await.unwrap().unwrap();
+    let user_page = admin.get(&format!("/admin/users/{}", carol.id)).await;
+    assert!(
+        user_page.body.contains("Linked identities at other providers") && user_page.body.contains("<code>corp</code>")
+    );
+    let unlinked =
+        admin.post(&format!("/admin/users/{}/identities/corp/unlink", carol.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(
+        unlinked.location.as_deref(),
+        Some(format!("/admin/users/{}?notice=identity_unlinked", carol.id).as_str())
+    );
+    assert!(f.down.store.list_linked_identities(carol.id).await.unwrap().is_empty());
+    let removed =
+        admin.post("/admin/upstreams/remove?name=partner", &[("csrf_token", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(removed.location.as_deref(), Some("/admin/upstreams?notice=upstream_removed"), "{}", removed.body);
+    let names: Vec<String> =
+        f.down.store.list_upstreams().await.unwrap().into_iter().map(|u| u.name.to_string()).collect();
+    assert_eq!(names, ["corp"]);
+}
+
+#[tokio::test]
+async fn racing_callbacks_use_a_state_once_and_make_one_account_per_identity() {
+    let (_env, down, fake, secret) = with_fake(|u| u.create_users = true).await;
+    // One state, answered twice at once: one sign-in.
+    let (browser, state, nonce) = start_with_fake(&down).await;
+    fake.answer_with_id_token(fake.sign(id_claims(&fake, &down, &nonce), None));
+    let url = format!("/login/upstream/corp/callback?state={state}&code=c");
+    let (mut a, mut b) = (browser.clone(), browser);
+    let (first, second) = tokio::join!(a.get(&url), b.get(&url));
+    let codes = [&first, &second].iter().filter(|p| p.redirect_param("code").is_some()).count();
+    assert_eq!(codes, 1, "{} / {}", first.status, second.status);
+    // Four first sign-ins of one new identity at once (four states): one account.
+    let mut callbacks = Vec::new();
+    for i in 0..4 {
+        let (mut browser, state, nonce) = start_with_fake(&down).await;
+        let mut claims = id_claims(&fake, &down, &nonce);
+        claims["sub"] = "fake-2".into();
+        claims["preferred_username"] = "gwen".into();
+        fake.answer_code_with(&format!("c-{i}"), fake.sign(claims, None));
+        let url = format!("/login/upstream/corp/callback?state={state}&code=c-{i}");
+        callbacks.push(async move { browser.get(&url).await });
+    }
+    let pages = futures::future::join_all(callbacks).await;
+    let mut subs = std::collections::BTreeSet::new();
+    for page in &pages {
+        let code = page.redirect_param("code").unwrap_or_else(|| panic!("signed in: {}", page.body));
+        let id_token = claims(exchange(&down, "app", &secret, &code).await["id_token"].as_str().unwrap());
+        subs.insert(id_token["sub"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(subs.len(), 1, "every racer is the same account: {subs:?}");
+    let gwen = down.store.find_user_by_username(&Username::parse("gwen").unwrap()).await.unwrap().unwrap();
+    assert_eq!(down.store.list_linked_identities(gwen.id).await.unwrap().len(), 1);
+    let created = down.store.recent_audit_events(100).await.unwrap();
+    let gwens =
+        created.iter().filter(|e| e.event == "user_created" && e.details["upstream_subject"] == "fake-2").count();
+    assert_eq!(gwens, 1, "one account for the identity");
 }

@@ -8,6 +8,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::TestApp;
+use crate::support::browser::{VERIFIER, claims};
 use tokio::process::{Child, Command};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -135,4 +139,48 @@ impl VirtualAuthenticator {
         let response = reqwest::Client::new().post(url).json(credential).send().await.unwrap();
         assert!(response.status().is_success(), "{}", response.text().await.unwrap());
     }
+}
+
+/// A client's redirect URI that answers: the browser lands on it with the code.
+pub async fn callback_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request).await;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n<main>Back home</main>").await;
+        }
+    });
+    format!("http://{address}/cb")
+}
+
+/// Waits for the browser to land on the client's callback; the ID token its code buys.
+pub async fn id_token_at_callback(
+    browser: &Client,
+    app: &TestApp,
+    client_id: &str,
+    callback: &str,
+    secret: &str,
+) -> serde_json::Value {
+    let mut url = browser.current_url().await.unwrap();
+    for _ in 0..100 {
+        if url.as_str().starts_with(callback) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        url = browser.current_url().await.unwrap();
+    }
+    assert!(url.as_str().starts_with(callback), "back at the client: {url}");
+    let code = url.query_pairs().find(|(k, _)| k == "code").expect("a code").1.into_owned();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", callback),
+        ("code_verifier", VERIFIER),
+    ];
+    let response = app.post_token(client_id, secret, &form).await;
+    assert_eq!(response.status(), 200);
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    claims(tokens["id_token"].as_str().unwrap())
 }

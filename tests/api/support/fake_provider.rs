@@ -22,6 +22,7 @@ pub type TokenRequest = (Option<String>, Vec<(String, String)>);
 struct State {
     keys: Vec<RsaKeyPair>,
     id_token: Option<String>,
+    id_tokens_by_code: std::collections::HashMap<String, String>,
     user: serde_json::Value,
     token_requests: Vec<TokenRequest>,
     jwks_fetches: usize,
@@ -82,6 +83,11 @@ impl FakeProvider {
         self.state.lock().unwrap().id_token = Some(token);
     }
 
+    /// What the token endpoint answers a request for `code` with (for concurrent sign-ins).
+    pub fn answer_code_with(&self, code: &str, token: String) {
+        self.state.lock().unwrap().id_tokens_by_code.insert(code.to_owned(), token);
+    }
+
     /// The user document of a GitHub-style provider.
     pub fn set_user(&self, user: serde_json::Value) {
         self.state.lock().unwrap().user = user;
@@ -128,9 +134,11 @@ async fn jwks(data: Data) -> HttpResponse {
 async fn token(request: HttpRequest, data: Data, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
     let mut state = data.1.lock().unwrap();
     let authorization = request.headers().get("authorization").map(|v| v.to_str().unwrap().to_owned());
-    state.token_requests.push((authorization, form.into_inner()));
+    let form = form.into_inner();
+    let code = form.iter().find(|(k, _)| k == "code").map(|(_, v)| v.clone()).unwrap_or_default();
+    state.token_requests.push((authorization, form));
     let mut body = serde_json::json!({ "access_token": ACCESS_TOKEN, "token_type": "Bearer" });
-    if let Some(id_token) = state.id_token.take() {
+    if let Some(id_token) = state.id_tokens_by_code.remove(&code).or_else(|| state.id_token.take()) {
         body["id_token"] = id_token.into();
     }
     HttpResponse::Ok().json(body)
