@@ -23,7 +23,7 @@ use crate::support::{PASSWORD, TestApp, TestEnv};
 struct Federation {
     _up_env: TestEnv,
     up: TestApp,
-    _down_env: TestEnv,
+    down_env: TestEnv,
     down: TestApp,
     /// The secret of `down`'s client `app`.
     app_secret: String,
@@ -60,7 +60,7 @@ async fn federation(configure: impl FnOnce(&mut UpstreamInput)) -> Federation {
     configure(&mut upstream);
     add_upstream(&down.ctx(), upstream, Actor::Cli).await.expect("upstream added");
     let app_secret = down.seed_client("app", REDIRECT_URI, true).await;
-    Federation { _up_env: up_env, up, _down_env: down_env, down, app_secret }
+    Federation { _up_env: up_env, up, down_env, down, app_secret }
 }
 
 /// The person's browser: one cookie jar per site.
@@ -716,4 +716,20 @@ async fn racing_callbacks_use_a_state_once_and_make_one_account_per_identity() {
     let gwens =
         created.iter().filter(|e| e.event == "user_created" && e.details["upstream_subject"] == "fake-2").count();
     assert_eq!(gwens, 1, "one account for the identity");
+}
+
+#[tokio::test]
+async fn a_sign_in_started_on_one_instance_finishes_on_another() {
+    let f = federation(|u| u.create_users = true).await;
+    let other = f.down_env.spawn_replica(&f.down).await;
+    let mut person = Person::new(&f);
+    let out = press_corp(&mut person, &authorize_query("app", "openid", &[])).await;
+    let location = out.location.clone().unwrap();
+    let up_login = person.up.get(&path_of(&location)).await;
+    let back = person.up.submit_login(&up_login, "carol", PASSWORD).await;
+    // The load balancer sends the callback to the other instance (same database, keys).
+    person.down.switch_to(&other);
+    let done = person.down.get(&path_of(back.location.as_deref().unwrap())).await;
+    let code = done.redirect_param("code").unwrap_or_else(|| panic!("{}", done.body));
+    assert!(exchange(&f.down, "app", &f.app_secret, &code).await["id_token"].is_string());
 }

@@ -105,11 +105,6 @@ struct Header {
     crit: Option<serde_json::Value>,
 }
 
-/// The `kid` the token names, from a header that is acceptable on its own.
-pub fn kid(token: &str) -> Result<Option<String>, IdTokenError> {
-    Ok(header(token)?.kid)
-}
-
 fn header(token: &str) -> Result<Header, IdTokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(IdTokenError::Malformed("too long"));

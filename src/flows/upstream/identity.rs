@@ -131,10 +131,6 @@ pub async fn resolve(
         });
     }
     if !upstream.create_users {
-        let event = AuditEvent::new("upstream_login_failed").ip(meta.ip.clone()).details(serde_json::json!({
-            "upstream": upstream.name, "stage": "link", "reason": "not linked", "upstream_subject": identity.subject,
-        }));
-        ctx.store.record_audit(event, now).await?;
         return Ok(Resolved::NotLinked);
     }
     let Some(user) = create_user(ctx, upstream, identity).await? else {

@@ -22,7 +22,7 @@ use crate::flows::interaction::{Browser, Continuation, LoginStep, Step, continue
 use crate::flows::login::{LoginTarget, login_target};
 use crate::flows::session::{RequestMeta, SessionUser, establish_session};
 use crate::metrics::LoginOutcome;
-use crate::model::{Authentication, Upstream, UpstreamLogin, UpstreamName, UpstreamProtocol, UpstreamPurpose};
+use crate::model::{Authentication, Upstream, UpstreamLogin, UpstreamName, UpstreamProtocol, UpstreamPurpose, User};
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
 use crate::security::secret::SecretString;
 use crate::store::AuditEvent;
@@ -206,7 +206,8 @@ pub async fn callback(
             let Some(target) = login_target(ctx, &continuation, browser).await? else {
                 return Ok(CallbackOutcome::SignIn(Step::Expired.into()));
             };
-            let step = sign_in(ctx, &upstream, &login, answer, continuation, &target, browser, meta).await?;
+            let resume = Resume { continuation, target };
+            let step = sign_in(ctx, &upstream, &login, answer, resume, browser, meta).await?;
             Ok(CallbackOutcome::SignIn(step))
         }
         UpstreamPurpose::Link { user_id, sid } => {
@@ -228,28 +229,57 @@ pub async fn callback(
     }
 }
 
+/// Where a sign-in goes on, and the login page it goes back to when it cannot.
+struct Resume {
+    continuation: Continuation,
+    target: LoginTarget,
+}
+
+impl Resume {
+    fn page(self, message: &'static str) -> LoginStep {
+        self.target.page(self.continuation, None, message).into()
+    }
+}
+
 /// A sign-in's callback: proves the identity, finds (or links, or makes) the account,
 /// starts the session and goes on through the gate.
-#[allow(clippy::too_many_arguments)]
 async fn sign_in(
     ctx: &Context<'_>,
     upstream: &Upstream,
     login: &UpstreamLogin,
     answer: Callback,
-    continuation: Continuation,
-    target: &LoginTarget,
+    resume: Resume,
     browser: &Browser,
     meta: &RequestMeta,
 ) -> Result<LoginStep, FlowError> {
     let identity = match prove(ctx, upstream, login, answer, meta).await? {
         Ok(identity) => identity,
-        Err(message) => return Ok(target.page(continuation, None, message).into()),
+        Err(message) => return Ok(resume.page(message)),
     };
-    let user = match identity::resolve(ctx, upstream, &identity, meta).await? {
-        identity::Resolved::User(user) => user,
-        identity::Resolved::NotLinked => return Ok(target.page(continuation, None, NOT_LINKED).into()),
-        identity::Resolved::Unavailable => return Ok(target.page(continuation, None, ACCOUNT_UNAVAILABLE).into()),
+    let (reason, message) = match identity::resolve(ctx, upstream, &identity, meta).await? {
+        identity::Resolved::User(user) => {
+            return signed_in(ctx, upstream, &identity, user, resume, browser, meta).await;
+        }
+        identity::Resolved::NotLinked => ("not linked", NOT_LINKED),
+        identity::Resolved::Unavailable => ("account disabled or unverified", ACCOUNT_UNAVAILABLE),
     };
+    let event = AuditEvent::new("upstream_login_failed").ip(meta.ip.clone()).details(serde_json::json!({
+        "upstream": upstream.name, "stage": "account", "reason": reason, "upstream_subject": identity.subject,
+    }));
+    ctx.store.record_audit(event, ctx.clock.now()).await?;
+    Ok(resume.page(message))
+}
+
+/// Starts the session of `user`, who the upstream proved, and goes on through the gate.
+async fn signed_in(
+    ctx: &Context<'_>,
+    upstream: &Upstream,
+    identity: &Identity,
+    user: User,
+    resume: Resume,
+    browser: &Browser,
+    meta: &RequestMeta,
+) -> Result<LoginStep, FlowError> {
     let now = ctx.clock.now();
     let authentication = Authentication::federated(now, upstream.trusted_for_mfa && identity.upstream_mfa);
     let started = establish_session(ctx, browser.session.as_ref(), user, authentication, meta).await?;
@@ -260,11 +290,11 @@ async fn sign_in(
             "upstream": upstream.name, "upstream_subject": identity.subject,
         }),
     );
-    if let Some(client_id) = &target.client_id {
+    if let Some(client_id) = &resume.target.client_id {
         event = event.client(client_id.clone());
     }
     ctx.store.record_audit(event, now).await?;
-    let outcome = continue_login(ctx, &continuation, browser, &started.session).await?;
+    let outcome = continue_login(ctx, &resume.continuation, browser, &started.session).await?;
     Ok(LoginStep { outcome, session: Some(Box::new(started)) })
 }
 

@@ -69,20 +69,27 @@ impl TestEnv {
     }
 
     pub async fn spawn_with(&self, config: Config) -> TestApp {
-        self.spawn_at("127.0.0.1", config).await
+        self.spawn_at("127.0.0.1", config, None).await
     }
 
     /// An app whose issuer is `http://localhost:PORT`: browsers refuse passkeys on an IP
     /// address, so passkey tests need a host name (it still listens on 127.0.0.1).
     pub async fn spawn_on_localhost(&self) -> TestApp {
-        self.spawn_at("localhost", self.config()).await
+        self.spawn_at("localhost", self.config(), None).await
     }
 
-    async fn spawn_at(&self, host: &str, mut config: Config) -> TestApp {
+    /// Another instance of `app`'s deployment on a port of its own, with `app`'s issuer, as
+    /// behind a load balancer.
+    pub async fn spawn_replica(&self, app: &TestApp) -> TestApp {
+        self.spawn_at("127.0.0.1", self.config(), Some(app.config.issuer.clone())).await
+    }
+
+    async fn spawn_at(&self, host: &str, mut config: Config, issuer: Option<String>) -> TestApp {
         LazyLock::force(&TRACING);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
         let port = listener.local_addr().expect("local address").port();
-        config.issuer = format!("http://{host}:{port}");
+        let address = format!("http://{host}:{port}");
+        config.issuer = issuer.unwrap_or_else(|| address.clone());
         // A little ahead of the wall clock, which the CLI (a separate process) runs on:
         // what the CLI queues "now" is already due here, a token issued here is within
         // the 60 s leeway of the CLI's clock, and a key the CLI retires is not yet expired.
@@ -96,7 +103,7 @@ impl TestEnv {
         tokio::spawn(app.run_until_stopped());
         let store = Store::connect(&SecretString::new(self.database_url.clone())).await.expect("store");
         TestApp {
-            address: config.issuer.clone(),
+            address,
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             clock,
             config,
