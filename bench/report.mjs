@@ -8,6 +8,7 @@
 // Usage: node bench/report.mjs target/bench/<run>
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -65,16 +66,20 @@ for (const name of new Set(scenarios.map((r) => r.endpoint))) {
 
 const sign = Number(facts.rsa_sign_per_s);
 const argon2 = Number(facts.argon2_per_s);
+// The RSA ceiling is measured on every core: one signature costs this much CPU.
+const vcpus = availableParallelism();
+const signCpuUs = (vcpus * 1e6) / sign;
 // [scenario, label, ceiling (requests/s) or null, target description, check(result) -> bool]
 const plan = [
   ['discovery', 'discovery', null, '>= 5x peer', (r) => r.vsPeer >= 5],
   ['jwks', 'JWKS', null, '>= 5x peer', (r) => r.vsPeer >= 5],
   ['jwks_304', 'JWKS, If-None-Match (304)', null, '', null],
-  ['token', 'client_credentials', sign, '>= 0.90 ceiling, >= 1.5x peer', (r) => r.rps / sign >= 0.9 && r.vsPeer >= 1.5],
+  ['token', 'client_credentials', sign, '>= 0.85 ceiling, CPU <= 1.15 signature, >= 1.5x peer',
+    (r) => r.rps / sign >= 0.85 && r.cpuUs <= 1.15 * signCpuUs && r.vsPeer >= 1.5],
   ['introspect', 'introspection (JWT)', null, '>= 3x peer', (r) => r.vsPeer >= 3],
   ['userinfo', 'userinfo', null, '>= 3x peer', (r) => r.vsPeer >= 3],
-  ['code_exchange', 'authorization_code exchange', sign / 2, '>= 0.80 ceiling', (r) => r.rps / (sign / 2) >= 0.8],
-  ['refresh', 'refresh_token rotation', sign / 2, '>= 0.80 ceiling', (r) => r.rps / (sign / 2) >= 0.8],
+  ['code_exchange', 'authorization_code exchange', sign / 2, '>= 0.75 ceiling', (r) => r.rps / (sign / 2) >= 0.75],
+  ['refresh', 'refresh_token rotation', sign / 2, '>= 0.75 ceiling', (r) => r.rps / (sign / 2) >= 0.75],
   ['login', 'browser login (3 requests)', argon2, '>= 0.90 ceiling', (r) => r.rps / argon2 >= 0.9],
   ['jwks_during_logins', 'JWKS while logging in', null, 'p99 < 5 ms', (r) => r.p99 < 5],
   ['token_during_logins', 'client_credentials while logging in', null, 'p99 < 50 ms', (r) => r.p99 < 50],
@@ -106,8 +111,9 @@ const factRows = [
 
 const widths = cells[0].map((_, i) => Math.max(...cells.map((row) => row[i].length)));
 const line = (row) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(`\nwristband on ${facts.backend}; ceilings: RSA-2048 ${fmt(sign)} sign/s on all cores `
-  + `(two per token with an ID token: ${fmt(sign / 2)}/s), argon2id ${fmt(argon2)} verifications/s`);
+console.log(`\nwristband on ${facts.backend}; ceilings: RSA-2048 ${fmt(sign)} sign/s on all ${vcpus} cores `
+  + `(${fmt(signCpuUs, 0)} us of CPU each; two per token with an ID token: ${fmt(sign / 2)}/s), `
+  + `argon2id ${fmt(argon2)} verifications/s`);
 console.log(line(cells[0]));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of cells.slice(1)) console.log(line(row));
@@ -116,3 +122,12 @@ for (const [what, value, target, ok] of factRows) console.log(`${what}: ${value}
 for (const [name, r] of results) {
   if (r.errors > 0) console.log(`${name}: ${r.errors} unexpected answers, first: ${r.firstBad}`);
 }
+
+// Keycloak's sizing guide counts CPU as requests per second per vCPU: 120 client-credentials
+// grants, 120 refresh-token requests and 15 password logins (its tests open a new TLS
+// connection per client-credentials request; these runs keep connections open, over HTTP).
+const perVcpu = (name) => results.get(name)?.rps / vcpus;
+console.log(`\nKeycloak's sizing units, per vCPU (${vcpus} here; Keycloak's guide in brackets):`);
+console.log(`  client-credentials grants/s: ${fmt(perVcpu('token'))} [120]`);
+console.log(`  refresh-token requests/s: ${fmt(perVcpu('refresh'))} [120]`);
+console.log(`  password-based logins/s: ${fmt(perVcpu('login'))} [15]`);

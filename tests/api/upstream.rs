@@ -193,6 +193,11 @@ async fn an_unlinked_identity_is_told_to_link_first_and_linking_on_the_account_p
     let out = press_corp(&mut stranger, &authorize_query("app", "openid", &[])).await;
     let page = sign_in_upstream(&f, &mut stranger, &out, "carol").await;
     assert!(page.body.contains("No account here is linked to that identity"), "{}", page.body);
+    // Linking again, minutes after the sign-in: a stolen session cannot add a way in.
+    f.down.clock.advance(301);
+    let late = person.down.post("/account/upstreams/link", &[("csrf_token", &csrf), ("upstream", "corp")]).await;
+    assert_eq!(late.status, 400);
+    assert!(late.body.contains("sign in again first"), "{}", late.body);
 }
 
 #[tokio::test]
