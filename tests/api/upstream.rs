@@ -223,9 +223,8 @@ async fn a_tampered_replayed_or_foreign_callback_leaves_no_session_and_says_so()
     let location = out.location.clone().unwrap();
     let up_login = person.up.get(&path_of(&location)).await;
     let back = person.up.submit_login(&up_login, "carol", PASSWORD).await;
-    let callback = url::Url::parse(back.location.as_deref().unwrap()).unwrap();
-    let param = |name: &str| callback.query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
-    let (state, code) = (param("state"), param("code"));
+    let callback = back.location.clone().unwrap();
+    let (state, code) = (back.redirect_param("state").unwrap(), back.redirect_param("code").unwrap());
     let unknown = "does not match a sign-in started in this browser";
     // A tampered state.
     let tampered = person.down.get(&format!("/login/upstream/corp/callback?state={state}x&code={code}")).await;
@@ -238,20 +237,14 @@ async fn a_tampered_replayed_or_foreign_callback_leaves_no_session_and_says_so()
     assert_eq!(foreign.status, 400);
     assert!(foreign.body.contains(unknown));
     // ... so the person's own browser cannot use it either now: single use.
-    let replay = person.down.get(&path_of(callback.as_str())).await;
+    let replay = person.down.get(&path_of(&callback)).await;
     assert_eq!(replay.status, 400);
     for page in [&tampered, &foreign, &replay] {
         assert!(!page.set_cookies.iter().any(|c| c.contains("session=") && !c.contains("Max-Age=0")), "no session");
     }
     // Under another upstream's name, a state does not count either.
     let out = press_corp(&mut person, &authorize_query("app", "openid", &[])).await;
-    let state = url::Url::parse(out.location.as_deref().unwrap())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = out.redirect_param("state").unwrap();
     let renamed = person.down.get(&format!("/login/upstream/other/callback?state={state}&code=x")).await;
     assert_eq!(renamed.status, 400);
     let events = f.down.store.recent_audit_events(50).await.unwrap();
@@ -264,13 +257,7 @@ async fn a_refusal_at_the_upstream_shows_the_login_page_again_with_what_happened
     let f = federation(|u| u.create_users = true).await;
     let mut person = Person::new(&f);
     let out = press_corp(&mut person, &authorize_query("app", "openid", &[])).await;
-    let state = url::Url::parse(out.location.as_deref().unwrap())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = out.redirect_param("state").unwrap();
     let page = person.down.get(&format!("/login/upstream/corp/callback?state={state}&error=access_denied")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("cancelled or refused there"), "{}", page.body);
@@ -278,11 +265,8 @@ async fn a_refusal_at_the_upstream_shows_the_login_page_again_with_what_happened
     assert!(!page.set_cookies.iter().any(|c| c.starts_with("__Host-wristband_session=")));
 }
 
-#[tokio::test]
-async fn a_client_requiring_two_factors_gets_wristbands_second_step_after_an_upstream_login() {
-    let f = federation(|u| u.create_users = true).await;
-    federated_id_token(&f, &mut Person::new(&f), "carol").await;
-    let totp = f.down.enrol_totp("carol").await;
+/// A client `strict` whose every login needs two factors; its secret.
+async fn strict_client(app: &TestApp) -> String {
     let input = ClientInput {
         client_id: "strict".into(),
         redirect_uris: vec![REDIRECT_URI.into()],
@@ -290,7 +274,15 @@ async fn a_client_requiring_two_factors_gets_wristbands_second_step_after_an_ups
         require_mfa: true,
         ..ClientInput::default()
     };
-    let secret = f.down.seed_client_with(input).await.unwrap();
+    app.seed_client_with(input).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_client_requiring_two_factors_gets_wristbands_second_step_after_an_upstream_login() {
+    let f = federation(|u| u.create_users = true).await;
+    federated_id_token(&f, &mut Person::new(&f), "carol").await;
+    let totp = f.down.enrol_totp("carol").await;
+    let secret = strict_client(&f.down).await;
     let mut person = Person::new(&f);
     let out = press_corp(&mut person, &authorize_query("strict", "openid", &[])).await;
     let page = sign_in_upstream(&f, &mut person, &out, "carol").await;
@@ -312,14 +304,7 @@ async fn an_upstream_trusted_for_mfa_counts_its_own_second_factor() {
     })
     .await;
     let up_totp = f.up.enrol_totp("carol").await;
-    let input = ClientInput {
-        client_id: "strict".into(),
-        redirect_uris: vec![REDIRECT_URI.into()],
-        first_party: true,
-        require_mfa: true,
-        ..ClientInput::default()
-    };
-    let secret = f.down.seed_client_with(input).await.unwrap();
+    let secret = strict_client(&f.down).await;
     let mut person = Person::new(&f);
     let out = press_corp(&mut person, &authorize_query("strict", "openid", &[])).await;
     let up_login = person.up.get(&path_of(out.location.as_deref().unwrap())).await;

@@ -8,12 +8,14 @@
 //! - [`provider`]: discovery, keys, the code exchange and user documents over HTTP.
 //! - [`id_token`]: the ID token's complete verification.
 //! - [`signin`]: the redirect out (`state`, `nonce`, PKCE S256) and the callback.
+//! - `proof`: what the upstream's answer proves (the code exchanged, the ID token verified).
 //! - [`identity`]: who the upstream's person is here, and links made and removed.
 //! - [`manage`]: configuring upstreams (CLI and admin pages).
 
 pub mod id_token;
 pub mod identity;
 pub mod manage;
+mod proof;
 pub mod provider;
 pub mod signin;
 
