@@ -142,15 +142,7 @@ fn print_details(details: &UpstreamDetails, json: bool) -> anyhow::Result<()> {
     }
     println!("client_id: {}", u.client_id);
     println!("scopes: {}", u.scopes.join(" "));
-    println!(
-        "first sign-in: {}",
-        match (u.link_by_verified_email, u.create_users) {
-            (true, true) => "link by verified address, else create an account",
-            (true, false) => "link by verified address, else refuse",
-            (false, true) => "create an account",
-            (false, false) => "refuse (the person links the identity on /account first)",
-        }
-    );
+    println!("first sign-in: {}", u.first_sign_in());
     println!("trusted for MFA: {}", u.trusted_for_mfa);
     match &details.endpoints {
         Ok(endpoints) => {

@@ -5,15 +5,28 @@ use uuid::Uuid;
 
 use super::Context;
 use super::error::FlowError;
+use crate::clock::UnixTime;
 use crate::model::{Authentication, BrowserSession, RevocationReason, User};
 use crate::security::random::{opaque_secret, sha256_hex};
 use crate::store::{AuditEvent, NewSession};
+
+/// How recent a sign-in must be to add a way into the account (a passkey, a linked
+/// upstream identity) or remove one: made only by someone who just proved they own it, not
+/// by whoever holds a stolen session.
+pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
 
 /// A live session and its (enabled) user.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
     pub session: BrowserSession,
     pub user: User,
+}
+
+impl SessionUser {
+    /// Whether this session signed in within [`RECENT_SIGN_IN_SECONDS`] of `now`.
+    pub fn signed_in_recently(&self, now: UnixTime) -> bool {
+        now - self.session.authentication.auth_time <= RECENT_SIGN_IN_SECONDS
+    }
 }
 
 /// Where a request came from, for the session list and the audit log.

@@ -85,6 +85,18 @@ pub struct Upstream {
     pub created_at: UnixTime,
 }
 
+impl Upstream {
+    /// What a first sign-in with no linked account does, in words (CLI and admin pages).
+    pub fn first_sign_in(&self) -> &'static str {
+        match (self.link_by_verified_email, self.create_users) {
+            (true, true) => "link by verified address, else create an account",
+            (true, false) => "link by verified address, else refuse",
+            (false, true) => "create an account",
+            (false, false) => "refuse (the person links the identity on /account first)",
+        }
+    }
+}
+
 /// An upstream identity linked to a local user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedIdentity {

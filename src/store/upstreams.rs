@@ -67,6 +67,19 @@ impl TryFrom<linked_identity::Model> for LinkedIdentity {
     }
 }
 
+/// The row linking `link`'s identity to `user_id`.
+fn link_row(link: &LinkedIdentity, user_id: Uuid) -> linked_identity::ActiveModel {
+    linked_identity::ActiveModel {
+        upstream: Set(link.upstream.to_string()),
+        subject: Set(link.subject.clone()),
+        user_id: Set(user_id),
+        email: Set(link.email.clone()),
+        username: Set(link.username.clone()),
+        created_at: Set(link.created_at),
+        last_used_at: Set(link.last_used_at),
+    }
+}
+
 impl Store {
     /// Adds an upstream; `Conflict` when the name is taken.
     pub async fn insert_upstream(&self, new: &Upstream) -> Result<(), StoreError> {
@@ -147,21 +160,11 @@ impl Store {
     /// Links an identity; `Conflict` when it is linked already, or its user has an
     /// identity of this upstream already.
     pub async fn insert_linked_identity(&self, link: &LinkedIdentity) -> Result<(), StoreError> {
-        linked_identity::ActiveModel {
-            upstream: Set(link.upstream.to_string()),
-            subject: Set(link.subject.clone()),
-            user_id: Set(link.user_id),
-            email: Set(link.email.clone()),
-            username: Set(link.username.clone()),
-            created_at: Set(link.created_at),
-            last_used_at: Set(link.last_used_at),
-        }
-        .insert(&self.db)
-        .await?;
+        link_row(link, link.user_id).insert(&self.db).await?;
         Ok(())
     }
 
-    /// Makes a user and links `link`'s identity to it, in one transaction: `Conflict`
+    /// Makes a user and links `link`'s identity to it (its `user_id` is ignored), in one transaction: `Conflict`
     /// (and nothing made) when the username is taken or the identity was linked meanwhile.
     pub async fn insert_user_with_link(
         &self,
@@ -173,17 +176,7 @@ impl Store {
         self.writing(move |store| async move {
             let txn = store.write_transaction().await?;
             let row = new_user_row(new, email_verified, now).insert(&*txn).await?;
-            linked_identity::ActiveModel {
-                upstream: Set(link.upstream.to_string()),
-                subject: Set(link.subject),
-                user_id: Set(row.id),
-                email: Set(link.email),
-                username: Set(link.username),
-                created_at: Set(link.created_at),
-                last_used_at: Set(link.last_used_at),
-            }
-            .insert(&*txn)
-            .await?;
+            link_row(&link, row.id).insert(&*txn).await?;
             txn.commit().await?;
             User::try_from(row)
         })

@@ -15,10 +15,7 @@ use crate::flows::totp::enrollment::new_recovery_codes;
 use crate::model::{CeremonyPurpose, PasskeyName, PasskeyRecord, RevocationReason};
 use crate::store::{AuditEvent, NewPasskey};
 
-/// How recent a sign-in must be to add or remove a passkey.
-pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
-
-/// Shown when the session's sign-in is older than [`RECENT_SIGN_IN_SECONDS`].
+/// Shown when the session's sign-in is older than [`RECENT_SIGN_IN_SECONDS`](crate::flows::session::RECENT_SIGN_IN_SECONDS).
 pub const SIGN_IN_AGAIN: &str =
     "For your safety, adding or removing a passkey needs a sign-in from the last five minutes. Sign in again first.";
 
@@ -44,13 +41,9 @@ pub enum RegistrationOutcome {
 pub async fn list_passkeys(ctx: &Context<'_>, session: &SessionUser) -> Result<PasskeyOverview, FlowError> {
     Ok(PasskeyOverview {
         passkeys: ctx.store.list_passkeys(session.user.id).await?,
-        recent_sign_in: recent(ctx, session),
+        recent_sign_in: session.signed_in_recently(ctx.clock.now()),
         available: ctx.relying_party.is_some(),
     })
-}
-
-fn recent(ctx: &Context<'_>, session: &SessionUser) -> bool {
-    ctx.clock.now() - session.session.authentication.auth_time <= RECENT_SIGN_IN_SECONDS
 }
 
 /// Options to create a passkey for the signed-in person; their passkeys are excluded so
@@ -61,7 +54,7 @@ pub async fn registration_options(
     browser: &Browser,
 ) -> Result<PasskeyOptions, FlowError> {
     let rp = relying_party(ctx)?;
-    if !recent(ctx, session) {
+    if !session.signed_in_recently(ctx.clock.now()) {
         return Err(FlowError::mistake(SIGN_IN_AGAIN));
     }
     let user = &session.user;
@@ -98,7 +91,7 @@ pub async fn finish_registration(
         Ok(name) => name,
         Err(invalid) => return refused(&invalid.reason),
     };
-    if !recent(ctx, session) {
+    if !session.signed_in_recently(ctx.clock.now()) {
         return refused(SIGN_IN_AGAIN);
     }
     let user = &session.user;
@@ -186,7 +179,7 @@ pub async fn remove_passkey(
     id: &str,
     meta: &RequestMeta,
 ) -> Result<bool, FlowError> {
-    if !recent(ctx, session) {
+    if !session.signed_in_recently(ctx.clock.now()) {
         return Err(FlowError::mistake(SIGN_IN_AGAIN));
     }
     let Ok(id) = Uuid::parse_str(id) else { return Ok(false) };

@@ -140,7 +140,7 @@ async fn adding_or_removing_a_passkey_needs_a_sign_in_from_the_last_five_minutes
     register(&t, &alice, &mut key).await;
     let id = t.store.list_passkeys(session.user.id).await.unwrap()[0].id.to_string();
 
-    t.clock.advance(registration::RECENT_SIGN_IN_SECONDS + 1);
+    t.clock.advance(crate::flows::session::RECENT_SIGN_IN_SECONDS + 1);
     let options = registration_options(&t.ctx(), &session, &alice).await;
     let mut other = SoftAuthenticator::device_bound();
     let credential = other.register(&early);

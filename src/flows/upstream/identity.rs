@@ -54,14 +54,14 @@ impl Identity {
         document: &serde_json::Map<String, serde_json::Value>,
         mapping: &ClaimMapping,
     ) -> Option<Self> {
-        let text = |member: &Option<String>| -> Option<String> {
-            match document.get(member.as_deref()?)? {
+        let text = |member: Option<&str>| -> Option<String> {
+            match document.get(member?)? {
                 serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
                 serde_json::Value::Number(n) => Some(n.to_string()),
                 _ => None,
             }
         };
-        let subject = text(&Some(mapping.subject.clone())).filter(|s| s.len() <= 255)?;
+        let subject = text(Some(&mapping.subject)).filter(|s| s.len() <= 255)?;
         let email_verified = mapping
             .email_verified
             .as_deref()
@@ -69,10 +69,10 @@ impl Identity {
             .is_some_and(|v| v.as_bool() == Some(true));
         Some(Self {
             subject,
-            email: text(&mapping.email),
+            email: text(mapping.email.as_deref()),
             email_verified,
-            username: text(&mapping.username),
-            name: text(&mapping.name),
+            username: text(mapping.username.as_deref()),
+            name: text(mapping.name.as_deref()),
             upstream_mfa: false,
         })
     }

@@ -21,9 +21,6 @@ use crate::model::{Authentication, Upstream, UpstreamLogin, UpstreamName, Upstre
 use crate::security::random::{constant_time_eq, opaque_secret, sha256_hex};
 use crate::store::AuditEvent;
 
-/// How recent a sign-in must be to link another provider to the account.
-pub const RECENT_SIGN_IN_SECONDS: i64 = 300;
-
 /// Where the upstream sends the person back: registered as a redirect URI there.
 pub fn callback_uri(issuer: &str, name: &UpstreamName) -> String {
     format!("{issuer}/login/upstream/{name}/callback")
@@ -63,7 +60,7 @@ pub async fn start_sign_in(
 }
 
 /// Starts linking upstream `name` to the signed-in person's account; a mistake unless
-/// they signed in within [`RECENT_SIGN_IN_SECONDS`] (a new way into the account is made
+/// they signed in within [`RECENT_SIGN_IN_SECONDS`](crate::flows::session::RECENT_SIGN_IN_SECONDS) (a new way into the account is made
 /// only by someone who just proved they own it).
 pub async fn start_link(
     ctx: &Context<'_>,
@@ -73,7 +70,7 @@ pub async fn start_link(
     meta: &RequestMeta,
 ) -> Result<Url, FlowError> {
     let upstream = upstream(ctx, name).await?;
-    if ctx.clock.now() - session.session.authentication.auth_time > RECENT_SIGN_IN_SECONDS {
+    if !session.signed_in_recently(ctx.clock.now()) {
         return Err(FlowError::mistake(
             "To link another provider, sign in again first (sign out, sign in), then link it within five minutes.",
         ));

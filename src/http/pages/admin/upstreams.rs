@@ -76,12 +76,7 @@ pub async fn upstreams_get(admin: AdminRequest, state: web::Data<AppState>) -> R
                     format!("OAuth 2.0: {}", provider.authorization_endpoint)
                 }
             },
-            first_sign_in: match (u.link_by_verified_email, u.create_users) {
-                (true, true) => "link by verified address, else create",
-                (true, false) => "link by verified address",
-                (false, true) => "create an account",
-                (false, false) => "linked accounts only",
-            },
+            first_sign_in: u.first_sign_in(),
             callback_uri: callback_uri(&ctx.config.issuer, &u.name),
             remove: format!("/admin/upstreams/remove?name={}", query_value(u.name.as_str())),
             client_id: u.client_id,
