@@ -91,6 +91,14 @@ const plan = [
   ['refresh_large', 'refresh_token, 1M users+families', sign / 2, '>= 0.90 of small',
     (r) => r.rps / results.get('refresh')?.rps >= 0.9],
 ];
+// Issue 24: each hot path on a server without this round's features, then with all of them
+// configured (a token for an API, SMTP, an upstream provider, a passkey allow-list).
+for (const [name, label, ceiling] of [['token', 'client_credentials', sign], ['introspect', 'introspection', null],
+  ['userinfo', 'userinfo', null], ['jwks', 'JWKS', null]]) {
+  plan.push([`${name}_without`, `${label}, no feature configured`, ceiling, '', null]);
+  plan.push([`${name}_with`, `${label}, every feature configured`, ceiling, '>= 0.95 of without',
+    (r) => r.rps / results.get(`${name}_without`)?.rps >= 0.95]);
+}
 
 const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const cells = [['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'cpu us/req', 'RSS MiB', 'vs ceiling',

@@ -326,5 +326,53 @@ if (( ROWS > 0 )); then
 fi
 fact peak_rss_mib "$(awk '/^VmHWM/{printf "%.1f", $2 / 1024}' "/proc/$server/status")"
 
+# What this round's features cost the hot paths: token, introspection, userinfo and JWKS on
+# a server with none of them configured, then on one with all of them (a token for an API,
+# RFC 8707; SMTP for mail; an upstream provider; a passkey allow-list), in alternating
+# rounds on the same database, each a restart.
+echo "==> the hot paths without and with this round's features"
+"$wristband" client add plain --grant client_credentials --json > "$work/plain.json"
+plain_auth="$(basic plain "$(secret_of < "$work/plain.json")")"
+access_token_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))'; }
+plain_token="$(curl -s -H "Authorization: $plain_auth" -d grant_type=client_credentials "$issuer/token" | access_token_of)"
+api_token="$(curl -s -H "Authorization: $(basic bench "$service_secret")" -d grant_type=client_credentials \
+  --data-urlencode "resource=$api" "$issuer/token" | access_token_of)"
+# The user's access token of the start has expired by now: a fresh one from the same session.
+curl -s -D "$work/authorize.headers" -o /dev/null -H "Cookie: $session_cookie" "$authorize_url"
+user_token="$(curl -s -u "web:$web_secret" -d grant_type=authorization_code \
+  -d "code=$(code_of "$work/authorize.headers")" --data-urlencode "redirect_uri=$redirect_uri" \
+  -d "code_verifier=$code_verifier" "$issuer/token" | access_token_of)"
+restart_server() {
+  kill "$server"; wait "$server" 2>/dev/null || true
+  start_server; wait_until_ready
+}
+hot_paths() {
+  local features="$1" auth="$2" body="$3" token="$4"
+  WRK_SCENARIO=fixed WRK_METHOD=POST WRK_BODY="$body" WRK_AUTH="$auth" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+    measure "token_$features" "$CONNECTIONS" "$issuer/token" "" ""
+  WRK_SCENARIO=fixed WRK_METHOD=POST WRK_BODY="token=$token" WRK_AUTH="$auth" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+    measure "introspect_$features" "$CONNECTIONS" "$issuer/introspect" "" ""
+  WRK_SCENARIO=fixed WRK_METHOD=GET WRK_BODY="" WRK_AUTH="Bearer $user_token" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+    measure "userinfo_$features" "$CONNECTIONS" "$issuer/userinfo" "" ""
+  WRK_SCENARIO=fixed WRK_METHOD=GET WRK_BODY="" WRK_AUTH="" WRK_IF_NONE_MATCH="" WRK_EXPECT=200 \
+    measure "jwks_$features" "$CONNECTIONS" "$issuer/jwks.json" "" ""
+}
+for round in $(seq 1 "$ROUNDS"); do
+  restart_server
+  MEASURE_ROUND="$round" hot_paths without "$plain_auth" grant_type=client_credentials "$plain_token"
+  printf 'upstream-secret' | "$wristband" upstream add corp --display-name Corp --client-id wristband \
+    --client-secret-stdin --authorization-endpoint https://login.corp.example/authorize \
+    --token-endpoint https://login.corp.example/token --userinfo-endpoint https://login.corp.example/userinfo > /dev/null
+  (export WRISTBAND_SMTP_URL=smtp://127.0.0.1:2525 WRISTBAND_SMTP_INSECURE_PLAINTEXT=true \
+     WRISTBAND_SMTP_FROM="wristband <id@example.com>" \
+     WRISTBAND_PASSKEYS_ALLOWED_AAGUIDS=ee882879-721c-4913-9775-3dfcce97072a
+   restart_server
+   echo "$server" > "$work/features.pid"
+   MEASURE_ROUND="$round" hot_paths with "$(basic bench "$service_secret")" \
+     "grant_type=client_credentials&resource=$api" "$api_token")
+  server="$(cat "$work/features.pid")"
+  "$wristband" upstream remove corp > /dev/null
+done
+
 node bench/report.mjs "$out"
 echo "raw rows: ${out#"$root/"}"
