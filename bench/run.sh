@@ -85,6 +85,7 @@ export WRISTBAND_RATE_LIMITS_AUTHORIZE_PER_IP=off
 export WRISTBAND_TOKENS_AUTHORIZATION_CODE_SECONDS=600
 wristband=target/release/wristband
 secret_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).client_secret))'; }
+access_token_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))'; }
 basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
 
 # A session of its own, so the harness's NICE can raise the server's priority alone.
@@ -195,7 +196,7 @@ code_of() { grep -io '^location: .*' "$1" | grep -o '[?&]code=[^&]*' | cut -d= -
 curl -s -D "$work/authorize.headers" -o /dev/null -H "Cookie: $session_cookie" "$authorize_url"
 tokens="$(curl -s -u "web:$web_secret" -d grant_type=authorization_code -d "code=$(code_of "$work/authorize.headers")" \
   --data-urlencode "redirect_uri=$redirect_uri" -d "code_verifier=$code_verifier" "$issuer/token")"
-user_token="$(printf '%s' "$tokens" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))')"
+user_token="$(printf '%s' "$tokens" | access_token_of)"
 etag="$(curl -s -D - -o /dev/null "$issuer/jwks.json" | grep -i '^etag:' | cut -d' ' -f2 | tr -d '\r')"
 check "userinfo with the user's access token" 200 -H "Authorization: Bearer $user_token" "$issuer/userinfo"
 check "JWKS revalidation with If-None-Match" 304 -H "If-None-Match: $etag" "$issuer/jwks.json"
@@ -333,7 +334,6 @@ fact peak_rss_mib "$(awk '/^VmHWM/{printf "%.1f", $2 / 1024}' "/proc/$server/sta
 echo "==> the hot paths without and with this round's features"
 "$wristband" client add plain --grant client_credentials --json > "$work/plain.json"
 plain_auth="$(basic plain "$(secret_of < "$work/plain.json")")"
-access_token_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))'; }
 plain_token="$(curl -s -H "Authorization: $plain_auth" -d grant_type=client_credentials "$issuer/token" | access_token_of)"
 api_token="$(curl -s -H "Authorization: $(basic bench "$service_secret")" -d grant_type=client_credentials \
   --data-urlencode "resource=$api" "$issuer/token" | access_token_of)"
