@@ -20,6 +20,7 @@ mod m20261204_000011_passkeys;
 mod m20261204_000012_mail;
 mod m20261204_000013_self_registration;
 mod m20261205_000014_upstreams;
+mod m20261205_000015_refresh_families_grant_index;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_mail::Migration),
             Box::new(m20261204_000013_self_registration::Migration),
             Box::new(m20261205_000014_upstreams::Migration),
+            Box::new(m20261205_000015_refresh_families_grant_index::Migration),
         ]
     }
 }

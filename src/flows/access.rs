@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::Context;
 use super::error::FlowError;
 use crate::model::{ClientId, OFFLINE_ACCESS, User};
+use crate::store::TokenGrant;
 use crate::tokens::{AccessTokenClaims, verify_access_token};
 
 /// An access token that is active now.
@@ -46,10 +47,11 @@ pub async fn active_access_token(ctx: &Context<'_>, token: &str) -> Result<Optio
     else {
         return Ok(None);
     };
-    let Some(grant) = ctx.store.grant_status(&claims.jti, claims.iat, user_id, sid, &client_id, now).await? else {
+    let offline = claims.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|s| s == OFFLINE_ACCESS));
+    let token = TokenGrant { jti: &claims.jti, issued_at: claims.iat, user_id, sid, client_id: &client_id, offline };
+    let Some(grant) = ctx.store.grant_status(token, now).await? else {
         return Ok(None);
     };
-    let offline = claims.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|s| s == OFFLINE_ACCESS));
     let live = grant.session_live || (offline && grant.offline_family_live);
     if grant.jti_revoked || grant.grant_condemned || !grant.client_exists || !live || grant.user.disabled {
         return Ok(None);

@@ -5,7 +5,7 @@
 //! not the queries, were most of a request's time.
 
 use sea_orm::sea_query::{Expr, IntoTableRef, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
 
 use super::entities::{browser_session, client, refresh_family, revoked_access_token, user};
@@ -35,51 +35,23 @@ pub struct GrantStatus {
     pub offline_family_live: bool,
 }
 
+/// The access token a grant check is about: who it was issued to, when, and whether it
+/// holds `offline_access`.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenGrant<'a> {
+    pub jti: &'a str,
+    pub issued_at: UnixTime,
+    pub user_id: Uuid,
+    pub sid: Uuid,
+    pub client_id: &'a ClientId,
+    pub offline: bool,
+}
+
 impl Store {
-    /// The grant behind the access token `jti` (issued at `issued_at`) of `user_id`,
-    /// browser session `sid` and `client_id`, as of `now`; `None` when the user no longer
-    /// exists.
-    pub async fn grant_status(
-        &self,
-        jti: &str,
-        issued_at: UnixTime,
-        user_id: Uuid,
-        sid: Uuid,
-        client_id: &ClientId,
-        now: UnixTime,
-    ) -> Result<Option<GrantStatus>, StoreError> {
-        let condemning: Vec<&str> =
-            RevocationReason::ALL.into_iter().filter(|r| r.condemns_grant()).map(RevocationReason::as_str).collect();
-        let of_grant = Condition::all()
-            .add(refresh_family::Column::Sid.eq(sid))
-            .add(refresh_family::Column::ClientId.eq(client_id.as_str()));
-        let offline_family = of_grant
-            .clone()
-            .add(refresh_family::Column::RevokedAt.is_null())
-            .add(holds_offline_access())
-            .add(refresh_family::Column::IdleExpiresAt.gt(now))
-            .add(refresh_family::Column::AbsoluteExpiresAt.gt(now));
-        let query = user::Entity::find_by_id(user_id)
-            .expr_as(
-                exists(revoked_access_token::Entity, Condition::all().add(revoked_access_token::Column::Jti.eq(jti))),
-                "jti_revoked",
-            )
-            .expr_as(
-                exists(
-                    refresh_family::Entity,
-                    of_grant
-                        .add(refresh_family::Column::RevokedReason.is_in(condemning))
-                        .add(refresh_family::Column::RevokedAt.gte(issued_at)),
-                ),
-                "grant_condemned",
-            )
-            .expr_as(
-                exists(client::Entity, Condition::all().add(client::Column::Id.eq(client_id.as_str()))),
-                "client_exists",
-            )
-            .expr_as(exists(browser_session::Entity, live_session(sid, now)), "session_live")
-            .expr_as(exists(refresh_family::Entity, offline_family), "offline_family_live");
-        let Some(row) = self.db.query_one_raw(query.build(self.db.get_database_backend())).await? else {
+    /// The grant behind `token` as of `now`; `None` when the user no longer exists.
+    pub async fn grant_status(&self, token: TokenGrant<'_>, now: UnixTime) -> Result<Option<GrantStatus>, StoreError> {
+        let query = grant_status_query(token, now).build(self.db.get_database_backend());
+        let Some(row) = self.db.query_one_raw(query).await? else {
             return Ok(None);
         };
         Ok(Some(GrantStatus {
@@ -93,7 +65,104 @@ impl Store {
     }
 }
 
+/// Every check in one statement, each an `EXISTS` that one index probe answers (the
+/// families through `refresh_families_grant`): a session with thousands of families costs
+/// what a session with one does.
+fn grant_status_query(token: TokenGrant<'_>, now: UnixTime) -> Select<user::Entity> {
+    let condemning: Vec<&str> =
+        RevocationReason::ALL.into_iter().filter(|r| r.condemns_grant()).map(RevocationReason::as_str).collect();
+    let of_grant = Condition::all()
+        .add(refresh_family::Column::Sid.eq(token.sid))
+        .add(refresh_family::Column::ClientId.eq(token.client_id.as_str()));
+    // Only a token with `offline_access` outlives its session; for any other the search
+    // for a live offline family (a scan of the session's unrevoked families) is skipped.
+    let offline_family_live = if token.offline {
+        exists(
+            refresh_family::Entity,
+            of_grant
+                .clone()
+                .add(refresh_family::Column::RevokedAt.is_null())
+                .add(holds_offline_access())
+                .add(refresh_family::Column::IdleExpiresAt.gt(now))
+                .add(refresh_family::Column::AbsoluteExpiresAt.gt(now)),
+        )
+    } else {
+        Expr::val(false)
+    };
+    user::Entity::find_by_id(token.user_id)
+        .expr_as(
+            exists(revoked_access_token::Entity, Condition::all().add(revoked_access_token::Column::Jti.eq(token.jti))),
+            "jti_revoked",
+        )
+        .expr_as(
+            exists(
+                refresh_family::Entity,
+                of_grant
+                    .add(refresh_family::Column::RevokedAt.gte(token.issued_at))
+                    .add(refresh_family::Column::RevokedReason.is_in(condemning)),
+            ),
+            "grant_condemned",
+        )
+        .expr_as(
+            exists(client::Entity, Condition::all().add(client::Column::Id.eq(token.client_id.as_str()))),
+            "client_exists",
+        )
+        .expr_as(exists(browser_session::Entity, live_session(token.sid, now)), "session_live")
+        .expr_as(offline_family_live, "offline_family_live")
+}
+
 /// `EXISTS (SELECT 1 FROM table WHERE condition)`.
 fn exists(table: impl IntoTableRef, condition: Condition) -> Expr {
     Expr::exists(Query::select().expr(Expr::val(1)).from(table).cond_where(condition).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+    use crate::security::secret::SecretString;
+
+    /// How SQLite answers the grant check, one line per table it reads.
+    async fn plan(token: TokenGrant<'_>) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = SecretString::new(format!("sqlite://{}/w.db?mode=rwc", dir.path().display()));
+        Store::connect(&url).await.unwrap().migrate().await.unwrap();
+        // A connection plans with the schema it read, and only a statement that runs (not
+        // an EXPLAIN) notices the migration changed it: plan on fresh connections.
+        let store = Store::connect(&url).await.unwrap();
+        let query = grant_status_query(token, 1_000).build(store.db.get_database_backend());
+        let explain = Statement::from_sql_and_values(
+            store.db.get_database_backend(),
+            format!("EXPLAIN QUERY PLAN {}", query.sql),
+            query.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let rows = store.db.query_all_raw(explain).await.unwrap();
+        rows.iter().map(|row| row.try_get::<String>("", "detail").unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_grant_check_probes_an_index_for_each_table_and_never_scans_a_sessions_families() {
+        let client_id = ClientId::parse("web").unwrap();
+        for offline in [false, true] {
+            let token = TokenGrant {
+                jti: "j",
+                issued_at: 900,
+                user_id: Uuid::new_v4(),
+                sid: Uuid::new_v4(),
+                client_id: &client_id,
+                offline,
+            };
+            let plan = plan(token).await;
+            assert!(plan.iter().all(|line| !line.starts_with("SCAN")), "{plan:#?}");
+            let families: Vec<_> = plan.iter().filter(|line| line.contains("refresh_families")).collect();
+            assert!(
+                families
+                    .iter()
+                    .any(|line| line.contains("refresh_families_grant (sid=? AND client_id=? AND revoked_at>?)")),
+                "the revoked family is found by range, not by reading the session's families: {plan:#?}"
+            );
+            assert_eq!(families.len(), if offline { 2 } else { 1 }, "{plan:#?}");
+        }
+    }
 }

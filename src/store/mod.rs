@@ -40,7 +40,7 @@ use crate::clock::UnixTime;
 use crate::model::{Api, ApiIdentifier, Client, ClientId, InvalidValue};
 use crate::security::secret::SecretString;
 
-pub use access::GrantStatus;
+pub use access::{GrantStatus, TokenGrant};
 pub use apis::NewApi;
 pub use audit::{AuditEvent, AuditFilter, AuditRecord};
 pub use backchannel::LogoutJob;
