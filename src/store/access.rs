@@ -31,7 +31,8 @@ pub struct GrantStatus {
     pub client_exists: bool,
     pub session_live: bool,
     /// A live `offline_access` family of the session and client exists: its access tokens
-    /// stay active after the browser session ends.
+    /// stay active after the browser session ends. Looked for only when the token holds
+    /// `offline_access` (`TokenGrant::offline`); `false` for any other token.
     pub offline_family_live: bool,
 }
 
